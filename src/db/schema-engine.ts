@@ -1,0 +1,87 @@
+// Prisma's schema engine as WebAssembly, so migrations run where the native engine cannot be
+// downloaded (air-gapped build machines, CI). Migrations applied this way are recorded in the
+// standard `_prisma_migrations` table and stay compatible with `prisma migrate deploy`.
+import { readFileSync, readdirSync, existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import * as engineBindings from '@prisma/schema-engine-wasm/schema_engine_bg'
+import type { MigrationList, SchemaEngine as SchemaEngineInstance } from '@prisma/schema-engine-wasm'
+
+const require = createRequire(import.meta.url)
+let wasmReady = false
+
+// The package entry imports the .wasm file as an ES module, which Node refuses; instantiate it by hand.
+function loadWasm (): void {
+  if (wasmReady) return
+  const bindingsPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')
+  const wasmModule = new WebAssembly.Module(readFileSync(join(dirname(bindingsPath), 'schema_engine_bg.wasm')))
+  const instance = new WebAssembly.Instance(wasmModule, { './schema_engine_bg.js': engineBindings as unknown as WebAssembly.ModuleImports })
+  const exports = instance.exports as unknown as { __wbindgen_start: () => void }
+  engineBindings.__wbg_set_wasm(exports)
+  exports.__wbindgen_start()
+  wasmReady = true
+}
+
+export interface MigrationSource {
+  /** prisma/<provider>/schema.prisma */
+  schemaPath: string
+  /** prisma/<provider>/migrations */
+  migrationsDir: string
+}
+
+const noFilters = { externalTables: [], externalEnums: [] }
+
+export function readMigrationList (migrationsDir: string): MigrationList {
+  const names = existsSync(migrationsDir)
+    ? readdirSync(migrationsDir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()
+    : []
+  const lockPath = join(migrationsDir, 'migration_lock.toml')
+  return {
+    baseDir: migrationsDir,
+    lockfile: { path: 'migration_lock.toml', content: existsSync(lockPath) ? readFileSync(lockPath, 'utf8') : null },
+    shadowDbInitScript: '',
+    migrationDirectories: names.map((name) => ({
+      path: name,
+      migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: readFileSync(join(migrationsDir, name, 'migration.sql'), 'utf8') } }
+    }))
+  }
+}
+
+async function withEngine<T> (source: MigrationSource, adapterFactory: SqlMigrationAwareDriverAdapterFactory, work: (engine: SchemaEngineInstance) => Promise<T>): Promise<T> {
+  loadWasm()
+  const schema = readFileSync(source.schemaPath, 'utf8')
+  const engine = await (engineBindings.SchemaEngine.new as unknown as (
+    options: { datamodels: [string, string][] }, log: (message: string) => void, adapter: unknown
+  ) => Promise<SchemaEngineInstance>)({ datamodels: [[source.schemaPath, schema]] }, () => {}, bindMigrationAwareSqlAdapterFactory(adapterFactory))
+  try {
+    return await work(engine)
+  } finally {
+    engine.free()
+  }
+}
+
+/** Applies every committed migration the database lacks; returns the names applied. */
+export async function applyMigrations (source: MigrationSource, adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+  return await withEngine(source, adapterFactory, async (engine) => {
+    const result = await engine.applyMigrations({ migrationsList: readMigrationList(source.migrationsDir), filters: noFilters })
+    return result.appliedMigrationNames
+  })
+}
+
+/** The SQL that takes a database from the committed migrations to the current schema ('' when none). */
+export async function diffMigrationsToSchema (source: MigrationSource, adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
+  return await withEngine(source, adapterFactory, async (engine) => {
+    const migrations = readMigrationList(source.migrationsDir)
+    const from = migrations.migrationDirectories.length === 0 ? { tag: 'empty' as const } : { tag: 'migrations' as const, ...migrations }
+    const result = await engine.diff({
+      from,
+      to: { tag: 'schemaDatamodel', files: [{ path: source.schemaPath, content: readFileSync(source.schemaPath, 'utf8') }] },
+      script: true,
+      exitCode: null,
+      filters: noFilters
+    })
+    const sql = result.stdout ?? ''
+    return /^\s*(--[^\n]*\n?\s*)*$/.test(sql) || sql.includes('This is an empty migration') ? '' : sql
+  })
+}
