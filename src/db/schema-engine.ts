@@ -4,19 +4,26 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
+import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import * as engineBindings from '@prisma/schema-engine-wasm/schema_engine_bg'
 import type { MigrationList, SchemaEngine as SchemaEngineInstance } from '@prisma/schema-engine-wasm'
 
 const require = createRequire(import.meta.url)
 let wasmReady = false
 
+// The few WebAssembly globals used here (the DOM lib that declares them is not loaded).
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object, imports: Record<string, unknown>) => { exports: Record<string, unknown> }
+}
+
 // The package entry imports the .wasm file as an ES module, which Node refuses; instantiate it by hand.
 function loadWasm (): void {
   if (wasmReady) return
   const bindingsPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')
-  const wasmModule = new WebAssembly.Module(readFileSync(join(dirname(bindingsPath), 'schema_engine_bg.wasm')))
-  const instance = new WebAssembly.Instance(wasmModule, { './schema_engine_bg.js': engineBindings as unknown as WebAssembly.ModuleImports })
+  const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
+  const wasmModule = new wasm.Module(readFileSync(join(dirname(bindingsPath), 'schema_engine_bg.wasm')))
+  const instance = new wasm.Instance(wasmModule, { './schema_engine_bg.js': engineBindings })
   const exports = instance.exports as unknown as { __wbindgen_start: () => void }
   engineBindings.__wbg_set_wasm(exports)
   exports.__wbindgen_start()
@@ -51,13 +58,22 @@ export function readMigrationList (migrationsDir: string): MigrationList {
 async function withEngine<T> (source: MigrationSource, adapterFactory: SqlMigrationAwareDriverAdapterFactory, work: (engine: SchemaEngineInstance) => Promise<T>): Promise<T> {
   loadWasm()
   const schema = readFileSync(source.schemaPath, 'utf8')
+  // The engine does not close the connections it opens; track them so a SQLite file is not left locked.
+  const opened: SqlDriverAdapter[] = []
+  const tracked: SqlMigrationAwareDriverAdapterFactory = {
+    provider: adapterFactory.provider,
+    adapterName: adapterFactory.adapterName,
+    connect: async () => { const connection = await adapterFactory.connect(); opened.push(connection); return connection },
+    connectToShadowDb: async () => { const connection = await adapterFactory.connectToShadowDb(); opened.push(connection); return connection }
+  }
   const engine = await (engineBindings.SchemaEngine.new as unknown as (
     options: { datamodels: [string, string][] }, log: (message: string) => void, adapter: unknown
-  ) => Promise<SchemaEngineInstance>)({ datamodels: [[source.schemaPath, schema]] }, () => {}, bindMigrationAwareSqlAdapterFactory(adapterFactory))
+  ) => Promise<SchemaEngineInstance>)({ datamodels: [[source.schemaPath, schema]] }, () => {}, bindMigrationAwareSqlAdapterFactory(tracked))
   try {
     return await work(engine)
   } finally {
     engine.free()
+    await Promise.all(opened.map(async (connection) => { await connection.dispose() }))
   }
 }
 

@@ -1,0 +1,73 @@
+// Builds the Fastify app from a Config. It never listens: server.ts does, and tests inject.
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type { Config } from './config.ts'
+import { installErrorHandling, ProblemSchema, problemResponses } from './errors.ts'
+import { translateDatabaseError } from './db/errors.ts'
+import { buildValidatorCompiler } from './validation.ts'
+import database from './plugins/database.ts'
+import openapi from './plugins/openapi.ts'
+import { ImageSchema } from './images/schemas.ts'
+import { AuthorPageSchema, AuthorSchema, AuthorSummarySchema } from './authors/schemas.ts'
+import { ArticleSchema, ArticleSummarySchema } from './articles/schemas.ts'
+import { BodyBlock } from './articles/body.ts'
+import { MastheadRoleSchema } from './masthead/schemas.ts'
+import { imageRoutes } from './images/routes.ts'
+import { authorRoutes } from './authors/routes.ts'
+import { articleRoutes } from './articles/routes.ts'
+import { mastheadRoutes } from './masthead/routes.ts'
+
+/** Schemas with an $id: named components in the OpenAPI document, referenced by routes. */
+const sharedSchemas = [ProblemSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema]
+
+export async function buildApp (config: Config): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    bodyLimit: config.bodyLimit,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: { headersTimeout: config.headersTimeoutMs },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  for (const schema of sharedSchemas) app.addSchema(schema)
+  app.setValidatorCompiler(buildValidatorCompiler(sharedSchemas))
+  installErrorHandling(app, translateDatabaseError)
+
+  // JSON only: text/plain would otherwise reach validation and read as a confusing 400.
+  app.removeContentTypeParser(['text/plain'])
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
+
+  await app.register(openapi)
+  await app.register(database, { config })
+
+  app.get('/health', {
+    schema: {
+      operationId: 'getHealth', summary: 'Liveness: the process is up', tags: ['Operations'],
+      response: { 200: Type.Object({ status: Type.Literal('ok') }, { examples: [{ status: 'ok' }] }) }
+    }
+  }, async () => ({ status: 'ok' as const }))
+
+  app.get('/ready', {
+    schema: {
+      operationId: 'getReadiness', summary: 'Readiness: the database answers', tags: ['Operations'],
+      response: { 200: Type.Object({ status: Type.Literal('ready') }, { examples: [{ status: 'ready' }] }), ...problemResponses(503) }
+    }
+  }, async () => {
+    await app.db.$queryRawUnsafe('SELECT 1')
+    return { status: 'ready' as const }
+  })
+
+  await app.register(articleRoutes)
+  await app.register(authorRoutes)
+  await app.register(imageRoutes)
+  await app.register(mastheadRoutes)
+  return app
+}

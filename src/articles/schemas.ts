@@ -1,0 +1,126 @@
+import { Type, type Static } from 'typebox'
+import { HttpUrl, Line, Nullable, PageQuery, Slug, Timestamp, Title, Uuid } from '../common-schemas.ts'
+import { ImageRef } from '../images/schemas.ts'
+import { AuthorSummaryRef } from '../authors/schemas.ts'
+import { Body } from './body.ts'
+
+export const ArticleStatus = Type.Enum(['draft', 'published', 'archived'], { description: 'draft: not public; published: live; archived: kept, no longer listed' })
+export type ArticleStatus = Static<typeof ArticleStatus>
+
+export const BylineRole = Line(60, { minLength: 1, pattern: '^[a-z][a-z -]*$', description: 'What the author did, lowercase', examples: ['reporter', 'photos', 'additional reporting', 'editor'] })
+
+const sampleBody = [
+  { type: 'promo', headline: 'Start your day with TPM.', text: 'Sign up for the Morning Memo newsletter', url: 'https://example.com/newsletters/morning-memo', linkText: 'Sign up' },
+  { type: 'paragraph', text: 'Russian President Vladimir Putin has emphasized that, whatever else happens, he won’t let Russian conscripts go into the Ukraine meat grinder.' },
+  { type: 'blockquote', text: 'A group of soldiers, including conscripts, has been taken captive.', attribution: 'Russia’s defense ministry' }
+]
+
+const writableFields = {
+  slug: Slug,
+  headline: Title(300, ['Contra Putin, Russian Govt Admits It Sent Conscripts Into Ukraine']),
+  dek: Nullable(Line(600, { description: 'The standfirst under the headline' })),
+  kicker: Nullable(Line(80, { description: 'The label above the headline', examples: ['Ukraine'] })),
+  body: Body,
+  leadImageId: Nullable(Uuid),
+  bylines: Type.Array(Type.Object({
+    authorId: Uuid,
+    role: Type.Optional(BylineRole)
+  }, { additionalProperties: false }), { maxItems: 50, description: 'Credited authors in display order; role defaults to "reporter"' }),
+  status: ArticleStatus,
+  publishedAt: Nullable(Type.String({ format: 'date-time', description: 'Set on first publication when omitted; may be back-dated, not future-dated' })),
+  metaTitle: Nullable(Line(160, { description: 'Title for search engines, when it differs from the headline' })),
+  metaDescription: Nullable(Line(320)),
+  canonicalUrl: Nullable(HttpUrl())
+}
+
+export const ArticleCreate = Type.Object({
+  headline: writableFields.headline,
+  slug: Type.Optional(writableFields.slug),
+  dek: Type.Optional(writableFields.dek),
+  kicker: Type.Optional(writableFields.kicker),
+  body: Type.Optional(writableFields.body),
+  leadImageId: Type.Optional(writableFields.leadImageId),
+  bylines: Type.Optional(writableFields.bylines),
+  status: Type.Optional(writableFields.status),
+  publishedAt: Type.Optional(writableFields.publishedAt),
+  metaTitle: Type.Optional(writableFields.metaTitle),
+  metaDescription: Type.Optional(writableFields.metaDescription),
+  canonicalUrl: Type.Optional(writableFields.canonicalUrl)
+}, {
+  additionalProperties: false,
+  title: 'ArticleCreate',
+  description: 'A new article. The slug is made from the headline when omitted; status defaults to draft.',
+  examples: [{ headline: 'Contra Putin, Russian Govt Admits It Sent Conscripts Into Ukraine', kicker: 'Ukraine', body: sampleBody, bylines: [{ authorId: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11', role: 'reporter' }] }]
+})
+export type ArticleCreate = Static<typeof ArticleCreate>
+
+export const ArticlePatch = Type.Partial(ArticleCreate, {
+  additionalProperties: false,
+  minProperties: 1,
+  title: 'ArticlePatch',
+  description: 'The fields to change; null clears an optional field.',
+  examples: [{ status: 'published' }, { headline: 'Russia Admits Conscripts Were Sent Into Ukraine', slug: 'russia-admits-conscripts-sent-into-ukraine' }]
+})
+export type ArticlePatch = Static<typeof ArticlePatch>
+
+export const Byline = Type.Object({
+  position: Type.Integer({ minimum: 0 }),
+  role: Type.String(),
+  author: AuthorSummaryRef
+}, { title: 'Byline' })
+
+const summaryFields = {
+  id: Uuid,
+  slug: Slug,
+  headline: Type.String(),
+  dek: Nullable(Type.String()),
+  kicker: Nullable(Type.String()),
+  status: ArticleStatus,
+  publishedAt: Nullable(Timestamp),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  version: Type.Integer({ minimum: 1, description: 'Increments on every change; also sent as the ETag' }),
+  leadImage: Nullable(ImageRef),
+  bylines: Type.Array(Byline),
+  readingTimeMinutes: Type.Integer({ minimum: 0 })
+}
+
+export const ArticleSummarySchema = Type.Object(summaryFields, {
+  $id: 'ArticleSummary',
+  title: 'ArticleSummary',
+  description: 'An article as lists show it: no body'
+})
+export type ArticleSummary = Static<typeof ArticleSummarySchema>
+export const ArticleSummaryRef = Type.Unsafe<ArticleSummary>({ $ref: 'ArticleSummary#' })
+
+export const ArticleSchema = Type.Object({
+  ...summaryFields,
+  metaTitle: Nullable(Type.String()),
+  metaDescription: Nullable(Type.String()),
+  canonicalUrl: Nullable(Type.String()),
+  body: Body,
+  bodyHtml: Type.String({ description: 'The body as sanitized HTML' }),
+  bodyText: Type.String({ description: 'The body as plain text' }),
+  wordCount: Type.Integer({ minimum: 0 })
+}, {
+  $id: 'Article',
+  title: 'Article',
+  description: 'A whole article with its authors and lead image embedded'
+})
+export type Article = Static<typeof ArticleSchema>
+export const ArticleRef = Type.Unsafe<Article>({ $ref: 'Article#' })
+
+export const ArticleSort = Type.Enum(['-publishedAt', 'publishedAt', '-updatedAt', 'updatedAt', '-createdAt', 'createdAt', 'headline', '-headline'], {
+  default: '-publishedAt',
+  description: 'Order; a leading "-" means descending. Ties are broken by id, so pages never overlap.'
+})
+export const ArticleListQuery = Type.Object({
+  ...PageQuery,
+  status: Type.Optional(Type.Enum(['draft', 'published', 'archived', 'any'], { default: 'published', description: 'Defaults to published ("Latest News")' })),
+  author: Type.Optional(Slug),
+  authorId: Type.Optional(Uuid),
+  publishedAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Published strictly after this instant' })),
+  publishedBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Published strictly before this instant' })),
+  sort: Type.Optional(ArticleSort)
+}, { additionalProperties: false })
+export type ArticleListQuery = Static<typeof ArticleListQuery>

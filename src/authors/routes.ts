@@ -1,0 +1,82 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { IdParams, Page, SlugParams } from '../common-schemas.ts'
+import { problemResponses } from '../errors.ts'
+import { readLatestByAuthor } from '../articles/service.ts'
+import { AuthorCreate, AuthorListQuery, AuthorPatch, AuthorRef } from './schemas.ts'
+import * as authors from './service.ts'
+
+const tags = ['Authors']
+const AuthorPageRef = Type.Unsafe({ $ref: 'AuthorPage#' })
+
+export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/authors', {
+    schema: {
+      operationId: 'listAuthors', summary: 'List authors', tags,
+      querystring: AuthorListQuery,
+      response: { 200: Page(AuthorRef, 'Author'), ...problemResponses(400) }
+    }
+  }, async (request) => await authors.readMany(app.db, request.query))
+
+  app.post('/authors', {
+    schema: {
+      operationId: 'createAuthor', summary: 'Create an author', tags,
+      body: AuthorCreate,
+      response: { 201: AuthorRef, ...problemResponses(400, 409, 413, 415) }
+    }
+  }, async (request, reply) => {
+    const author = await authors.createOne(app.db, request.body)
+    return await reply.code(201).header('location', `/authors/${author.id}`).send(author)
+  })
+
+  app.get('/authors/:id', {
+    schema: {
+      operationId: 'getAuthor', summary: 'Read an author with their latest published articles', tags,
+      params: IdParams,
+      response: { 200: AuthorPageRef, ...problemResponses(400, 404) }
+    }
+  }, async (request) => {
+    const author = await authors.readOne(app.db, request.params.id)
+    return { ...author, latestArticles: await readLatestByAuthor(app.db, author.id) }
+  })
+
+  app.get('/authors/slug/:slug', {
+    schema: {
+      operationId: 'getAuthorBySlug', summary: 'Read an author by slug, with their latest published articles (the author page)', tags,
+      params: SlugParams,
+      response: { 200: AuthorPageRef, ...problemResponses(400, 404) }
+    }
+  }, async (request) => {
+    const author = await authors.readOneBySlug(app.db, request.params.slug)
+    return { ...author, latestArticles: await readLatestByAuthor(app.db, author.id) }
+  })
+
+  app.put('/authors/:id', {
+    schema: {
+      operationId: 'replaceAuthor', summary: 'Replace an author (fields left out are cleared; the slug is kept when omitted)', tags,
+      params: IdParams,
+      body: AuthorCreate,
+      response: { 200: AuthorRef, ...problemResponses(400, 404, 409, 413, 415) }
+    }
+  }, async (request) => await authors.replaceOne(app.db, request.params.id, request.body))
+
+  app.patch('/authors/:id', {
+    schema: {
+      operationId: 'updateAuthor', summary: 'Change some of an author\'s fields', tags,
+      params: IdParams,
+      body: AuthorPatch,
+      response: { 200: AuthorRef, ...problemResponses(400, 404, 409, 413, 415) }
+    }
+  }, async (request) => await authors.updateOne(app.db, request.params.id, request.body))
+
+  app.delete('/authors/:id', {
+    schema: {
+      operationId: 'deleteAuthor', summary: 'Delete an author who has no bylines and holds no masthead role', tags,
+      params: IdParams,
+      response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) }
+    }
+  }, async (request, reply) => {
+    await authors.deleteOne(app.db, request.params.id)
+    return await reply.code(204).send(null)
+  })
+}

@@ -1,0 +1,118 @@
+import slugify from 'slugify'
+import type { Prisma, Database } from '../db/client.ts'
+import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
+import { pageResult, type PageResult } from '../common-schemas.ts'
+import type { Author, AuthorCreate, AuthorListQuery, AuthorPatch, AuthorSummary } from './schemas.ts'
+
+type Transaction = Prisma.TransactionClient
+
+export const authorSummarySelect = {
+  id: true, slug: true, name: true, jobTitle: true, avatarImage: true
+} as const satisfies Prisma.AuthorSelect
+
+// Everything public: `email` is deliberately absent.
+const authorSelect = {
+  ...authorSummarySelect, bio: true, links: true, createdAt: true, updatedAt: true
+} as const satisfies Prisma.AuthorSelect
+
+type AuthorRecord = Prisma.AuthorGetPayload<{ select: typeof authorSelect }>
+
+function toAuthor (record: AuthorRecord): Author {
+  return { ...record, links: record.links as unknown as Author['links'] } as unknown as Author
+}
+
+export function toAuthorSummary (record: Prisma.AuthorGetPayload<{ select: typeof authorSummarySelect }>): AuthorSummary {
+  return record as unknown as AuthorSummary
+}
+
+async function freeSlug (tx: Transaction, name: string): Promise<string> {
+  const base = slugify(name, { lower: true, strict: true, trim: true }).replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 80).replace(/-$/, '') || 'author'
+  const taken = new Set((await tx.author.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((row) => row.slug))
+  if (!taken.has(base)) return base
+  for (let suffix = 2; ; suffix++) if (!taken.has(`${base}-${suffix}`)) return `${base}-${suffix}`
+}
+
+async function assertSlugFree (tx: Transaction, slug: string, exceptId?: string): Promise<void> {
+  const holder = await tx.author.findUnique({ where: { slug }, select: { id: true } })
+  if (holder !== null && holder.id !== exceptId) {
+    throw withFieldErrors(errors.slugTaken(`The slug "${slug}" is already used by another author`) as CatalogueError, [{ in: 'body', pointer: '/slug', message: 'is already taken' }])
+  }
+}
+
+async function assertAvatarExists (tx: Transaction, imageId: string | null | undefined): Promise<void> {
+  if (imageId === undefined || imageId === null) return
+  if (await tx.image.count({ where: { id: imageId } }) === 0) {
+    throw withFieldErrors(errors.invalidReference(`body/avatarImageId: no image has id ${imageId}`) as CatalogueError, [{ in: 'body', pointer: '/avatarImageId', message: `no image has id ${imageId}` }])
+  }
+}
+
+export async function readMany (db: Database, query: AuthorListQuery): Promise<PageResult<Author>> {
+  const sort = query.sort ?? 'name'
+  const direction = sort.startsWith('-') ? 'desc' : 'asc'
+  const field = sort.replace(/^-/, '') as 'name' | 'createdAt'
+  const [records, total] = await db.$transaction([
+    db.author.findMany({ orderBy: [{ [field]: direction }, { id: direction }], skip: (query.page - 1) * query.limit, take: query.limit, select: authorSelect }),
+    db.author.count()
+  ])
+  return pageResult(records.map(toAuthor), total, query.page, query.limit)
+}
+
+export async function readOne (db: Database | Transaction, id: string): Promise<Author> {
+  const record = await db.author.findUnique({ where: { id }, select: authorSelect })
+  if (record === null) throw errors.authorNotFound(`id ${id}`)
+  return toAuthor(record)
+}
+
+export async function readOneBySlug (db: Database, slug: string): Promise<Author> {
+  const record = await db.author.findUnique({ where: { slug }, select: authorSelect })
+  if (record === null) throw errors.authorNotFound(`slug ${slug}`)
+  return toAuthor(record)
+}
+
+export async function createOne (db: Database, input: AuthorCreate): Promise<Author> {
+  return await db.$transaction(async (tx) => {
+    if (input.slug !== undefined) await assertSlugFree(tx, input.slug)
+    await assertAvatarExists(tx, input.avatarImageId)
+    const created = await tx.author.create({
+      data: {
+        slug: input.slug ?? await freeSlug(tx, input.name),
+        name: input.name,
+        jobTitle: input.jobTitle ?? null,
+        bio: input.bio ?? null,
+        email: input.email ?? null,
+        avatarImageId: input.avatarImageId ?? null,
+        links: input.links ?? []
+      },
+      select: authorSelect
+    })
+    return toAuthor(created)
+  })
+}
+
+export async function replaceOne (db: Database, id: string, input: AuthorCreate): Promise<Author> {
+  return await updateOne(db, id, { jobTitle: null, bio: null, email: null, avatarImageId: null, links: [], ...input })
+}
+
+export async function updateOne (db: Database, id: string, patch: AuthorPatch): Promise<Author> {
+  return await db.$transaction(async (tx) => {
+    const current = await tx.author.findUnique({ where: { id }, select: { id: true, slug: true } })
+    if (current === null) throw errors.authorNotFound(`id ${id}`)
+    if (patch.slug !== undefined && patch.slug !== current.slug) await assertSlugFree(tx, patch.slug, id)
+    await assertAvatarExists(tx, patch.avatarImageId)
+    const updated = await tx.author.update({ where: { id }, data: patch, select: authorSelect })
+    return toAuthor(updated)
+  })
+}
+
+export async function deleteOne (db: Database, id: string): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const author = await tx.author.findUnique({ where: { id }, select: { _count: { select: { bylines: true, mastheadRoles: true } } } })
+    if (author === null) throw errors.authorNotFound(`id ${id}`)
+    const uses = [
+      author._count.bylines > 0 ? `credited on ${author._count.bylines} article(s)` : '',
+      author._count.mastheadRoles > 0 ? `holds ${author._count.mastheadRoles} masthead role(s)` : ''
+    ].filter(Boolean)
+    if (uses.length > 0) throw errors.inUse(`The author is still ${uses.join(' and ')}. Remove those bylines and roles first.`) as CatalogueError
+    await tx.author.delete({ where: { id } })
+  })
+}

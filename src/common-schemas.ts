@@ -1,0 +1,51 @@
+// Building blocks shared by every resource's schemas.
+import { Type, type Static, type TSchema, type TString } from 'typebox'
+
+// No control characters: they break feeds, HTML and PostgreSQL text columns (NUL).
+const SINGLE_LINE = '^[^\\u0000-\\u001F\\u007F]*$'
+const MULTI_LINE = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$'
+const NOT_BLANK = '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F]*$'
+
+export const Uuid = Type.String({ format: 'uuid', description: 'Identifier (UUID)', examples: ['019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11'] })
+export const Slug = Type.String({
+  minLength: 1,
+  maxLength: 160,
+  pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$',
+  description: 'Lowercase, URL-safe: letters, digits and single hyphens',
+  examples: ['contra-putin-russian-govt-admits-it-sent-conscripts-into-ukraine']
+})
+/** A required one-line text that is not blank. */
+export const Title = (maxLength: number, examples: string[] = []): TString => Type.String({ minLength: 1, maxLength, pattern: NOT_BLANK, examples })
+/** An optional one-line text. */
+export const Line = (maxLength: number, extra: object = {}): TString => Type.String({ maxLength, pattern: SINGLE_LINE, ...extra })
+/** Free text that may span lines. */
+export const Paragraphs = (maxLength: number, extra: object = {}): TString => Type.String({ maxLength, pattern: MULTI_LINE, ...extra })
+export const HttpUrl = (extra: object = {}): TString => Type.String({ format: 'uri', maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s]+$', ...extra })
+export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-25T06:00:00.000Z'] })
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+export const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 160 }) }, { additionalProperties: false })
+
+export const PageQuery = {
+  page: Type.Integer({ minimum: 1, maximum: 100000, default: 1, description: 'Page number, from 1' }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page (at most 100)' })
+}
+
+export const Page = <T extends TSchema>(item: T, name: string) => Type.Object({
+  items: Type.Array(item),
+  total: Type.Integer({ minimum: 0, description: 'Items matching the query, across all pages' }),
+  page: Type.Integer({ minimum: 1 }),
+  limit: Type.Integer({ minimum: 1 }),
+  totalPages: Type.Integer({ minimum: 0 })
+}, { title: `${name}Page` })
+
+export interface PageResult<T> { items: T[], total: number, page: number, limit: number, totalPages: number }
+export function pageResult<T> (items: T[], total: number, page: number, limit: number): PageResult<T> {
+  return { items, total, page, limit, totalPages: Math.ceil(total / limit) }
+}
+
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ maxLength: 200, description: 'The ETag of the version you edited; a stale one gets 412' }))
+})
+export type IfMatchHeaders = Static<typeof IfMatchHeaders>

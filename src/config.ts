@@ -1,0 +1,79 @@
+// Every setting in one schema: the TypeScript type is derived from it and the environment is
+// checked against it at start-up, so a typo in a variable fails loudly instead of silently.
+import { Type, type Static } from 'typebox'
+import { Value } from 'typebox/value'
+
+const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  host: Type.String({ minLength: 1 }),
+  databaseUrl: Type.String({ minLength: 1 }),
+  logLevel: LogLevel,
+  /** Seed demo content when the server starts on an empty database. */
+  seedDemoContent: Type.Boolean(),
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: Type.Integer({ minimum: 1024 }),
+  /** Milliseconds a SQLite write waits for a lock before failing. */
+  sqliteBusyTimeoutMs: Type.Integer({ minimum: 0 }),
+  /** Milliseconds allowed for a whole request, and for its headers, before the server gives up on the client. */
+  requestTimeoutMs: Type.Integer({ minimum: 0 }),
+  headersTimeoutMs: Type.Integer({ minimum: 0 }),
+  keepAliveTimeoutMs: Type.Integer({ minimum: 0 })
+})
+export type Config = Static<typeof ConfigSchema>
+
+export const defaultConfig: Config = {
+  port: 3000,
+  host: '127.0.0.1',
+  databaseUrl: 'file:./data/copydesk.db',
+  logLevel: 'info',
+  seedDemoContent: true,
+  bodyLimit: 1024 * 1024,
+  sqliteBusyTimeoutMs: 5000,
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5000
+}
+
+export class ConfigError extends Error {}
+
+const environmentNames: Record<keyof Config, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  databaseUrl: 'DATABASE_URL',
+  logLevel: 'LOG_LEVEL',
+  seedDemoContent: 'SEED_DEMO_CONTENT',
+  bodyLimit: 'BODY_LIMIT_BYTES',
+  sqliteBusyTimeoutMs: 'SQLITE_BUSY_TIMEOUT_MS',
+  requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
+  headersTimeoutMs: 'HEADERS_TIMEOUT_MS',
+  keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS'
+}
+
+function parseValue (key: keyof Config, raw: string): unknown {
+  const fallback = defaultConfig[key]
+  if (typeof fallback === 'number') return /^\d+$/.test(raw.trim()) ? Number(raw) : raw
+  if (typeof fallback === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true
+    if (/^(0|false|no|off)$/i.test(raw)) return false
+    return raw
+  }
+  return raw
+}
+
+/** Reads the settings from environment variables, falling back to the defaults above. */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const candidate: Record<string, unknown> = { ...defaultConfig }
+  for (const [key, name] of Object.entries(environmentNames) as Array<[keyof Config, string]>) {
+    const raw = env[name]
+    if (raw !== undefined && raw !== '') candidate[key] = parseValue(key, raw)
+  }
+  Object.assign(candidate, overrides)
+  const problems = [...Value.Errors(ConfigSchema, candidate)].map((error) => {
+    const key = error.instancePath.replace(/^\//, '') as keyof Config
+    return `${environmentNames[key] ?? key}: ${error.message} (got ${JSON.stringify(candidate[key])})`
+  })
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`)
+  return candidate as Config
+}

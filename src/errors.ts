@@ -1,0 +1,159 @@
+// The error catalogue and the one place errors become RFC 9457 problem+json responses.
+// Clients and tests rely on `code`, never on the wording of `detail`.
+import createError from '@fastify/error'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type, type Static } from 'typebox'
+
+export const ProblemSchema = Type.Object({
+  type: Type.String({ description: 'URI reference naming the kind of problem' }),
+  title: Type.String({ description: 'Short summary of the kind of problem' }),
+  status: Type.Integer({ minimum: 400, maximum: 599 }),
+  detail: Type.String({ description: 'What went wrong in this request' }),
+  instance: Type.String({ description: 'The request path' }),
+  code: Type.String({ description: 'Stable machine-readable error code' }),
+  errors: Type.Optional(Type.Array(Type.Object({
+    in: Type.Enum(['body', 'query', 'params', 'headers'], { description: 'Which part of the request' }),
+    pointer: Type.String({ description: 'JSON Pointer to the offending value within that part' }),
+    message: Type.String()
+  }), { description: 'Each invalid value, for validation problems' })),
+  currentVersion: Type.Optional(Type.Integer({ description: 'The version now stored, for precondition failures' }))
+}, {
+  $id: 'Problem',
+  title: 'Problem',
+  description: 'An RFC 9457 problem details object',
+  examples: [{
+    type: 'https://copydesk.dev/problems/validation-failed',
+    title: 'Bad Request',
+    status: 400,
+    detail: 'body/headline must NOT have fewer than 1 characters',
+    instance: '/articles',
+    code: 'VALIDATION_FAILED',
+    errors: [{ in: 'body', pointer: '/headline', message: 'must NOT have fewer than 1 characters' }]
+  }]
+})
+export type Problem = Static<typeof ProblemSchema>
+export type FieldError = NonNullable<Problem['errors']>[number]
+
+/** An error that knows its HTTP status, stable code, and (optionally) the fields at fault. */
+export interface CatalogueError extends FastifyError {
+  fieldErrors?: FieldError[]
+  currentVersion?: number
+}
+
+function entry (code: string, statusCode: number, message: string) {
+  return createError<[string?]>(code, message, statusCode)
+}
+
+export const errors = {
+  validationFailed: entry('VALIDATION_FAILED', 400, '%s'),
+  invalidReference: entry('INVALID_REFERENCE', 400, '%s'),
+  publishedAtInFuture: entry('PUBLISHED_AT_IN_FUTURE', 400, '%s'),
+  articleNotFound: entry('ARTICLE_NOT_FOUND', 404, 'No article matches %s'),
+  authorNotFound: entry('AUTHOR_NOT_FOUND', 404, 'No author matches %s'),
+  imageNotFound: entry('IMAGE_NOT_FOUND', 404, 'No image matches %s'),
+  mastheadRoleNotFound: entry('MASTHEAD_ROLE_NOT_FOUND', 404, 'No masthead role matches %s'),
+  routeNotFound: entry('ROUTE_NOT_FOUND', 404, '%s'),
+  slugTaken: entry('SLUG_TAKEN', 409, '%s'),
+  inUse: entry('IN_USE', 409, '%s'),
+  conflict: entry('CONFLICT', 409, '%s'),
+  versionMismatch: entry('VERSION_MISMATCH', 412, '%s')
+} as const
+
+export function withFieldErrors<E extends CatalogueError> (error: E, fieldErrors: FieldError[]): E {
+  error.fieldErrors = fieldErrors
+  return error
+}
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  406: 'Not Acceptable', 409: 'Conflict', 412: 'Precondition Failed', 413: 'Content Too Large',
+  415: 'Unsupported Media Type', 422: 'Unprocessable Content', 428: 'Precondition Required',
+  429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable'
+}
+
+function typeUri (code: string): string {
+  return `https://copydesk.dev/problems/${code.toLowerCase().replace(/^fst_err_/, '').replace(/_/g, '-')}`
+}
+
+// Fastify's own request errors get stable codes of ours, so clients see one vocabulary.
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_CONTENT_LENGTH',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'EMPTY_JSON_BODY',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_BAD_URL: 'BAD_URL'
+}
+
+type ValidationContext = 'body' | 'querystring' | 'params' | 'headers'
+const PART_NAMES: Record<ValidationContext, FieldError['in']> = { body: 'body', querystring: 'query', params: 'params', headers: 'headers' }
+
+function fieldErrorsOf (error: FastifyError): FieldError[] {
+  const part = PART_NAMES[(error.validationContext ?? 'body') as ValidationContext] ?? 'body'
+  return (error.validation ?? []).map((issue) => {
+    const params = issue.params as Record<string, unknown>
+    let pointer = issue.instancePath
+    if (issue.keyword === 'required' && typeof params.missingProperty === 'string') pointer += `/${params.missingProperty}`
+    if (issue.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') pointer += `/${params.additionalProperty}`
+    let message = issue.message ?? 'is invalid'
+    if (issue.keyword === 'additionalProperties') message = 'is not a known property'
+    if (issue.keyword === 'enum' && Array.isArray(params.allowedValues)) message = `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+    return { in: part, pointer, message }
+  })
+}
+
+export function problemOf (error: FastifyError & CatalogueError, request: FastifyRequest): Problem {
+  const instance = request.url.split('?')[0] ?? '/'
+  if (error.validation !== undefined) {
+    const fieldErrors = fieldErrorsOf(error)
+    const detail = fieldErrors.map((field) => `${field.in}${field.pointer || ''} ${field.message}`).join('; ')
+    return { type: typeUri('VALIDATION_FAILED'), title: STATUS_TITLES[400] as string, status: 400, detail, instance, code: 'VALIDATION_FAILED', errors: fieldErrors }
+  }
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+  if (status >= 500) {
+    return { type: 'about:blank', title: STATUS_TITLES[500] as string, status: 500, detail: 'The server could not complete the request; it has been logged.', instance, code: 'INTERNAL_ERROR' }
+  }
+  const code = FASTIFY_CODES[error.code] ?? (error.code?.startsWith('FST_') === true ? error.code.replace(/^FST_ERR_/, '') : error.code) ?? 'BAD_REQUEST'
+  const problem: Problem = {
+    type: typeUri(code),
+    title: STATUS_TITLES[status] ?? 'Error',
+    status,
+    detail: error.message,
+    instance,
+    code
+  }
+  if (error.fieldErrors !== undefined) problem.errors = error.fieldErrors
+  if (error.currentVersion !== undefined) problem.currentVersion = error.currentVersion
+  return problem
+}
+
+export function sendProblem (reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json').send(problem)
+}
+
+/** Installs the error and not-found handlers: every failure leaves as problem+json. */
+export function installErrorHandling (app: FastifyInstance, translate: (error: unknown) => unknown): void {
+  app.setErrorHandler((thrown: FastifyError & CatalogueError, request, reply) => {
+    const error = translate(thrown) as FastifyError & CatalogueError
+    const problem = problemOf(error, request)
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+    else request.log.info({ code: problem.code, status: problem.status }, problem.detail)
+    return sendProblem(reply, problem)
+  })
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/'
+    return sendProblem(reply, problemOf(errors.routeNotFound(`No route ${request.method} ${path}`) as CatalogueError, request))
+  })
+}
+
+/** OpenAPI responses for the given problem statuses, all sharing the Problem schema. */
+export function problemResponses (...statuses: number[]): Record<number, unknown> {
+  const responses: Record<number, unknown> = {}
+  for (const status of statuses) {
+    responses[status] = {
+      description: STATUS_TITLES[status] ?? 'Error',
+      content: { 'application/problem+json': { schema: Type.Unsafe<Problem>({ $ref: 'Problem#' }) } }
+    }
+  }
+  return responses
+}

@@ -1,0 +1,65 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { IdParams } from '../common-schemas.ts'
+import { problemResponses } from '../errors.ts'
+import { MastheadRoleCreate, MastheadRolePatch, MastheadRoleRef, MastheadSchema } from './schemas.ts'
+import * as masthead from './service.ts'
+
+const tags = ['Masthead']
+
+export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/masthead', {
+    schema: {
+      operationId: 'getMasthead', summary: 'The masthead: every staff role in order, with who holds it', tags,
+      response: { 200: MastheadSchema }
+    }
+  }, async () => await masthead.readMasthead(app.db))
+
+  app.post('/masthead/roles', {
+    schema: {
+      operationId: 'createMastheadRole', summary: 'Add a role to the masthead', tags,
+      body: MastheadRoleCreate,
+      response: { 201: MastheadRoleRef, ...problemResponses(400, 413, 415) }
+    }
+  }, async (request, reply) => {
+    const role = await masthead.createOne(app.db, request.body)
+    return await reply.code(201).header('location', `/masthead/roles/${role.id}`).send(role)
+  })
+
+  app.get('/masthead/roles/:id', {
+    schema: {
+      operationId: 'getMastheadRole', summary: 'Read one masthead role', tags,
+      params: IdParams,
+      response: { 200: MastheadRoleRef, ...problemResponses(400, 404) }
+    }
+  }, async (request) => await masthead.readOne(app.db, request.params.id))
+
+  app.put('/masthead/roles/:id', {
+    schema: {
+      operationId: 'replaceMastheadRole', summary: 'Replace a masthead role (fields left out are cleared)', tags,
+      params: IdParams,
+      body: MastheadRoleCreate,
+      response: { 200: MastheadRoleRef, ...problemResponses(400, 404, 413, 415) }
+    }
+  }, async (request) => await masthead.replaceOne(app.db, request.params.id, request.body))
+
+  app.patch('/masthead/roles/:id', {
+    schema: {
+      operationId: 'updateMastheadRole', summary: 'Change a masthead role: its title, order, or holder (null leaves it vacant)', tags,
+      params: IdParams,
+      body: MastheadRolePatch,
+      response: { 200: MastheadRoleRef, ...problemResponses(400, 404, 413, 415) }
+    }
+  }, async (request) => await masthead.updateOne(app.db, request.params.id, request.body))
+
+  app.delete('/masthead/roles/:id', {
+    schema: {
+      operationId: 'deleteMastheadRole', summary: 'Remove a role from the masthead', tags,
+      params: IdParams,
+      response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404) }
+    }
+  }, async (request, reply) => {
+    await masthead.deleteOne(app.db, request.params.id)
+    return await reply.code(204).send(null)
+  })
+}

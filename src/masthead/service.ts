@@ -1,0 +1,67 @@
+import type { Prisma, Database } from '../db/client.ts'
+import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
+import { authorSummarySelect } from '../authors/service.ts'
+import type { MastheadRole, MastheadRoleCreate, MastheadRolePatch } from './schemas.ts'
+
+type Transaction = Prisma.TransactionClient
+
+const roleSelect = {
+  id: true, title: true, department: true, position: true, createdAt: true, updatedAt: true,
+  holder: { select: authorSummarySelect }
+} as const satisfies Prisma.MastheadRoleSelect
+
+function toRole (record: Prisma.MastheadRoleGetPayload<{ select: typeof roleSelect }>): MastheadRole {
+  return { ...record, vacant: record.holder === null } as unknown as MastheadRole
+}
+
+async function assertHolderExists (tx: Transaction, holderId: string | null | undefined): Promise<void> {
+  if (holderId === undefined || holderId === null) return
+  if (await tx.author.count({ where: { id: holderId } }) === 0) {
+    throw withFieldErrors(errors.invalidReference(`body/holderId: no author has id ${holderId}`) as CatalogueError, [{ in: 'body', pointer: '/holderId', message: `no author has id ${holderId}` }])
+  }
+}
+
+export async function readMasthead (db: Database): Promise<{ roles: MastheadRole[] }> {
+  const records = await db.mastheadRole.findMany({ orderBy: [{ position: 'asc' }, { id: 'asc' }], select: roleSelect })
+  return { roles: records.map(toRole) }
+}
+
+export async function readOne (db: Database, id: string): Promise<MastheadRole> {
+  const record = await db.mastheadRole.findUnique({ where: { id }, select: roleSelect })
+  if (record === null) throw errors.mastheadRoleNotFound(`id ${id}`)
+  return toRole(record)
+}
+
+export async function createOne (db: Database, input: MastheadRoleCreate): Promise<MastheadRole> {
+  return await db.$transaction(async (tx) => {
+    await assertHolderExists(tx, input.holderId)
+    const last = await tx.mastheadRole.aggregate({ _max: { position: true } })
+    const created = await tx.mastheadRole.create({
+      data: {
+        title: input.title,
+        department: input.department ?? null,
+        position: input.position ?? (last._max.position ?? -1) + 1,
+        holderId: input.holderId ?? null
+      },
+      select: roleSelect
+    })
+    return toRole(created)
+  })
+}
+
+export async function replaceOne (db: Database, id: string, input: MastheadRoleCreate): Promise<MastheadRole> {
+  return await updateOne(db, id, { department: null, holderId: null, ...input })
+}
+
+export async function updateOne (db: Database, id: string, patch: MastheadRolePatch): Promise<MastheadRole> {
+  return await db.$transaction(async (tx) => {
+    if (await tx.mastheadRole.count({ where: { id } }) === 0) throw errors.mastheadRoleNotFound(`id ${id}`)
+    await assertHolderExists(tx, patch.holderId)
+    return toRole(await tx.mastheadRole.update({ where: { id }, data: patch, select: roleSelect }))
+  })
+}
+
+export async function deleteOne (db: Database, id: string): Promise<void> {
+  const { count } = await db.mastheadRole.deleteMany({ where: { id } })
+  if (count === 0) throw errors.mastheadRoleNotFound(`id ${id}`)
+}

@@ -1,0 +1,20 @@
+// Opens (and migrates) the database for the app's lifetime and closes it with the app.
+import fp from 'fastify-plugin'
+import type { Config } from '../config.ts'
+import { openDatabase, type Database } from '../db/client.ts'
+import type { Provider } from '../db/providers.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Database
+    dbProvider: Provider
+  }
+}
+
+export default fp<{ config: Config }>(async (app, { config }) => {
+  const { prisma, provider, appliedMigrations } = await openDatabase(config)
+  if (appliedMigrations.length > 0) app.log.info({ migrations: appliedMigrations }, 'applied database migrations')
+  app.decorate('db', prisma)
+  app.decorate('dbProvider', provider)
+  app.addHook('onClose', async () => { await prisma.$disconnect() })
+}, { name: 'database' })

@@ -1,0 +1,32 @@
+// The OpenAPI 3.1 document (at /openapi.json) and Swagger UI (at /docs).
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+
+export default fp(async (app) => {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Copydesk API',
+        version: '0.1.0',
+        description: 'A headless CMS for newsrooms: articles with structured bodies and ordered bylines, authors, images with captions and credits, and the masthead.\n\nErrors are RFC 9457 problem+json documents with a stable `code`. Articles carry their version as an ETag: send it back in `If-Match` when editing, and a stale edit is refused with 412 instead of overwriting a colleague\'s work.',
+        license: { name: 'UNLICENSED', identifier: 'UNLICENSED' }
+      },
+      servers: [{ url: '/', description: 'This server' }],
+      tags: [
+        { name: 'Articles', description: 'Stories: headline, dek, body blocks, bylines, lead image, status' },
+        { name: 'Authors', description: 'Writers, photographers and editors' },
+        { name: 'Images', description: 'Photos with alt text, caption and credit' },
+        { name: 'Masthead', description: 'The ordered staff roles and who holds them' },
+        { name: 'Operations', description: 'Health checks for load balancers' }
+      ]
+    },
+    refResolver: {
+      // Components are named after the schemas' $id, e.g. #/components/schemas/Article.
+      buildLocalReference: (json, _baseUri, _fragment, index) => typeof json.$id === 'string' ? json.$id : `Schema${index}`
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true, docExpansion: 'list' } })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}, { name: 'openapi' })

@@ -1,0 +1,26 @@
+// Reads the environment, opens (migrating) the database, seeds an empty one, listens, and shuts
+// down gracefully: in-flight requests finish and the database closes before the process exits.
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { DatabaseUrlError } from './db/providers.ts'
+import { seedIfEmpty } from './db/seed.ts'
+
+async function main (): Promise<void> {
+  const config = loadConfig()
+  const app = await buildApp(config)
+  if (config.seedDemoContent && await seedIfEmpty(app.db)) app.log.info('seeded demo content into the empty database')
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
+    else app.log.info({ signal }, 'shutting down')
+    await app.close()
+  })
+  await app.listen({ port: config.port, host: config.host })
+  app.log.info(`API docs at http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/docs`)
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DatabaseUrlError) console.error(error.message)
+  else console.error('Copydesk could not start:', error)
+  process.exit(1)
+})
