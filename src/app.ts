@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Config } from './config.ts'
-import { installErrorHandling, ProblemSchema, problemResponses } from './errors.ts'
+import { frameworkErrorHandler, installErrorHandling, ProblemSchema, problemResponses } from './errors.ts'
 import { translateDatabaseError } from './db/errors.ts'
 import { buildValidatorCompiler } from './validation.ts'
 import database from './plugins/database.ts'
@@ -33,7 +33,8 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     genReqId: () => crypto.randomUUID(),
-    requestIdHeader: false
+    requestIdHeader: false,
+    frameworkErrors: frameworkErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   for (const schema of sharedSchemas) app.addSchema(schema)

@@ -5,12 +5,23 @@ import { Type, type Static, type TSchema, type TString } from 'typebox'
 const SINGLE_LINE = '^[^\\u0000-\\u001F\\u007F]*$'
 const MULTI_LINE = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$'
 const NOT_BLANK = '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001F\\u007F]*$'
+const SLUG_PATTERN = '^[a-z0-9]+(?:-[a-z0-9]+)*$'
+const HTTP_URL_PATTERN = '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s]+$'
+
+/** What each pattern means, for error messages people can act on. */
+export const patternHints = new Map<string, string>([
+  [SINGLE_LINE, 'must be one line, without control characters'],
+  [MULTI_LINE, 'must not contain control characters'],
+  [NOT_BLANK, 'must not be blank, and must be one line without control characters'],
+  [SLUG_PATTERN, 'must be lowercase letters, digits and single hyphens, e.g. "my-story-2"'],
+  [HTTP_URL_PATTERN, 'must be an http:// or https:// URL']
+])
 
 export const Uuid = Type.String({ format: 'uuid', description: 'Identifier (UUID)', examples: ['019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11'] })
 export const Slug = Type.String({
   minLength: 1,
   maxLength: 160,
-  pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$',
+  pattern: SLUG_PATTERN,
   description: 'Lowercase, URL-safe: letters, digits and single hyphens',
   examples: ['contra-putin-russian-govt-admits-it-sent-conscripts-into-ukraine']
 })
@@ -20,7 +31,7 @@ export const Title = (maxLength: number, examples: string[] = []): TString => Ty
 export const Line = (maxLength: number, extra: object = {}): TString => Type.String({ maxLength, pattern: SINGLE_LINE, ...extra })
 /** Free text that may span lines. */
 export const Paragraphs = (maxLength: number, extra: object = {}): TString => Type.String({ maxLength, pattern: MULTI_LINE, ...extra })
-export const HttpUrl = (extra: object = {}): TString => Type.String({ format: 'uri', maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s]+$', ...extra })
+export const HttpUrl = (extra: object = {}): TString => Type.String({ format: 'uri', maxLength: 2048, pattern: HTTP_URL_PATTERN, ...extra })
 export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-25T06:00:00.000Z'] })
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 

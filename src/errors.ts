@@ -3,6 +3,7 @@
 import createError from '@fastify/error'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
+import { patternHints } from './common-schemas.ts'
 
 export const ProblemSchema = Type.Object({
   type: Type.String({ description: 'URI reference naming the kind of problem' }),
@@ -90,6 +91,7 @@ const PART_NAMES: Record<ValidationContext, FieldError['in']> = { body: 'body', 
 
 function fieldErrorsOf (error: FastifyError): FieldError[] {
   const part = PART_NAMES[(error.validationContext ?? 'body') as ValidationContext] ?? 'body'
+  const seen = new Set<string>()
   return (error.validation ?? []).map((issue) => {
     const params = issue.params as Record<string, unknown>
     let pointer = issue.instancePath
@@ -98,7 +100,13 @@ function fieldErrorsOf (error: FastifyError): FieldError[] {
     let message = issue.message ?? 'is invalid'
     if (issue.keyword === 'additionalProperties') message = 'is not a known property'
     if (issue.keyword === 'enum' && Array.isArray(params.allowedValues)) message = `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+    if (issue.keyword === 'pattern' && typeof params.pattern === 'string') message = patternHints.get(params.pattern) ?? 'has an invalid format'
     return { in: part, pointer, message }
+  }).filter((field) => {
+    // One complaint per value: the first is the most telling (an empty string is "too short", not also "blank").
+    if (seen.has(field.pointer)) return false
+    seen.add(field.pointer)
+    return true
   })
 }
 
@@ -125,6 +133,11 @@ export function problemOf (error: FastifyError & CatalogueError, request: Fastif
   if (error.fieldErrors !== undefined) problem.errors = error.fieldErrors
   if (error.currentVersion !== undefined) problem.currentVersion = error.currentVersion
   return problem
+}
+
+/** For errors Fastify raises before routing (a URL it cannot decode): the same problem+json. */
+export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void sendProblem(reply, problemOf(error as FastifyError & CatalogueError, request))
 }
 
 export function sendProblem (reply: FastifyReply, problem: Problem): FastifyReply {
