@@ -52,6 +52,7 @@ export const BodyBlock = Type.Unsafe<Static<typeof ParagraphBlock> | Static<type
   type: 'object',
   required: ['type'],
   oneOf: blockSchemas,
+  examples: [{ type: 'paragraph', text: 'Russia has mandatory one year of military service for men.' }, { type: 'blockquote', text: 'Only four people were left alive out of a company of 100.', attribution: 'Russian senator Lyudmila Narusova' }],
   discriminator: { propertyName: 'type' }
 })
 export type BodyBlock = Static<typeof BodyBlock>

@@ -3,17 +3,13 @@ import { HttpUrl, Line, Nullable, PageQuery, Slug, Timestamp, Title, Uuid } from
 import { ImageRef } from '../images/schemas.ts'
 import { AuthorSummaryRef } from '../authors/schemas.ts'
 import { Body } from './body.ts'
+import { articleExample, articleSummaryExample, bodyExample, exampleIds } from '../examples.ts'
 
 export const ArticleStatus = Type.Enum(['draft', 'published', 'archived'], { description: 'draft: not public; published: live; archived: kept, no longer listed' })
 export type ArticleStatus = Static<typeof ArticleStatus>
 
 export const BylineRole = Line(60, { minLength: 1, pattern: '^[a-z][a-z -]*$', description: 'What the author did, lowercase', examples: ['reporter', 'photos', 'additional reporting', 'editor'] })
 
-const sampleBody = [
-  { type: 'promo', headline: 'Start your day with TPM.', text: 'Sign up for the Morning Memo newsletter', url: 'https://example.com/newsletters/morning-memo', linkText: 'Sign up' },
-  { type: 'paragraph', text: 'Russian President Vladimir Putin has emphasized that, whatever else happens, he won’t let Russian conscripts go into the Ukraine meat grinder.' },
-  { type: 'blockquote', text: 'A group of soldiers, including conscripts, has been taken captive.', attribution: 'Russia’s defense ministry' }
-]
 
 const writableFields = {
   slug: Slug,
@@ -50,7 +46,7 @@ export const ArticleCreate = Type.Object({
   additionalProperties: false,
   title: 'ArticleCreate',
   description: 'A new article. The slug is made from the headline when omitted; status defaults to draft.',
-  examples: [{ headline: 'Contra Putin, Russian Govt Admits It Sent Conscripts Into Ukraine', kicker: 'Ukraine', body: sampleBody, bylines: [{ authorId: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11', role: 'reporter' }] }]
+  examples: [{ headline: 'Contra Putin, Russian Govt Admits It Sent Conscripts Into Ukraine', kicker: 'Ukraine', body: bodyExample, leadImageId: exampleIds.image, bylines: [{ authorId: exampleIds.author, role: 'reporter' }] }]
 })
 export type ArticleCreate = Static<typeof ArticleCreate>
 
@@ -88,7 +84,8 @@ const summaryFields = {
 export const ArticleSummarySchema = Type.Object(summaryFields, {
   $id: 'ArticleSummary',
   title: 'ArticleSummary',
-  description: 'An article as lists show it: no body'
+  description: 'An article as lists show it: no body',
+  examples: [articleSummaryExample]
 })
 export type ArticleSummary = Static<typeof ArticleSummarySchema>
 export const ArticleSummaryRef = Type.Unsafe<ArticleSummary>({ $ref: 'ArticleSummary#' })
@@ -105,7 +102,8 @@ export const ArticleSchema = Type.Object({
 }, {
   $id: 'Article',
   title: 'Article',
-  description: 'A whole article with its authors and lead image embedded'
+  description: 'A whole article with its authors and lead image embedded',
+  examples: [articleExample]
 })
 export type Article = Static<typeof ArticleSchema>
 export const ArticleRef = Type.Unsafe<Article>({ $ref: 'Article#' })

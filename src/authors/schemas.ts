@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { HttpUrl, Line, Nullable, PageQuery, Paragraphs, Slug, Timestamp, Title, Uuid } from '../common-schemas.ts'
 import { ImageRef } from '../images/schemas.ts'
+import { articleSummaryExample, authorExample, authorSummaryExample } from '../examples.ts'
 
 export const AuthorLink = Type.Object({
   label: Line(60, { minLength: 1, examples: ['Website', 'Bluesky', 'X'] }),
@@ -47,7 +48,7 @@ export const AuthorSummarySchema = Type.Object({
   name: Type.String(),
   jobTitle: Nullable(Type.String()),
   avatarImage: Nullable(ImageRef)
-}, { $id: 'AuthorSummary', title: 'AuthorSummary', description: 'An author as bylines and the masthead show them' })
+}, { $id: 'AuthorSummary', title: 'AuthorSummary', description: 'An author as bylines and the masthead show them', examples: [authorSummaryExample] })
 export type AuthorSummary = Static<typeof AuthorSummarySchema>
 export const AuthorSummaryRef = Type.Unsafe<AuthorSummary>({ $ref: 'AuthorSummary#' })
 
@@ -62,14 +63,14 @@ const authorFields = {
   createdAt: Timestamp,
   updatedAt: Timestamp
 }
-export const AuthorSchema = Type.Object(authorFields, { $id: 'Author', title: 'Author', description: 'An author, without private fields' })
+export const AuthorSchema = Type.Object(authorFields, { $id: 'Author', title: 'Author', description: 'An author, without private fields', examples: [authorExample] })
 export type Author = Static<typeof AuthorSchema>
 export const AuthorRef = Type.Unsafe<Author>({ $ref: 'Author#' })
 
 export const AuthorPageSchema = Type.Object({
   ...authorFields,
   latestArticles: Type.Array(Type.Unsafe({ $ref: 'ArticleSummary#' }), { description: 'Up to 10 of the author\'s published articles, newest first' })
-}, { $id: 'AuthorPage', title: 'AuthorPage', description: 'An author with their latest published articles: everything an author page renders' })
+}, { $id: 'AuthorPage', title: 'AuthorPage', description: 'An author with their latest published articles: everything an author page renders', examples: [{ ...authorExample, latestArticles: [articleSummaryExample] }] })
 
 export const AuthorListQuery = Type.Object({
   ...PageQuery,

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { HttpUrl, Line, Nullable, PageQuery, Paragraphs, Timestamp, Uuid } from '../common-schemas.ts'
+import { imageExample } from '../examples.ts'
 
 export const ImageMimeType = Type.Enum(['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif'], { description: 'The file format' })
 
@@ -39,7 +40,7 @@ export const ImageSchema = Type.Object({
   credit: Nullable(Line(300)),
   createdAt: Timestamp,
   updatedAt: Timestamp
-}, { $id: 'Image', title: 'Image', description: 'A photo or graphic with its caption and credit', examples: [{ id: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11', ...example, createdAt: '2026-11-25T06:00:00.000Z', updatedAt: '2026-11-25T06:00:00.000Z' }] })
+}, { $id: 'Image', title: 'Image', description: 'A photo or graphic with its caption and credit', examples: [imageExample] })
 export type Image = Static<typeof ImageSchema>
 export const ImageRef = Type.Unsafe<Image>({ $ref: 'Image#' })
 

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { Line, Nullable, Timestamp, Title, Uuid } from '../common-schemas.ts'
 import { AuthorSummaryRef } from '../authors/schemas.ts'
+import { mastheadRoleExample } from '../examples.ts'
 
 const writableFields = {
   title: Title(200, ['Founder & Editor-in-Chief', 'Managing Editor', 'Senior Designer']),
@@ -36,10 +37,10 @@ export const MastheadRoleSchema = Type.Object({
   holder: Nullable(AuthorSummaryRef),
   createdAt: Timestamp,
   updatedAt: Timestamp
-}, { $id: 'MastheadRole', title: 'MastheadRole', description: 'A staff role on the masthead and who holds it' })
+}, { $id: 'MastheadRole', title: 'MastheadRole', description: 'A staff role on the masthead and who holds it', examples: [mastheadRoleExample] })
 export type MastheadRole = Static<typeof MastheadRoleSchema>
 export const MastheadRoleRef = Type.Unsafe<MastheadRole>({ $ref: 'MastheadRole#' })
 
 export const MastheadSchema = Type.Object({
   roles: Type.Array(MastheadRoleRef, { description: 'Every role in display order, vacant ones included' })
-}, { title: 'Masthead' })
+}, { title: 'Masthead', examples: [{ roles: [mastheadRoleExample] }] })

@@ -1,0 +1,80 @@
+// Example payloads for the OpenAPI document, consistent with one another (the ids line up).
+export const exampleIds = {
+  article: '019ab8a4-6f10-7c2e-8d4b-3a5e9c1f2b70',
+  author: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11',
+  image: '019ab8a4-1b2c-7e4f-a5d6-c7e8f9a0b1c2',
+  role: '019ab8a4-9e8d-7c6b-a5f4-e3d2c1b0a9f8'
+}
+const at = '2026-11-25T06:00:00.000Z'
+
+export const imageExample = {
+  id: exampleIds.image,
+  url: 'https://cdn.example.com/2022/02/putin-space-centre.jpg',
+  mimeType: 'image/jpeg',
+  width: 2048,
+  height: 1365,
+  bytes: 412345,
+  altText: 'Vladimir Putin in a hard hat at a construction site',
+  caption: 'Russian President Vladimir Putin visits the National Space Centre construction site in Moscow on February 27, 2022.',
+  credit: 'Photo by Sergei Guneyev / Sputnik / AFP via Getty Images',
+  photographer: 'Sergei Guneyev',
+  agency: 'Sputnik / AFP',
+  distributor: 'Getty Images',
+  copyright: 'Editorial use only',
+  createdAt: at,
+  updatedAt: at
+}
+
+export const authorSummaryExample = { id: exampleIds.author, slug: 'alex-rowan', name: 'Alex Rowan', jobTitle: 'Investigative Reporter', avatarImage: null }
+
+export const authorExample = {
+  ...authorSummaryExample,
+  bio: 'Alex covers Russia, Ukraine and the war.',
+  links: [{ label: 'Bluesky', url: 'https://bsky.app/profile/alexrowan.example' }],
+  createdAt: at,
+  updatedAt: at
+}
+
+export const bodyExample = [
+  { type: 'promo', headline: 'Start your day with TPM.', text: 'Sign up for the Morning Memo newsletter', url: 'https://example.com/newsletters/morning-memo', linkText: 'Sign up' },
+  { type: 'paragraph', text: 'Russian President Vladimir Putin has emphasized that, whatever else happens, he won’t let Russian conscripts go into the Ukraine meat grinder.' },
+  { type: 'blockquote', text: 'A group of soldiers, including conscripts, has been taken captive.', attribution: 'Russia’s defense ministry' }
+]
+
+export const articleSummaryExample = {
+  id: exampleIds.article,
+  slug: 'contra-putin-russian-govt-admits-it-sent-conscripts-into-ukraine',
+  headline: 'Contra Putin, Russian Govt Admits It Sent Conscripts Into Ukraine',
+  dek: 'The defense ministry says conscripts were found in units fighting in Ukraine.',
+  kicker: 'Ukraine',
+  status: 'published',
+  publishedAt: '2022-03-09T17:45:00.000Z',
+  createdAt: at,
+  updatedAt: at,
+  version: 3,
+  leadImage: imageExample,
+  bylines: [{ position: 0, role: 'reporter', author: authorSummaryExample }],
+  readingTimeMinutes: 1
+}
+
+export const articleExample = {
+  ...articleSummaryExample,
+  metaTitle: null,
+  metaDescription: 'Russia’s defense ministry admits conscripts were sent into Ukraine.',
+  canonicalUrl: null,
+  body: bodyExample,
+  bodyHtml: '<aside class="promo"><p class="promo-headline">Start your day with TPM.</p><p>Sign up for the Morning Memo newsletter</p><a href="https://example.com/newsletters/morning-memo">Sign up</a></aside>\n<p>Russian President Vladimir Putin has emphasized that, whatever else happens, he won’t let Russian conscripts go into the Ukraine meat grinder.</p>\n<blockquote><p>A group of soldiers, including conscripts, has been taken captive.</p><footer>— <cite>Russia’s defense ministry</cite></footer></blockquote>',
+  bodyText: 'Russian President Vladimir Putin has emphasized that, whatever else happens, he won’t let Russian conscripts go into the Ukraine meat grinder.\n\nA group of soldiers, including conscripts, has been taken captive. — Russia’s defense ministry',
+  wordCount: 35
+}
+
+export const mastheadRoleExample = {
+  id: exampleIds.role,
+  title: 'Founder & Editor-in-Chief',
+  department: 'Editorial',
+  position: 0,
+  vacant: false,
+  holder: authorSummaryExample,
+  createdAt: at,
+  updatedAt: at
+}

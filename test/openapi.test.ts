@@ -1,0 +1,71 @@
+import t from 'tap'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { buildTestApp, json } from './helper.ts'
+
+t.test('the OpenAPI document is valid 3.1 and documents every route fully', async (t) => {
+  const app = await buildTestApp(t)
+  const response = await app.inject({ method: 'GET', url: '/openapi.json' })
+  t.equal(response.statusCode, 200)
+  const document = json(response)
+  t.equal(document.openapi, '3.1.0')
+
+  const result = await new Validator().validate(document)
+  t.same(result.errors ?? [], [], 'zero validation errors')
+  t.equal(result.valid, true)
+
+  const operationIds = new Set<string>()
+  let operations = 0
+  for (const [path, item] of Object.entries<any>(document.paths)) {
+    for (const [method, operation] of Object.entries<any>(item)) {
+      operations++
+      const name = `${method.toUpperCase()} ${path}`
+      t.type(operation.operationId, 'string', `${name} has an operationId`)
+      t.notOk(operationIds.has(operation.operationId), `${name} operationId is unique`)
+      operationIds.add(operation.operationId)
+      t.ok(operation.summary, `${name} has a summary`)
+      t.ok(operation.tags?.length > 0, `${name} has a tag`)
+      const success = Object.keys(operation.responses).filter((status) => status.startsWith('2'))
+      t.ok(success.length > 0, `${name} documents its success response`)
+      if (['post', 'put', 'patch'].includes(method)) {
+        const body = operation.requestBody?.content?.['application/json']
+        t.ok(body?.schema, `${name} documents its request body`)
+        t.ok(body?.example !== undefined || body?.examples !== undefined, `${name} has request examples`)
+        t.ok(operation.responses['400'] && operation.responses['415'], `${name} documents 400 and 415`)
+      }
+      if (path.includes('{id}')) t.ok(operation.responses['404'], `${name} documents 404`)
+    }
+  }
+  t.ok(operations >= 26, `${operations} operations documented`)
+  for (const name of ['Article', 'ArticleSummary', 'Author', 'AuthorSummary', 'AuthorPage', 'Image', 'MastheadRole', 'BodyBlock', 'Problem']) {
+    t.ok(document.components.schemas[name], `component ${name} is named`)
+    t.ok(document.components.schemas[name].examples?.length > 0, `component ${name} has an example`)
+  }
+  t.notOk(JSON.stringify(document.components.schemas.Author).includes('email'), 'the public Author shape has no email')
+  t.notOk(document.paths['/openapi.json'] ?? document.paths['/docs'], 'the docs routes are not API operations')
+})
+
+t.test('Swagger UI is served at /docs', async (t) => {
+  const app = await buildTestApp(t)
+  const page = await app.inject({ method: 'GET', url: '/docs/' })
+  t.equal(page.statusCode, 200)
+  t.match(page.headers['content-type'], 'text/html')
+  t.match(page.body, 'swagger-ui')
+  const initializer = await app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' })
+  t.equal(initializer.statusCode, 200)
+  const spec = await app.inject({ method: 'GET', url: '/docs/json' })
+  t.equal(json(spec).info.title, 'Copydesk API')
+})
+
+t.test('every documented example is valid against its own schema', async (t) => {
+  const app = await buildTestApp(t)
+  const document = json(await app.inject({ method: 'GET', url: '/openapi.json' }))
+  const { buildValidatorCompiler } = await import('../src/validation.ts')
+  const shared = Object.values(app.getSchemas())
+  const compile = buildValidatorCompiler(shared)
+  for (const [name, schema] of Object.entries<any>(document.components.schemas)) {
+    const validate = compile({ schema: { $ref: `${name}#` }, method: 'GET', url: '/', httpPart: 'body' }) as any
+    for (const example of schema.examples ?? []) {
+      t.ok(validate(example), `${name} example is valid: ${JSON.stringify(validate.errors ?? [])}`)
+    }
+  }
+})
