@@ -36,7 +36,9 @@ export const defaultConfig: Config = {
   keepAliveTimeoutMs: 5000
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
 
 const environmentNames: Record<keyof Config, string> = {
   port: 'PORT',

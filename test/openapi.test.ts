@@ -60,7 +60,7 @@ t.test('every documented example is valid against its own schema', async (t) => 
   const app = await buildTestApp(t)
   const document = json(await app.inject({ method: 'GET', url: '/openapi.json' }))
   const { buildValidatorCompiler } = await import('../src/validation.ts')
-  const shared = Object.values(app.getSchemas())
+  const shared = Object.values(app.getSchemas()) as object[]
   const compile = buildValidatorCompiler(shared)
   for (const [name, schema] of Object.entries<any>(document.components.schemas)) {
     const validate = compile({ schema: { $ref: `${name}#` }, method: 'GET', url: '/', httpPart: 'body' }) as any

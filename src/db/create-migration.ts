@@ -2,7 +2,7 @@
 // for every provider, from the difference between the committed migrations and prisma/models.prisma.
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { migrationSource, providers, shadowAdapterFactory } from './providers.ts'
+import { migrationSource, providers, scratchDatabase } from './providers.ts'
 import { diffMigrationsToSchema } from './schema-engine.ts'
 
 const name = (process.argv[2] ?? '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')
@@ -13,7 +13,8 @@ if (name === '') {
 const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14)
 for (const provider of providers) {
   const source = migrationSource(provider)
-  const sql = await diffMigrationsToSchema(source, await shadowAdapterFactory(provider))
+  const scratch = await scratchDatabase(provider)
+  const sql = await diffMigrationsToSchema(source, scratch.factory).finally(scratch.dispose)
   if (sql === '') {
     console.log(`${provider}: schema and migrations agree; nothing to write`)
     continue

@@ -1,4 +1,6 @@
 // Which database a DATABASE_URL names, and where each provider keeps its schema and migrations.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
@@ -10,7 +12,9 @@ export const providers: Provider[] = ['sqlite']
 
 const prismaDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'prisma')
 
-export class DatabaseUrlError extends Error {}
+export class DatabaseUrlError extends Error {
+  override name = 'DatabaseUrlError'
+}
 
 export function providerOf (databaseUrl: string): Provider {
   if (databaseUrl.startsWith('file:')) return 'sqlite'
@@ -34,9 +38,15 @@ export function migrationSource (provider: Provider): MigrationSource {
   }
 }
 
-/** An adapter for a throw-away database, used to compute migration diffs. */
-export async function shadowAdapterFactory (provider: Provider): Promise<SqlMigrationAwareDriverAdapterFactory> {
+/** An empty throw-away database to replay migrations on; `dispose` removes it. */
+export async function scratchDatabase (provider: Provider): Promise<{ factory: SqlMigrationAwareDriverAdapterFactory, dispose: () => Promise<void> }> {
   switch (provider) {
-    case 'sqlite': return new PrismaBetterSqlite3({ url: ':memory:' })
+    case 'sqlite': {
+      const dir = mkdtempSync(join(tmpdir(), 'copydesk-scratch-'))
+      return {
+        factory: new PrismaBetterSqlite3({ url: join(dir, 'scratch.db') }),
+        dispose: async () => { rmSync(dir, { recursive: true, force: true }) }
+      }
+    }
   }
 }

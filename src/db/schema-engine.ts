@@ -85,19 +85,23 @@ export async function applyMigrations (source: MigrationSource, adapterFactory: 
   })
 }
 
-/** The SQL that takes a database from the committed migrations to the current schema ('' when none). */
-export async function diffMigrationsToSchema (source: MigrationSource, adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
-  return await withEngine(source, adapterFactory, async (engine) => {
-    const migrations = readMigrationList(source.migrationsDir)
-    const from = migrations.migrationDirectories.length === 0 ? { tag: 'empty' as const } : { tag: 'migrations' as const, ...migrations }
+/**
+ * The SQL that takes a database from the committed migrations to the current schema ('' when none).
+ * `scratchFactory` must point at an empty, throw-away database: the migrations are applied to it
+ * and the result compared with the schema (the shadow-database step, done explicitly).
+ */
+export async function diffMigrationsToSchema (source: MigrationSource, scratchFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
+  await applyMigrations(source, scratchFactory)
+  return await withEngine(source, scratchFactory, async (engine) => {
+    const schemaFile = { path: source.schemaPath, content: readFileSync(source.schemaPath, 'utf8') }
     const result = await engine.diff({
-      from,
-      to: { tag: 'schemaDatamodel', files: [{ path: source.schemaPath, content: readFileSync(source.schemaPath, 'utf8') }] },
+      from: { tag: 'schemaDatasource', files: [schemaFile], configDir: dirname(source.schemaPath) },
+      to: { tag: 'schemaDatamodel', files: [schemaFile] },
       script: true,
       exitCode: null,
       filters: noFilters
     })
     const sql = result.stdout ?? ''
-    return /^\s*(--[^\n]*\n?\s*)*$/.test(sql) || sql.includes('This is an empty migration') ? '' : sql
+    return sql.includes('This is an empty migration') || /^\s*$/.test(sql) ? '' : sql
   })
 }
