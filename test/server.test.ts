@@ -1,0 +1,97 @@
+// The real server process, as `npm start` runs it: configuration, first-start seeding, graceful shutdown.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig } from '../src/config.ts'
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+function startServer (env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (chunk) => { output += String(chunk) })
+  child.stderr.on('data', (chunk) => { output += String(chunk) })
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
+  return { child, exited, output: () => output }
+}
+
+async function waitForHealth (url: string, deadline = Date.now() + 30_000): Promise<void> {
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return
+    } catch { /* not listening yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error('server did not become healthy')
+}
+
+t.test('the server migrates and seeds an empty database, serves it, and stops cleanly on SIGTERM', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'copydesk-server-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const port = await freePort()
+  const server = startServer({ PORT: String(port), DATABASE_URL: `file:${join(dir, 'copydesk.db')}` })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  const base = `http://127.0.0.1:${port}`
+  await waitForHealth(base)
+
+  const latest = await (await fetch(`${base}/articles`)).json() as { total: number }
+  t.ok(latest.total >= 4, 'demo content is there on first start')
+  const docs = await fetch(`${base}/docs/`)
+  t.equal(docs.status, 200, 'Swagger UI is served')
+  const spec = await (await fetch(`${base}/openapi.json`)).json() as { openapi: string }
+  t.equal(spec.openapi, '3.1.0')
+
+  server.child.kill('SIGTERM')
+  const [code] = await server.exited
+  t.equal(code, 0, `exit 0 after SIGTERM; output: ${server.output()}`)
+})
+
+t.test('SEED_DEMO_CONTENT=false starts empty', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'copydesk-server-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const port = await freePort()
+  const server = startServer({ PORT: String(port), DATABASE_URL: `file:${join(dir, 'copydesk.db')}`, SEED_DEMO_CONTENT: 'false' })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  await waitForHealth(`http://127.0.0.1:${port}`)
+  const latest = await (await fetch(`http://127.0.0.1:${port}/articles?status=any`)).json() as { total: number }
+  t.equal(latest.total, 0)
+  server.child.kill('SIGTERM')
+  t.equal((await server.exited)[0], 0)
+})
+
+t.test('bad configuration stops the start with a message naming the variable', async (t) => {
+  for (const [env, expected] of [
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ DATABASE_URL: 'mysql://db/copydesk' }, /DATABASE_URL/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/]
+  ] as const) {
+    const server = startServer(env)
+    const [code] = await server.exited
+    t.equal(code, 1, `${JSON.stringify(env)} exits 1`)
+    t.match(server.output(), expected)
+    t.notMatch(server.output(), /\n\s+at /, 'no stack trace')
+  }
+})
+
+t.test('configuration reads the environment with typed defaults', async (t) => {
+  const config = loadConfig({})
+  t.equal(config.port, 3000)
+  t.equal(config.host, '127.0.0.1')
+  t.equal(config.databaseUrl, 'file:./data/copydesk.db')
+  t.equal(config.seedDemoContent, true)
+  t.equal(loadConfig({ SEED_DEMO_CONTENT: 'off', PORT: '8080', BODY_LIMIT_BYTES: '2048' }).seedDemoContent, false)
+  t.throws(() => loadConfig({ SEED_DEMO_CONTENT: 'maybe' }), /SEED_DEMO_CONTENT/)
+  t.throws(() => loadConfig({ PORT: '70000' }), /PORT/)
+})
