@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from '../src/db/client.ts'
+import { loadConfig } from '../src/config.ts'
 import * as articles from '../src/articles/service.ts'
 import * as authors from '../src/authors/service.ts'
 import * as images from '../src/images/service.ts'
@@ -20,7 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), 'copydesk-bench-'))
 const databaseUrl = `file:${join(dir, 'bench.db')}`
 
 async function seed (): Promise<string> {
-  const { prisma } = await openDatabase({ databaseUrl, sqliteBusyTimeoutMs: 5000 })
+  const { prisma } = await openDatabase(loadConfig({}, { databaseUrl }))
   const photo = await images.createOne(prisma, { url: 'https://images.example.com/lead.jpg', mimeType: 'image/jpeg', width: 2048, height: 1365, altText: 'Lead photo', caption: 'A caption.', photographer: 'Sergei Guneyev', agency: 'AFP', distributor: 'Getty Images' })
   const staff = await Promise.all(['Alex Rowan', 'Dana Brooks', 'Jordan Vale'].map(async (name) => await authors.createOne(prisma, { name })))
   const body: BodyBlock[] = [

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const prismaDir = dirname(fileURLToPath(import.meta.url))
-export const providers = ['sqlite']
+export const providers = ['sqlite', 'postgresql']
 
 export function composeSchema (provider) {
   const models = readFileSync(join(prismaDir, 'models.prisma'), 'utf8')

@@ -16,6 +16,14 @@ export const ConfigSchema = Type.Object({
   bodyLimit: Type.Integer({ minimum: 1024 }),
   /** Milliseconds a SQLite write waits for a lock before failing. */
   sqliteBusyTimeoutMs: Type.Integer({ minimum: 0 }),
+  /** PostgreSQL: connections in this instance's pool. */
+  databasePoolSize: Type.Integer({ minimum: 1, maximum: 1000 }),
+  /** PostgreSQL: a statement running longer than this is cancelled (0 = no limit). */
+  databaseStatementTimeoutMs: Type.Integer({ minimum: 0 }),
+  /** PostgreSQL: how long to wait for a connection before giving up. */
+  databaseConnectTimeoutMs: Type.Integer({ minimum: 100 }),
+  /** How many more times to try reaching the database at start-up, with doubling waits (0 = fail at once). */
+  databaseConnectRetries: Type.Integer({ minimum: 0, maximum: 20 }),
   /** Milliseconds allowed for a whole request, and for its headers, before the server gives up on the client. */
   requestTimeoutMs: Type.Integer({ minimum: 0 }),
   headersTimeoutMs: Type.Integer({ minimum: 0 }),
@@ -31,6 +39,10 @@ export const defaultConfig: Config = {
   seedDemoContent: true,
   bodyLimit: 1024 * 1024,
   sqliteBusyTimeoutMs: 5000,
+  databasePoolSize: 10,
+  databaseStatementTimeoutMs: 15_000,
+  databaseConnectTimeoutMs: 5000,
+  databaseConnectRetries: 0,
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5000
@@ -48,6 +60,10 @@ const environmentNames: Record<keyof Config, string> = {
   seedDemoContent: 'SEED_DEMO_CONTENT',
   bodyLimit: 'BODY_LIMIT_BYTES',
   sqliteBusyTimeoutMs: 'SQLITE_BUSY_TIMEOUT_MS',
+  databasePoolSize: 'DATABASE_POOL_SIZE',
+  databaseStatementTimeoutMs: 'DATABASE_STATEMENT_TIMEOUT_MS',
+  databaseConnectTimeoutMs: 'DATABASE_CONNECT_TIMEOUT_MS',
+  databaseConnectRetries: 'DATABASE_CONNECT_RETRIES',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   headersTimeoutMs: 'HEADERS_TIMEOUT_MS',
   keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS'

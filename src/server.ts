@@ -4,6 +4,7 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { DatabaseUrlError } from './db/providers.ts'
+import { DatabaseUnavailableError } from './db/client.ts'
 import { seedIfEmpty } from './db/seed.ts'
 
 async function main (): Promise<void> {
@@ -20,7 +21,7 @@ async function main (): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DatabaseUrlError) console.error(error.message)
+  if (error instanceof ConfigError || error instanceof DatabaseUrlError || error instanceof DatabaseUnavailableError) console.error(error.message)
   else console.error('Copydesk could not start:', error)
   process.exit(1)
 })

@@ -5,21 +5,37 @@ import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../src/app.ts'
 import { loadConfig, type Config } from '../src/config.ts'
+import { randomUUID } from 'node:crypto'
+import { runAdmin, withDatabaseName, type Provider } from '../src/db/providers.ts'
 
 interface TapLike { teardown: (fn: () => unknown) => void }
 
-export function testConfig (overrides: Partial<Config> = {}): Config {
-  const dir = mkdtempSync(join(tmpdir(), 'copydesk-test-'))
-  return loadConfig({}, { databaseUrl: `file:${join(dir, 'test.db')}`, logLevel: 'silent', seedDemoContent: false, ...overrides })
+/** The engine the suite runs against: TEST_DATABASE=postgresql with TEST_POSTGRES_URL, else SQLite. */
+export const testProvider: Provider = process.env.TEST_DATABASE === 'postgresql' ? 'postgresql' : 'sqlite'
+
+/** A new, empty database for one test: a temporary SQLite file, or a new PostgreSQL database. */
+export async function testDatabaseUrl (t: TapLike): Promise<string> {
+  if (testProvider === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'copydesk-test-'))
+    t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+    return `file:${join(dir, 'test.db')}`
+  }
+  const adminUrl = process.env.TEST_POSTGRES_URL
+  if (adminUrl === undefined) throw new Error('TEST_DATABASE=postgresql needs TEST_POSTGRES_URL (see .ci/postgres.sh)')
+  const name = `copydesk_test_${randomUUID().replace(/-/g, '')}`
+  await runAdmin(adminUrl, `CREATE DATABASE "${name}"`)
+  t.teardown(async () => { await runAdmin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) })
+  return withDatabaseName(adminUrl, name)
+}
+
+export async function testConfig (t: TapLike, overrides: Partial<Config> = {}): Promise<Config> {
+  const databaseUrl = overrides.databaseUrl ?? await testDatabaseUrl(t)
+  return loadConfig({}, { logLevel: 'silent', seedDemoContent: false, ...overrides, databaseUrl })
 }
 
 export async function buildTestApp (t: TapLike, overrides: Partial<Config> = {}): Promise<FastifyInstance> {
-  const config = testConfig(overrides)
-  const app = await buildApp(config)
-  t.teardown(async () => {
-    await app.close()
-    rmSync(join(config.databaseUrl.replace(/^file:/, ''), '..'), { recursive: true, force: true })
-  })
+  const app = await buildApp(await testConfig(t, overrides))
+  t.teardown(async () => { await app.close() })
   return app
 }
 

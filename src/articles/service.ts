@@ -1,6 +1,7 @@
 import slugify from 'slugify'
 import { Prisma, type Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError, type FieldError } from '../errors.ts'
+import { retryOnGeneratedSlugConflict, slugTail } from '../db/errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import { authorSummarySelect } from '../authors/service.ts'
 import { bodyToHtml, bodyToText, countWords, emptyInlinePointers, imageIdsOf, readingTimeMinutes, sanitizeBody, type BodyBlock, type RenderableImage } from './body.ts'
@@ -91,8 +92,8 @@ function slugFromText (text: string): string {
   return cut === '' ? 'article' : cut
 }
 
-async function freeSlug (tx: Transaction, text: string): Promise<string> {
-  const base = slugFromText(text)
+async function freeSlug (tx: Transaction, text: string, conflicts: number): Promise<string> {
+  const base = conflicts < 2 ? slugFromText(text) : `${slugFromText(text)}-${slugTail()}`
   const taken = new Set((await tx.article.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((row) => row.slug))
   if (!taken.has(base)) return base
   for (let suffix = 2; ; suffix++) if (!taken.has(`${base}-${suffix}`)) return `${base}-${suffix}`
@@ -213,9 +214,9 @@ export async function readLatestByAuthor (db: Database, authorId: string, take =
 }
 
 export async function createOne (db: Database, input: ArticleCreate): Promise<Article> {
-  return await db.$transaction(async (tx) => {
+  return await retryOnGeneratedSlugConflict(input.slug === undefined, async (conflicts) => await db.$transaction(async (tx) => {
     if (input.slug !== undefined) await assertSlugFree(tx, input.slug)
-    const slug = input.slug ?? await freeSlug(tx, input.headline)
+    const slug = input.slug ?? await freeSlug(tx, input.headline, conflicts)
     const resolved = await resolveReferences(tx, { ...input, body: input.body ?? [] })
     const body = resolved.body as NonNullable<Resolved['body']>
     const status = input.status ?? 'draft'
@@ -240,7 +241,7 @@ export async function createOne (db: Database, input: ArticleCreate): Promise<Ar
       select: { id: true }
     })
     return await readById(tx, created.id)
-  })
+  }))
 }
 
 /** PUT: the input replaces the article; optional fields left out are cleared (the slug is kept). */

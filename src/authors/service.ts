@@ -1,6 +1,7 @@
 import slugify from 'slugify'
 import type { Prisma, Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
+import { retryOnGeneratedSlugConflict, slugTail } from '../db/errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { Author, AuthorCreate, AuthorListQuery, AuthorPatch, AuthorSummary } from './schemas.ts'
 
@@ -25,8 +26,9 @@ export function toAuthorSummary (record: Prisma.AuthorGetPayload<{ select: typeo
   return record as unknown as AuthorSummary
 }
 
-async function freeSlug (tx: Transaction, name: string): Promise<string> {
-  const base = slugify(name, { lower: true, strict: true, trim: true }).replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 80).replace(/-$/, '') || 'author'
+async function freeSlug (tx: Transaction, name: string, conflicts: number): Promise<string> {
+  const readable = slugify(name, { lower: true, strict: true, trim: true }).replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 80).replace(/-$/, '') || 'author'
+  const base = conflicts < 2 ? readable : `${readable}-${slugTail()}`
   const taken = new Set((await tx.author.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((row) => row.slug))
   if (!taken.has(base)) return base
   for (let suffix = 2; ; suffix++) if (!taken.has(`${base}-${suffix}`)) return `${base}-${suffix}`
@@ -70,12 +72,12 @@ export async function readOneBySlug (db: Database, slug: string): Promise<Author
 }
 
 export async function createOne (db: Database, input: AuthorCreate): Promise<Author> {
-  return await db.$transaction(async (tx) => {
+  return await retryOnGeneratedSlugConflict(input.slug === undefined, async (conflicts) => await db.$transaction(async (tx) => {
     if (input.slug !== undefined) await assertSlugFree(tx, input.slug)
     await assertAvatarExists(tx, input.avatarImageId)
     const created = await tx.author.create({
       data: {
-        slug: input.slug ?? await freeSlug(tx, input.name),
+        slug: input.slug ?? await freeSlug(tx, input.name, conflicts),
         name: input.name,
         jobTitle: input.jobTitle ?? null,
         bio: input.bio ?? null,
@@ -86,7 +88,7 @@ export async function createOne (db: Database, input: AuthorCreate): Promise<Aut
       select: authorSelect
     })
     return toAuthor(created)
-  })
+  }))
 }
 
 export async function replaceOne (db: Database, id: string, input: AuthorCreate): Promise<Author> {

@@ -1,15 +1,23 @@
 // Opens the database a Config names: applies pending migrations, then returns a Prisma client
-// tuned for serving (SQLite: WAL, busy timeout, foreign keys, durable commits).
+// tuned for serving. SQLite: WAL, busy timeout, foreign keys, durable commits. PostgreSQL: a
+// bounded pool with connect and statement timeouts.
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { PrismaPg } from '@prisma/adapter-pg'
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaClient } from '../generated/sqlite/client.ts'
+import { PrismaClient as PostgresPrismaClient } from '../generated/postgresql/client.ts'
 import type { Config } from '../config.ts'
 import { migrationSource, providerOf, sqlitePath, type Provider } from './providers.ts'
 import { applyMigrations } from './schema-engine.ts'
 
+// Both generated clients come from the same models, so they have the same API; the SQLite one's
+// types stand for both.
 export type Database = PrismaClient
 export { Prisma } from '../generated/sqlite/client.ts'
+
+export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'sqliteBusyTimeoutMs' | 'databasePoolSize' | 'databaseStatementTimeoutMs' | 'databaseConnectTimeoutMs' | 'databaseConnectRetries'>
 
 export interface OpenedDatabase {
   prisma: Database
@@ -17,22 +25,61 @@ export interface OpenedDatabase {
   appliedMigrations: string[]
 }
 
-function sqliteAdapter (config: Pick<Config, 'databaseUrl' | 'sqliteBusyTimeoutMs'>): PrismaBetterSqlite3 {
-  const path = sqlitePath(config.databaseUrl)
-  mkdirSync(dirname(path), { recursive: true })
-  return new PrismaBetterSqlite3({ url: path, timeout: config.sqliteBusyTimeoutMs })
+type Logger = (message: string) => void
+
+function adapterFactory (config: DatabaseConfig, purpose: 'serve' | 'migrate'): SqlMigrationAwareDriverAdapterFactory {
+  switch (providerOf(config.databaseUrl)) {
+    case 'sqlite': {
+      const path = sqlitePath(config.databaseUrl)
+      mkdirSync(dirname(path), { recursive: true })
+      return new PrismaBetterSqlite3({ url: path, timeout: config.sqliteBusyTimeoutMs })
+    }
+    case 'postgresql':
+      return new PrismaPg({
+        connectionString: config.databaseUrl,
+        max: purpose === 'serve' ? config.databasePoolSize : 1,
+        connectionTimeoutMillis: config.databaseConnectTimeoutMs,
+        // Migrations may legitimately run long; requests may not.
+        statement_timeout: purpose === 'serve' && config.databaseStatementTimeoutMs > 0 ? config.databaseStatementTimeoutMs : undefined,
+        idleTimeoutMillis: 30_000
+      })
+  }
 }
 
 /** Applies committed migrations the database lacks; returns their names. */
-export async function migrateDatabase (config: Pick<Config, 'databaseUrl' | 'sqliteBusyTimeoutMs'>): Promise<string[]> {
-  const provider = providerOf(config.databaseUrl)
-  return await applyMigrations(migrationSource(provider), sqliteAdapter(config))
+export async function migrateDatabase (config: DatabaseConfig): Promise<string[]> {
+  return await applyMigrations(migrationSource(providerOf(config.databaseUrl)), adapterFactory(config, 'migrate'))
 }
 
-export async function openDatabase (config: Pick<Config, 'databaseUrl' | 'sqliteBusyTimeoutMs'>): Promise<OpenedDatabase> {
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError'
+}
+
+/** Migrates, retrying an unreachable database with doubling waits when configured to. */
+async function migrateWithRetries (config: DatabaseConfig, log: Logger): Promise<string[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await migrateDatabase(config)
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n')[0] ?? String(error) : String(error)
+      if (attempt >= config.databaseConnectRetries) {
+        throw new DatabaseUnavailableError(`Could not prepare the database named by DATABASE_URL (${config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}): ${message}`)
+      }
+      const waitMs = Math.min(500 * 2 ** attempt, 30_000)
+      log(`database not ready (${message}); retry ${attempt + 1} of ${config.databaseConnectRetries} in ${waitMs} ms`)
+      await new Promise((resolve) => setTimeout(resolve, waitMs))
+    }
+  }
+}
+
+export async function openDatabase (config: DatabaseConfig, log: Logger = () => {}): Promise<OpenedDatabase> {
   const provider = providerOf(config.databaseUrl)
-  const appliedMigrations = await migrateDatabase(config)
-  const prisma = new PrismaClient({ adapter: sqliteAdapter(config) })
+  const appliedMigrations = await migrateWithRetries(config, log)
+  if (provider === 'postgresql') {
+    const prisma = new PostgresPrismaClient({ adapter: adapterFactory(config, 'serve') }) as unknown as Database
+    return { prisma, provider, appliedMigrations }
+  }
+  const prisma = new PrismaClient({ adapter: adapterFactory(config, 'serve') })
   // One connection per client, so these per-connection settings hold for every query.
   await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL')
   await prisma.$executeRawUnsafe('PRAGMA synchronous = FULL')

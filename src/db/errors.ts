@@ -1,21 +1,55 @@
 // Database errors translated into catalogue errors in one place, so a race that slips past a
 // service's checks still answers 409/404 instead of 500.
-import { errors, type CatalogueError } from '../errors.ts'
+import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { Prisma } from './client.ts'
 
-interface AdapterCause { kind?: string, constraint?: { fields?: string[] }, table?: string }
+interface AdapterCause { kind?: string, constraint?: { fields?: string[], index?: string }, table?: string }
 
 function causeOf (error: Prisma.PrismaClientKnownRequestError): AdapterCause {
   const meta = error.meta as { driverAdapterError?: { cause?: AdapterCause }, target?: string[] | string } | undefined
   return meta?.driverAdapterError?.cause ?? {}
 }
 
+/** The unique columns a violation names: SQLite reports fields, PostgreSQL the index ("Article_slug_key"). */
+function uniqueFieldsOf (error: Prisma.PrismaClientKnownRequestError): string[] {
+  const constraint = causeOf(error).constraint
+  if (constraint?.fields !== undefined) return constraint.fields
+  const match = /^[A-Za-z]+_(.+)_key$/.exec(constraint?.index ?? '')
+  return match?.[1] !== undefined ? match[1].split('_') : []
+}
+
+export function isSlugConflict (error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002' && uniqueFieldsOf(error).includes('slug')
+}
+
+/**
+ * Runs `attempt` again when a slug it generated was taken by a concurrent request between its check
+ * and its insert (possible on PostgreSQL, where transactions run side by side). `attempt` gets the
+ * number of conflicts so far, so it can step out of a crowd of identical headlines.
+ */
+export async function retryOnGeneratedSlugConflict<T> (slugWasGenerated: boolean, attempt: (conflicts: number) => Promise<T>): Promise<T> {
+  for (let conflicts = 0; ; conflicts++) {
+    try {
+      return await attempt(conflicts)
+    } catch (error) {
+      if (!slugWasGenerated || conflicts >= 10 || !isSlugConflict(error)) throw error
+    }
+  }
+}
+
+/** A short random tail for a generated slug that keeps colliding with concurrent requests. */
+export function slugTail (): string {
+  return Math.random().toString(36).slice(2, 6)
+}
+
 export function translateDatabaseError (error: unknown): unknown {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return error
   switch (error.code) {
     case 'P2002': {
-      const fields = causeOf(error).constraint?.fields ?? []
-      if (fields.includes('slug')) return errors.slugTaken('That slug is already used by another record') as CatalogueError
+      const fields = uniqueFieldsOf(error)
+      if (fields.includes('slug')) {
+        return withFieldErrors(errors.slugTaken('That slug is already used by another record') as CatalogueError, [{ in: 'body', pointer: '/slug', message: 'is already taken' }])
+      }
       return errors.conflict(`A record with the same ${fields.join(', ') || 'unique value'} already exists`) as CatalogueError
     }
     case 'P2003':

@@ -73,7 +73,8 @@ async function withEngine<T> (source: MigrationSource, adapterFactory: SqlMigrat
     return await work(engine)
   } finally {
     engine.free()
-    await Promise.all(opened.map(async (connection) => { await connection.dispose() }))
+    // Some the engine closed itself already; closing twice is harmless to us.
+    await Promise.all(opened.map(async (connection) => { await connection.dispose().catch(() => {}) }))
   }
 }
 
@@ -85,12 +86,42 @@ export async function applyMigrations (source: MigrationSource, adapterFactory: 
   })
 }
 
+/** The schema the committed migrations produce, saved beside them when a migration is written. */
+export function snapshotPath (source: MigrationSource): string {
+  return join(source.migrationsDir, 'schema-snapshot.prisma')
+}
+
 /**
- * The SQL that takes a database from the committed migrations to the current schema ('' when none).
- * `scratchFactory` must point at an empty, throw-away database: the migrations are applied to it
- * and the result compared with the schema (the shadow-database step, done explicitly).
+ * The SQL that takes a database from the migrations' schema (the snapshot) to the current one ('' when
+ * none). Comparing two schema texts needs no database, so new migrations can be written anywhere.
  */
-export async function diffMigrationsToSchema (source: MigrationSource, scratchFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
+export async function diffSnapshotToSchema (source: MigrationSource, adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
+  return await withEngine(source, adapterFactory, async (engine) => {
+    const schemaFile = { path: source.schemaPath, content: readFileSync(source.schemaPath, 'utf8') }
+    const snapshot = snapshotPath(source)
+    const from = existsSync(snapshot)
+      ? { tag: 'schemaDatamodel' as const, files: [{ path: snapshot, content: readFileSync(snapshot, 'utf8') }] }
+      : { tag: 'empty' as const }
+    const result = await engine.diff({ from, to: { tag: 'schemaDatamodel', files: [schemaFile] }, script: true, exitCode: null, filters: noFilters })
+    const sql = result.stdout ?? ''
+    return sql.includes('This is an empty migration') || /^\s*$/.test(sql) ? '' : sql
+  })
+}
+
+/** The SQL that creates the current schema from nothing. */
+export async function schemaCreationSql (source: MigrationSource, adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
+  return await withEngine(source, adapterFactory, async (engine) => {
+    const schemaFile = { path: source.schemaPath, content: readFileSync(source.schemaPath, 'utf8') }
+    const result = await engine.diff({ from: { tag: 'empty' }, to: { tag: 'schemaDatamodel', files: [schemaFile] }, script: true, exitCode: null, filters: noFilters })
+    return result.stdout ?? ''
+  })
+}
+
+/**
+ * SQLite only: the SQL still needed after applying every migration to the empty database behind
+ * `scratchFactory` ('' when the migrations produce exactly the current schema).
+ */
+export async function diffAppliedMigrationsToSchema (source: MigrationSource, scratchFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string> {
   await applyMigrations(source, scratchFactory)
   return await withEngine(source, scratchFactory, async (engine) => {
     const schemaFile = { path: source.schemaPath, content: readFileSync(source.schemaPath, 'utf8') }

@@ -12,7 +12,7 @@ declare module 'fastify' {
 }
 
 export default fp<{ config: Config }>(async (app, { config }) => {
-  const { prisma, provider, appliedMigrations } = await openDatabase(config)
+  const { prisma, provider, appliedMigrations } = await openDatabase(config, (message) => { app.log.warn(message) })
   if (appliedMigrations.length > 0) app.log.info({ migrations: appliedMigrations }, 'applied database migrations')
   app.decorate('db', prisma)
   app.decorate('dbProvider', provider)
