@@ -3,7 +3,8 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Config } from './config.ts'
-import { frameworkErrorHandler, installErrorHandling, ProblemSchema, problemResponses } from './errors.ts'
+import { errors, frameworkErrorHandler, installErrorHandling, ProblemSchema, problemResponses } from './errors.ts'
+import { expectedMigrations } from './db/schema-engine.ts'
 import { translateDatabaseError } from './db/errors.ts'
 import { buildValidatorCompiler } from './validation.ts'
 import database from './plugins/database.ts'
@@ -58,11 +59,19 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
 
   app.get('/ready', {
     schema: {
-      operationId: 'getReadiness', summary: 'Readiness: the database answers', tags: ['Operations'],
+      operationId: 'getReadiness', summary: 'Readiness: the database answers and every migration is applied', tags: ['Operations'],
       response: { 200: Type.Object({ status: Type.Literal('ready') }, { examples: [{ status: 'ready' }] }), ...problemResponses(503) }
     }
   }, async () => {
-    await app.db.$queryRawUnsafe('SELECT 1')
+    const applied = await app.db.$queryRawUnsafe<Array<{ migration_name: string }>>(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL'
+    ).catch((error: unknown) => {
+      app.log.warn({ err: error }, 'readiness check: database unreachable')
+      throw errors.notReady('The database does not answer')
+    })
+    const appliedNames = new Set(applied.map((row) => row.migration_name))
+    const missing = expectedMigrations(app.dbProvider).filter((name) => !appliedNames.has(name))
+    if (missing.length > 0) throw errors.notReady(`Migrations not applied: ${missing.join(', ')}`)
     return { status: 'ready' as const }
   })
 

@@ -36,7 +36,7 @@ export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
-export const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 160 }) }, { additionalProperties: false })
+export const SlugParams = Type.Object({ slug: Slug }, { additionalProperties: false })
 
 export const PageQuery = {
   page: Type.Integer({ minimum: 1, maximum: 100000, default: 1, description: 'Page number, from 1' }),

@@ -57,7 +57,8 @@ export const errors = {
   slugTaken: entry('SLUG_TAKEN', 409, '%s'),
   inUse: entry('IN_USE', 409, '%s'),
   conflict: entry('CONFLICT', 409, '%s'),
-  versionMismatch: entry('VERSION_MISMATCH', 412, '%s')
+  versionMismatch: entry('VERSION_MISMATCH', 412, '%s'),
+  notReady: entry('NOT_READY', 503, '%s')
 } as const
 
 export function withFieldErrors<E extends CatalogueError> (error: E, fieldErrors: FieldError[]): E {
@@ -118,6 +119,9 @@ export function problemOf (error: FastifyError & CatalogueError, request: Fastif
     return { type: typeUri('VALIDATION_FAILED'), title: STATUS_TITLES[400] as string, status: 400, detail, instance, code: 'VALIDATION_FAILED', errors: fieldErrors }
   }
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+  if (status === 503 && error.code === 'NOT_READY') {
+    return { type: typeUri('NOT_READY'), title: STATUS_TITLES[503] as string, status, detail: error.message, instance, code: 'NOT_READY' }
+  }
   if (status >= 500) {
     return { type: 'about:blank', title: STATUS_TITLES[500] as string, status: 500, detail: 'The server could not complete the request; it has been logged.', instance, code: 'INTERNAL_ERROR' }
   }

@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../src/config.ts'
+import { testDatabaseUrl } from './helper.ts'
 
 async function freePort (): Promise<number> {
   const server = createServer()
@@ -38,13 +39,12 @@ async function waitForHealth (url: string, deadline = Date.now() + 30_000): Prom
 }
 
 t.test('the server migrates and seeds an empty database, serves it, and stops cleanly on SIGTERM', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'copydesk-server-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const port = await freePort()
-  const server = startServer({ PORT: String(port), DATABASE_URL: `file:${join(dir, 'copydesk.db')}` })
+  const server = startServer({ PORT: String(port), DATABASE_URL: await testDatabaseUrl(t) })
   t.teardown(() => { server.child.kill('SIGKILL') })
   const base = `http://127.0.0.1:${port}`
   await waitForHealth(base)
+  t.equal((await fetch(`${base}/ready`)).status, 200, 'ready once migrated')
 
   const latest = await (await fetch(`${base}/articles`)).json() as { total: number }
   t.ok(latest.total >= 4, 'demo content is there on first start')
@@ -69,6 +69,17 @@ t.test('SEED_DEMO_CONTENT=false starts empty', async (t) => {
   t.equal(latest.total, 0)
   server.child.kill('SIGTERM')
   t.equal((await server.exited)[0], 0)
+})
+
+t.test('an unreachable database stops the start quickly with a clear message, after bounded retries', async (t) => {
+  const started = Date.now()
+  const server = startServer({ DATABASE_URL: 'postgresql://copydesk:secret@127.0.0.1:1/copydesk', DATABASE_CONNECT_RETRIES: '2', DATABASE_CONNECT_TIMEOUT_MS: '1000' })
+  const [code] = await server.exited
+  t.equal(code, 1)
+  t.match(server.output(), /Could not prepare the database named by DATABASE_URL/)
+  t.notMatch(server.output(), 'secret', 'the password is not logged')
+  t.equal(server.output().match(/retry \d of 2/g)?.length, 2, 'each retry is logged')
+  t.ok(Date.now() - started < 20_000, 'and it does not hang')
 })
 
 t.test('bad configuration stops the start with a message naming the variable', async (t) => {

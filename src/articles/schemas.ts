@@ -108,7 +108,7 @@ export const ArticleSchema = Type.Object({
 export type Article = Static<typeof ArticleSchema>
 export const ArticleRef = Type.Unsafe<Article>({ $ref: 'Article#' })
 
-export const ArticleSort = Type.Enum(['-publishedAt', 'publishedAt', '-updatedAt', 'updatedAt', '-createdAt', 'createdAt', 'headline', '-headline'], {
+export const ArticleSort = Type.Enum(['-publishedAt', 'publishedAt', '-updatedAt', 'updatedAt', '-createdAt', 'createdAt'], {
   default: '-publishedAt',
   description: 'Order; a leading "-" means descending. Ties are broken by id, so pages never overlap.'
 })

@@ -176,7 +176,7 @@ export async function readOneBySlug (db: Database, slug: string): Promise<Articl
 
 function orderOf (sort: string): Prisma.ArticleOrderByWithRelationInput[] {
   const direction = sort.startsWith('-') ? 'desc' : 'asc'
-  const field = sort.replace(/^-/, '') as 'publishedAt' | 'updatedAt' | 'createdAt' | 'headline'
+  const field = sort.replace(/^-/, '') as 'publishedAt' | 'updatedAt' | 'createdAt'
   const primary: Prisma.ArticleOrderByWithRelationInput = field === 'publishedAt'
     ? { publishedAt: { sort: direction, nulls: 'last' } }
     : { [field]: direction }

@@ -74,6 +74,6 @@ export const AuthorPageSchema = Type.Object({
 
 export const AuthorListQuery = Type.Object({
   ...PageQuery,
-  sort: Type.Optional(Type.Enum(['name', '-name', '-createdAt', 'createdAt'], { default: 'name' }))
+  sort: Type.Optional(Type.Enum(['name', '-name', '-createdAt', 'createdAt'], { default: 'name', description: 'name sorts by letters and digits only, ignoring case and accents, the same on every database' }))
 }, { additionalProperties: false })
 export type AuthorListQuery = Static<typeof AuthorListQuery>

@@ -26,6 +26,11 @@ export function toAuthorSummary (record: Prisma.AuthorGetPayload<{ select: typeo
   return record as unknown as AuthorSummary
 }
 
+/** "Émile Zola-Brown" → "emilezolabrown": sortable identically under any collation. */
+export function sortNameOf (name: string): string {
+  return name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]/g, '')
+}
+
 async function freeSlug (tx: Transaction, name: string, conflicts: number): Promise<string> {
   const readable = slugify(name, { lower: true, strict: true, trim: true }).replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 80).replace(/-$/, '') || 'author'
   const base = conflicts < 2 ? readable : `${readable}-${slugTail()}`
@@ -51,7 +56,7 @@ async function assertAvatarExists (tx: Transaction, imageId: string | null | und
 export async function readMany (db: Database, query: AuthorListQuery): Promise<PageResult<Author>> {
   const sort = query.sort ?? 'name'
   const direction = sort.startsWith('-') ? 'desc' : 'asc'
-  const field = sort.replace(/^-/, '') as 'name' | 'createdAt'
+  const field = sort.replace(/^-/, '') === 'name' ? 'sortName' : 'createdAt'
   const [records, total] = await db.$transaction([
     db.author.findMany({ orderBy: [{ [field]: direction }, { id: direction }], skip: (query.page - 1) * query.limit, take: query.limit, select: authorSelect }),
     db.author.count()
@@ -79,6 +84,7 @@ export async function createOne (db: Database, input: AuthorCreate): Promise<Aut
       data: {
         slug: input.slug ?? await freeSlug(tx, input.name, conflicts),
         name: input.name,
+        sortName: sortNameOf(input.name),
         jobTitle: input.jobTitle ?? null,
         bio: input.bio ?? null,
         email: input.email ?? null,
@@ -101,7 +107,8 @@ export async function updateOne (db: Database, id: string, patch: AuthorPatch): 
     if (current === null) throw errors.authorNotFound(`id ${id}`)
     if (patch.slug !== undefined && patch.slug !== current.slug) await assertSlugFree(tx, patch.slug, id)
     await assertAvatarExists(tx, patch.avatarImageId)
-    const updated = await tx.author.update({ where: { id }, data: patch, select: authorSelect })
+    const data = patch.name !== undefined ? { ...patch, sortName: sortNameOf(patch.name) } : patch
+    const updated = await tx.author.update({ where: { id }, data, select: authorSelect })
     return toAuthor(updated)
   })
 }

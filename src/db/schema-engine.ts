@@ -4,6 +4,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import * as engineBindings from '@prisma/schema-engine-wasm/schema_engine_bg'
 import type { MigrationList, SchemaEngine as SchemaEngineInstance } from '@prisma/schema-engine-wasm'
@@ -53,6 +54,19 @@ export function readMigrationList (migrationsDir: string): MigrationList {
       migrationFile: { path: 'migration.sql', content: { tag: 'ok' as const, value: readFileSync(join(migrationsDir, name, 'migration.sql'), 'utf8') } }
     }))
   }
+}
+
+const expectedByProvider = new Map<string, string[]>()
+
+/** The committed migrations' names for a provider, read once. */
+export function expectedMigrations (provider: 'sqlite' | 'postgresql'): string[] {
+  let names = expectedByProvider.get(provider)
+  if (names === undefined) {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'prisma', provider, 'migrations')
+    names = readMigrationList(dir).migrationDirectories.map((migration) => migration.path)
+    expectedByProvider.set(provider, names)
+  }
+  return names
 }
 
 async function withEngine<T> (source: MigrationSource, adapterFactory: SqlMigrationAwareDriverAdapterFactory, work: (engine: SchemaEngineInstance) => Promise<T>): Promise<T> {
