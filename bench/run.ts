@@ -1,6 +1,8 @@
 // `npm run bench`: seeds a temporary database, then measures Copydesk's hot reads against a bare
 // Fastify route serving the same bytes, in the same run, and prints the ratios.
 //   BENCH_ARTICLES (default 1000), BENCH_SECONDS per measurement (default 10), BENCH_CONNECTIONS (default 10)
+//   BENCH_POSTGRES_URL: a PostgreSQL server where a scratch database may be created; the run then
+//   measures PostgreSQL instead of SQLite (`npm run bench:postgres` starts a throw-away server).
 import autocannon from 'autocannon'
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -9,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from '../src/db/client.ts'
 import { loadConfig } from '../src/config.ts'
+import { runAdmin, withDatabaseName } from '../src/db/providers.ts'
 import * as articles from '../src/articles/service.ts'
 import * as authors from '../src/authors/service.ts'
 import * as images from '../src/images/service.ts'
@@ -18,7 +21,10 @@ const articleCount = Number(process.env.BENCH_ARTICLES ?? 1000)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10)
 const dir = mkdtempSync(join(tmpdir(), 'copydesk-bench-'))
-const databaseUrl = `file:${join(dir, 'bench.db')}`
+const postgresAdminUrl = process.env.BENCH_POSTGRES_URL
+const postgresDatabase = `copydesk_bench_${process.pid}`
+const databaseUrl = postgresAdminUrl === undefined ? `file:${join(dir, 'bench.db')}` : withDatabaseName(postgresAdminUrl, postgresDatabase)
+const engine = postgresAdminUrl === undefined ? 'SQLite' : 'PostgreSQL'
 
 async function seed (): Promise<string> {
   const { prisma } = await openDatabase(loadConfig({}, { databaseUrl }))
@@ -60,7 +66,8 @@ async function measure (url: string): Promise<{ rps: number, p99: number }> {
 }
 
 try {
-  console.log(`Seeding ${articleCount} articles…`)
+  if (postgresAdminUrl !== undefined) await runAdmin(postgresAdminUrl, `CREATE DATABASE "${postgresDatabase}"`)
+  console.log(`Seeding ${articleCount} articles into ${engine}…`)
   const slug = await seed()
   const app = await startServer(['app'], { DATABASE_URL: databaseUrl })
   const cases = [
@@ -73,7 +80,7 @@ try {
   writeFileSync(bytesFile, JSON.stringify(bytes))
   const bare = await startServer(['bare', bytesFile], {})
 
-  console.log(`\n${connections} connections, ${seconds}s each, SQLite, ${articleCount} articles, Node ${process.version}\n`)
+  console.log(`\n${connections} connections, ${seconds}s each, ${engine}, ${articleCount} articles, Node ${process.version}\n`)
   console.log('| request | bytes | copydesk req/s | copydesk p99 ms | bare req/s | bare p99 ms | ratio |')
   console.log('|---|---|---|---|---|---|---|')
   for (const { name, path } of cases) {
@@ -87,4 +94,5 @@ try {
   bare.child.kill()
 } finally {
   rmSync(dir, { recursive: true, force: true })
+  if (postgresAdminUrl !== undefined) await runAdmin(postgresAdminUrl, `DROP DATABASE IF EXISTS "${postgresDatabase}" WITH (FORCE)`)
 }
