@@ -21,7 +21,8 @@ const articleCount = Number(process.env.BENCH_ARTICLES ?? 1000)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10)
 const dir = mkdtempSync(join(tmpdir(), 'copydesk-bench-'))
-const postgresAdminUrl = process.env.BENCH_POSTGRES_URL
+// BENCH_ENGINE=postgresql: the server .ci/with-postgres.sh started (npm run bench:postgres).
+const postgresAdminUrl = process.env.BENCH_POSTGRES_URL ?? (process.env.BENCH_ENGINE === 'postgresql' ? process.env.TEST_POSTGRES_URL : undefined)
 const postgresDatabase = `copydesk_bench_${process.pid}`
 const databaseUrl = postgresAdminUrl === undefined ? `file:${join(dir, 'bench.db')}` : withDatabaseName(postgresAdminUrl, postgresDatabase)
 const engine = postgresAdminUrl === undefined ? 'SQLite' : 'PostgreSQL'
