@@ -3,24 +3,26 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Config } from './config.ts'
-import { errors, frameworkErrorHandler, installErrorHandling, ProblemSchema, problemResponses } from './errors.ts'
+import { errors, frameworkErrorHandler, installErrorHandling, ProblemSchema, problemResponses, withFieldErrors, type CatalogueError } from './errors.ts'
 import { expectedMigrations } from './db/schema-engine.ts'
 import { translateDatabaseError } from './db/errors.ts'
-import { buildValidatorCompiler } from './validation.ts'
+import { buildValidatorCompiler, illFormedStringPointer } from './validation.ts'
 import database from './plugins/database.ts'
 import openapi from './plugins/openapi.ts'
 import { ImageSchema } from './images/schemas.ts'
 import { AuthorPageSchema, AuthorSchema, AuthorSummarySchema } from './authors/schemas.ts'
-import { ArticleSchema, ArticleSummarySchema } from './articles/schemas.ts'
+import { ArticleSchema, ArticleSummarySchema, CorrectionSchema } from './articles/schemas.ts'
 import { BodyBlock } from './articles/body.ts'
 import { MastheadRoleSchema } from './masthead/schemas.ts'
 import { imageRoutes } from './images/routes.ts'
 import { authorRoutes } from './authors/routes.ts'
 import { articleRoutes } from './articles/routes.ts'
 import { mastheadRoutes } from './masthead/routes.ts'
+import { webhookRoutes, webhookSchemas } from './webhooks/routes.ts'
+import background from './plugins/background.ts'
 
 /** Schemas with an $id: named components in the OpenAPI document, referenced by routes. */
-const sharedSchemas = [ProblemSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema]
+const sharedSchemas = [ProblemSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema, ...webhookSchemas]
 
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
@@ -38,6 +40,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  app.decorate('config', config)
   for (const schema of sharedSchemas) app.addSchema(schema)
   app.setValidatorCompiler(buildValidatorCompiler(sharedSchemas))
   installErrorHandling(app, translateDatabaseError)
@@ -46,6 +49,13 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   app.removeContentTypeParser(['text/plain'])
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
+  app.addHook('preValidation', async (request) => {
+    const pointer = illFormedStringPointer(request.body)
+    if (pointer !== null) {
+      throw withFieldErrors(errors.validationFailed(`body${pointer} contains an unpaired UTF-16 surrogate, which is not text`) as CatalogueError,
+        [{ in: 'body', pointer, message: 'contains an unpaired UTF-16 surrogate, which is not text' }])
+    }
+  })
 
   await app.register(openapi)
   await app.register(database, { config })
@@ -79,5 +89,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(authorRoutes)
   await app.register(imageRoutes)
   await app.register(mastheadRoutes)
+  await app.register(webhookRoutes)
+  await app.register(background)
   return app
 }

@@ -49,7 +49,7 @@ export const Page = <T extends TSchema>(item: T, name: string) => Type.Object({
   page: Type.Integer({ minimum: 1 }),
   limit: Type.Integer({ minimum: 1 }),
   totalPages: Type.Integer({ minimum: 0 })
-}, { title: `${name}Page` })
+}, { title: `${name}List` })
 
 export interface PageResult<T> { items: T[], total: number, page: number, limit: number, totalPages: number }
 export function pageResult<T> (items: T[], total: number, page: number, limit: number): PageResult<T> {

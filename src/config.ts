@@ -25,6 +25,16 @@ export const ConfigSchema = Type.Object({
   /** How many more times to try reaching the database at start-up, with doubling waits (0 = fail at once). */
   databaseConnectRetries: Type.Integer({ minimum: 0, maximum: 20 }),
   /** Milliseconds allowed for a whole request, and for its headers, before the server gives up on the client. */
+  /** Refuse article edits that carry no If-Match with 428, instead of accepting them. */
+  requireIfMatch: Type.Boolean(),
+  /** Run the scheduler and the webhook sender in this instance. */
+  backgroundJobs: Type.Boolean(),
+  schedulerIntervalMs: Type.Integer({ minimum: 50 }),
+  webhookPollIntervalMs: Type.Integer({ minimum: 50 }),
+  /** The first retry waits this long; each further one twice as long (at most an hour). */
+  webhookRetryBaseMs: Type.Integer({ minimum: 10 }),
+  webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50 }),
+  webhookTimeoutMs: Type.Integer({ minimum: 100 }),
   requestTimeoutMs: Type.Integer({ minimum: 0 }),
   headersTimeoutMs: Type.Integer({ minimum: 0 }),
   keepAliveTimeoutMs: Type.Integer({ minimum: 0 })
@@ -43,6 +53,13 @@ export const defaultConfig: Config = {
   databaseStatementTimeoutMs: 15_000,
   databaseConnectTimeoutMs: 5000,
   databaseConnectRetries: 0,
+  requireIfMatch: false,
+  backgroundJobs: true,
+  schedulerIntervalMs: 1000,
+  webhookPollIntervalMs: 1000,
+  webhookRetryBaseMs: 5000,
+  webhookMaxAttempts: 10,
+  webhookTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5000
@@ -64,6 +81,13 @@ const environmentNames: Record<keyof Config, string> = {
   databaseStatementTimeoutMs: 'DATABASE_STATEMENT_TIMEOUT_MS',
   databaseConnectTimeoutMs: 'DATABASE_CONNECT_TIMEOUT_MS',
   databaseConnectRetries: 'DATABASE_CONNECT_RETRIES',
+  requireIfMatch: 'REQUIRE_IF_MATCH',
+  backgroundJobs: 'BACKGROUND_JOBS',
+  schedulerIntervalMs: 'SCHEDULER_INTERVAL_MS',
+  webhookPollIntervalMs: 'WEBHOOK_POLL_INTERVAL_MS',
+  webhookRetryBaseMs: 'WEBHOOK_RETRY_BASE_MS',
+  webhookMaxAttempts: 'WEBHOOK_MAX_ATTEMPTS',
+  webhookTimeoutMs: 'WEBHOOK_TIMEOUT_MS',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   headersTimeoutMs: 'HEADERS_TIMEOUT_MS',
   keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS'

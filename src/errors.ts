@@ -53,11 +53,16 @@ export const errors = {
   authorNotFound: entry('AUTHOR_NOT_FOUND', 404, 'No author matches %s'),
   imageNotFound: entry('IMAGE_NOT_FOUND', 404, 'No image matches %s'),
   mastheadRoleNotFound: entry('MASTHEAD_ROLE_NOT_FOUND', 404, 'No masthead role matches %s'),
+  revisionNotFound: entry('REVISION_NOT_FOUND', 404, 'No revision matches %s'),
+  webhookNotFound: entry('WEBHOOK_NOT_FOUND', 404, 'No webhook matches %s'),
   routeNotFound: entry('ROUTE_NOT_FOUND', 404, '%s'),
   slugTaken: entry('SLUG_TAKEN', 409, '%s'),
   inUse: entry('IN_USE', 409, '%s'),
   conflict: entry('CONFLICT', 409, '%s'),
+  invalidTransition: entry('INVALID_TRANSITION', 409, '%s'),
   versionMismatch: entry('VERSION_MISMATCH', 412, '%s'),
+  preconditionRequired: entry('PRECONDITION_REQUIRED', 428, '%s'),
+  tryAgain: entry('TRY_AGAIN', 503, '%s'),
   notReady: entry('NOT_READY', 503, '%s')
 } as const
 
@@ -119,8 +124,8 @@ export function problemOf (error: FastifyError & CatalogueError, request: Fastif
     return { type: typeUri('VALIDATION_FAILED'), title: STATUS_TITLES[400] as string, status: 400, detail, instance, code: 'VALIDATION_FAILED', errors: fieldErrors }
   }
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
-  if (status === 503 && error.code === 'NOT_READY') {
-    return { type: typeUri('NOT_READY'), title: STATUS_TITLES[503] as string, status, detail: error.message, instance, code: 'NOT_READY' }
+  if (status === 503 && (error.code === 'NOT_READY' || error.code === 'TRY_AGAIN')) {
+    return { type: typeUri(error.code), title: STATUS_TITLES[503] as string, status, detail: error.message, instance, code: error.code }
   }
   if (status >= 500) {
     return { type: 'about:blank', title: STATUS_TITLES[500] as string, status: 500, detail: 'The server could not complete the request; it has been logged.', instance, code: 'INTERNAL_ERROR' }

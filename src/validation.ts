@@ -13,11 +13,45 @@ const baseOptions: Options = {
   discriminator: true
 }
 
+// RFC 3339 as ajv-formats reads it, narrowed to instants JavaScript and both databases can hold:
+// no leap seconds (Date cannot represent them) and years 1 to 9999 once in UTC.
+const ajvDateTime = addFormats.default.get('date-time') as unknown as { validate: (value: string) => boolean }
+function isStorableDateTime (value: string): boolean {
+  if (!ajvDateTime.validate(value)) return false
+  const instant = new Date(value)
+  if (Number.isNaN(instant.getTime())) return false
+  const year = instant.getUTCFullYear()
+  return year >= 1 && year <= 9999
+}
+
 function buildAjv (coerceTypes: Options['coerceTypes'], sharedSchemas: object[]): Ajv {
   const ajv = new Ajv({ ...baseOptions, coerceTypes })
   addFormats.default(ajv)
+  ajv.addFormat('date-time', { type: 'string', validate: isStorableDateTime })
   for (const schema of sharedSchemas) ajv.addSchema(schema)
   return ajv
+}
+
+/**
+ * The JSON Pointer of the first string holding an unpaired UTF-16 surrogate ("\ud800"), or null.
+ * JSON allows them, but they are not Unicode text: PostgreSQL refuses them and SQLite mangles them.
+ */
+export function illFormedStringPointer (value: unknown, pointer = ''): string | null {
+  if (typeof value === 'string') return value.isWellFormed() ? null : pointer
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = illFormedStringPointer(value[index], `${pointer}/${index}`)
+      if (found !== null) return found
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const keyPointer = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`
+      if (!key.isWellFormed()) return keyPointer
+      const found = illFormedStringPointer(item, keyPointer)
+      if (found !== null) return found
+    }
+  }
+  return null
 }
 
 export function buildValidatorCompiler (sharedSchemas: object[]): FastifySchemaCompiler<unknown> {

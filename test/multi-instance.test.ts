@@ -18,7 +18,9 @@ t.test('writes through one instance are read back through the other at once', as
 
   const renamed = await b.inject({ method: 'PATCH', url: `/articles/${created.id}`, headers: { 'if-match': '"1"' }, payload: { slug: 'renamed-on-b', headline: 'Edited on B' } })
   t.equal(renamed.statusCode, 200)
-  t.equal((await a.inject({ method: 'GET', url: `/articles/slug/${created.slug}` })).statusCode, 404, 'the old slug is gone on A')
+  const oldSlugOnA = await a.inject({ method: 'GET', url: `/articles/slug/${created.slug}` })
+  t.equal(oldSlugOnA.statusCode, 308, 'the old slug redirects on A')
+  t.equal(oldSlugOnA.headers.location, '/articles/slug/renamed-on-b')
   const newSlugOnA = await a.inject({ method: 'GET', url: '/articles/slug/renamed-on-b' })
   t.equal(newSlugOnA.statusCode, 200, 'the new slug answers on A')
   t.equal(json(newSlugOnA).headline, 'Edited on B')

@@ -12,11 +12,14 @@ const Inline = (maxLength: number) => Type.String({
   description: 'Text; may contain <em>, <strong>, <i>, <b>, <s>, <sub>, <sup>, <code>, <br> and <a href> (http, https, mailto). Anything else is removed.'
 })
 
-export const ParagraphBlock = Type.Object({ type: Type.Literal('paragraph'), text: Inline(20000) }, { additionalProperties: false, title: 'ParagraphBlock' })
-export const HeadingBlock = Type.Object({ type: Type.Literal('heading'), level: Type.Integer({ minimum: 2, maximum: 4 }), text: Inline(500) }, { additionalProperties: false, title: 'HeadingBlock' })
+/** Longest inline text per place, checked again after sanitizing (escaping can lengthen it). */
+export const inlineLimits = { paragraph: 20000, heading: 500, blockquote: 5000, listItem: 5000 } as const
+
+export const ParagraphBlock = Type.Object({ type: Type.Literal('paragraph'), text: Inline(inlineLimits.paragraph) }, { additionalProperties: false, title: 'ParagraphBlock' })
+export const HeadingBlock = Type.Object({ type: Type.Literal('heading'), level: Type.Integer({ minimum: 2, maximum: 4 }), text: Inline(inlineLimits.heading) }, { additionalProperties: false, title: 'HeadingBlock' })
 export const BlockquoteBlock = Type.Object({
   type: Type.Literal('blockquote'),
-  text: Inline(5000),
+  text: Inline(inlineLimits.blockquote),
   attribution: Type.Optional(Line(300, { description: 'Who said it, e.g. "Russian senator Lyudmila Narusova"' }))
 }, { additionalProperties: false, title: 'BlockquoteBlock' })
 export const ImageBlock = Type.Object({
@@ -33,7 +36,7 @@ export const EmbedBlock = Type.Object({
 export const ListBlock = Type.Object({
   type: Type.Literal('list'),
   style: Type.Enum(['bulleted', 'numbered']),
-  items: Type.Array(Inline(5000), { minItems: 1, maxItems: 500 })
+  items: Type.Array(Inline(inlineLimits.listItem), { minItems: 1, maxItems: 500 })
 }, { additionalProperties: false, title: 'ListBlock' })
 export const PromoBlock = Type.Object({
   type: Type.Literal('promo'),
@@ -67,8 +70,11 @@ const inlineOptions: sanitizeHtml.IOptions = {
   disallowedTagsMode: 'discard'
 }
 
+// Control characters can come back from entities (&#1;); they are never text.
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g
+
 function sanitizeInline (text: string): string {
-  return sanitizeHtml(text, inlineOptions)
+  return sanitizeHtml(text, inlineOptions).replace(CONTROL_CHARACTERS, '')
 }
 
 export function escapeHtml (text: string): string {
@@ -95,14 +101,23 @@ export function sanitizeBody (blocks: BodyBlock[]): BodyBlock[] {
   })
 }
 
-/** Inline texts that are empty once sanitized, e.g. a paragraph that only held a <script>. */
-export function emptyInlinePointers (blocks: BodyBlock[]): string[] {
-  const pointers: string[] = []
+/**
+ * Sanitized inline texts that are unusable: empty (a paragraph that only held a <script>) or, once
+ * escaped, longer than the schema allows (so what the API returns can always be sent back).
+ */
+export function unusableInlineTexts (blocks: BodyBlock[]): Array<{ pointer: string, message: string }> {
+  const problems: Array<{ pointer: string, message: string }> = []
+  const check = (text: string, limit: number, pointer: string): void => {
+    if (plainInline(text).trim() === '') problems.push({ pointer, message: 'has no text once unsafe markup is removed' })
+    else if (text.length > limit) problems.push({ pointer, message: `is longer than ${limit} characters once escaped` })
+  }
   blocks.forEach((block, index) => {
-    if ((block.type === 'paragraph' || block.type === 'heading' || block.type === 'blockquote') && plainInline(block.text).trim() === '') pointers.push(`/body/${index}/text`)
-    if (block.type === 'list') block.items.forEach((item, itemIndex) => { if (plainInline(item).trim() === '') pointers.push(`/body/${index}/items/${itemIndex}`) })
+    if (block.type === 'paragraph') check(block.text, inlineLimits.paragraph, `/body/${index}/text`)
+    if (block.type === 'heading') check(block.text, inlineLimits.heading, `/body/${index}/text`)
+    if (block.type === 'blockquote') check(block.text, inlineLimits.blockquote, `/body/${index}/text`)
+    if (block.type === 'list') block.items.forEach((item, itemIndex) => { check(item, inlineLimits.listItem, `/body/${index}/items/${itemIndex}`) })
   })
-  return pointers
+  return problems
 }
 
 export function imageIdsOf (blocks: BodyBlock[]): string[] {

@@ -1,20 +1,52 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { IdParams, IfMatchHeaders, Page, SlugParams } from '../common-schemas.ts'
-import { problemResponses } from '../errors.ts'
-import { ArticleCreate, ArticleListQuery, ArticlePatch, ArticleRef, ArticleSummaryRef, type Article } from './schemas.ts'
+import { IdParams, IfMatchHeaders, Page, Slug, SlugParams, Timestamp, Uuid } from '../common-schemas.ts'
+import { errors, problemResponses } from '../errors.ts'
+import { ArticleCreate, ArticleListQuery, ArticlePatch, ArticleRef, ArticleSummaryRef, CorrectionCreate, type Article } from './schemas.ts'
 import * as articles from './service.ts'
+import * as revisions from './revisions.ts'
 
 const tags = ['Articles']
+const revisionTags = ['Revisions']
 const etagHeader = { ETag: { type: 'string', description: 'The article\'s version; send it back in If-Match to edit safely' } }
 const withEtag = (description: string) => ({ description, headers: etagHeader, ...ArticleRef })
+const writeProblems = problemResponses(400, 404, 409, 412, 413, 415, 428, 503)
 
 function sendArticle (reply: FastifyReply, article: Article, status = 200): FastifyReply {
   return reply.code(status).header('etag', articles.etagOf(article.version)).send(article)
 }
 
+const RevisionParams = Type.Object({ id: Uuid, version: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false })
+const RevisionSummary = Type.Object({
+  version: Type.Integer({ minimum: 1 }),
+  changedFields: Type.Array(Type.String(), { description: 'Fields that differ from the previous revision' }),
+  createdAt: Timestamp
+}, { title: 'RevisionSummary' })
+const RevisionDetail = Type.Object({
+  version: Type.Integer({ minimum: 1 }),
+  changedFields: Type.Array(Type.String()),
+  createdAt: Timestamp,
+  snapshot: Type.Record(Type.String(), Type.Unknown(), { description: 'The article\'s editable fields at this version' })
+}, { title: 'Revision' })
+const RevisionComparison = Type.Object({
+  from: Type.Integer(),
+  to: Type.Integer(),
+  changes: Type.Array(Type.Object({ field: Type.String(), from: Type.Unknown(), to: Type.Unknown() }))
+}, { title: 'RevisionComparison', examples: [{ from: 1, to: 2, changes: [{ field: 'headline', from: 'Old headline', to: 'New headline' }] }] })
+const Moved = Type.Object({
+  movedTo: Slug,
+  location: Type.String({ examples: ['/articles/slug/russia-admits-conscripts-sent-into-ukraine'] })
+}, { title: 'ArticleMoved', description: 'The slug belonged to this article before; follow Location' })
+
 export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  /** Strict mode: an edit that does not say which version it edits is refused. */
+  const requireIfMatch = async (request: FastifyRequest): Promise<void> => {
+    if (app.config.requireIfMatch && request.headers['if-match'] === undefined) {
+      throw errors.preconditionRequired('This server requires If-Match on edits: read the article, then send its ETag back')
+    }
+  }
+
   app.get('/articles', {
     schema: {
       operationId: 'listArticles',
@@ -29,7 +61,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createArticle', summary: 'Create an article', tags,
       body: ArticleCreate,
-      response: { 201: withEtag('Created'), ...problemResponses(400, 409, 413, 415) }
+      response: { 201: withEtag('Created'), ...problemResponses(400, 409, 413, 415, 503) }
     }
   }, async (request, reply) => {
     const article = await articles.createOne(app.db, request.body)
@@ -46,13 +78,25 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/articles/slug/:slug', {
     schema: {
-      operationId: 'getArticleBySlug', summary: 'Read an article by slug, as a frontend renders it', tags,
+      operationId: 'getArticleBySlug',
+      summary: 'Read an article by slug, as a frontend renders it; a former slug answers 308 with the new location',
+      tags,
       params: SlugParams,
-      response: { 200: withEtag('The article'), ...problemResponses(400, 404) }
+      response: {
+        200: withEtag('The article'),
+        308: { description: 'The article moved to another slug', headers: { Location: { type: 'string', description: 'Where the article is now' } }, ...Moved },
+        ...problemResponses(400, 404)
+      }
     }
-  }, async (request, reply) => sendArticle(reply, await articles.readOneBySlug(app.db, request.params.slug)))
+  }, async (request, reply) => {
+    const found = await articles.readOneBySlug(app.db, request.params.slug)
+    if ('article' in found) return sendArticle(reply, found.article)
+    const location = `/articles/slug/${found.movedTo}`
+    return await reply.code(308).header('location', location).send({ movedTo: found.movedTo, location })
+  })
 
   app.put('/articles/:id', {
+    preHandler: requireIfMatch,
     schema: {
       operationId: 'replaceArticle',
       summary: 'Replace an article (fields left out are cleared; the slug is kept when omitted)',
@@ -60,31 +104,89 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: IdParams,
       headers: IfMatchHeaders,
       body: ArticleCreate,
-      response: { 200: withEtag('The article as stored'), ...problemResponses(400, 404, 409, 412, 413, 415) }
+      response: { 200: withEtag('The article as stored'), ...writeProblems }
     }
   }, async (request, reply) => sendArticle(reply, await articles.replaceOne(app.db, request.params.id, request.body, request.headers['if-match'])))
 
   app.patch('/articles/:id', {
+    preHandler: requireIfMatch,
     schema: {
       operationId: 'updateArticle',
-      summary: 'Change some of an article\'s fields, e.g. publish it with {"status":"published"}',
+      summary: 'Change some of an article\'s fields; publish, schedule, unpublish or archive it through "status"',
       tags,
       params: IdParams,
       headers: IfMatchHeaders,
       body: ArticlePatch,
-      response: { 200: withEtag('The article as stored'), ...problemResponses(400, 404, 409, 412, 413, 415) }
+      response: { 200: withEtag('The article as stored'), ...writeProblems }
     }
   }, async (request, reply) => sendArticle(reply, await articles.updateOne(app.db, request.params.id, request.body, request.headers['if-match'])))
 
   app.delete('/articles/:id', {
+    preHandler: requireIfMatch,
     schema: {
       operationId: 'deleteArticle', summary: 'Delete an article', tags,
       params: IdParams,
       headers: IfMatchHeaders,
-      response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 412) }
+      response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409, 412, 428, 503) }
     }
   }, async (request, reply) => {
     await articles.deleteOne(app.db, request.params.id, request.headers['if-match'])
     return await reply.code(204).send(null)
+  })
+
+  app.post('/articles/:id/corrections', {
+    preHandler: requireIfMatch,
+    schema: {
+      operationId: 'addArticleCorrection',
+      summary: 'Attach a dated correction or update note to a published article',
+      tags,
+      params: IdParams,
+      headers: IfMatchHeaders,
+      body: CorrectionCreate,
+      response: { 201: withEtag('The article with the correction'), ...writeProblems }
+    }
+  }, async (request, reply) => {
+    const { article, correction } = await articles.addCorrection(app.db, request.params.id, request.body, request.headers['if-match'])
+    return sendArticle(reply.header('location', `/articles/${article.id}#correction-${correction.id}`), article, 201)
+  })
+
+  app.get('/articles/:id/revisions', {
+    schema: {
+      operationId: 'listArticleRevisions', summary: 'List an article\'s revisions, newest first', tags: revisionTags,
+      params: IdParams,
+      response: { 200: Type.Object({ items: Type.Array(RevisionSummary) }, { title: 'RevisionList' }), ...problemResponses(400, 404) }
+    }
+  }, async (request) => ({ items: await revisions.readMany(app.db, request.params.id) }))
+
+  app.get('/articles/:id/revisions/compare', {
+    schema: {
+      operationId: 'compareArticleRevisions', summary: 'The fields that differ between two revisions', tags: revisionTags,
+      params: IdParams,
+      querystring: Type.Object({ from: Type.Integer({ minimum: 1, maximum: 2147483647 }), to: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false }),
+      response: { 200: RevisionComparison, ...problemResponses(400, 404) }
+    }
+  }, async (request) => await revisions.diff(app.db, request.params.id, request.query.from, request.query.to))
+
+  app.get('/articles/:id/revisions/:version', {
+    schema: {
+      operationId: 'getArticleRevision', summary: 'Read one revision: the article\'s fields at that version', tags: revisionTags,
+      params: RevisionParams,
+      response: { 200: RevisionDetail, ...problemResponses(400, 404) }
+    }
+  }, async (request) => await revisions.readOne(app.db, request.params.id, request.params.version))
+
+  app.post('/articles/:id/revisions/:version/restore', {
+    preHandler: requireIfMatch,
+    schema: {
+      operationId: 'restoreArticleRevision',
+      summary: 'Bring back a revision\'s content as a new version (status, slug and corrections stay as they are)',
+      tags: revisionTags,
+      params: RevisionParams,
+      headers: IfMatchHeaders,
+      response: { 200: withEtag('The article as restored'), ...writeProblems }
+    }
+  }, async (request, reply) => {
+    const revision = await revisions.readOne(app.db, request.params.id, request.params.version)
+    return sendArticle(reply, await articles.updateOne(app.db, request.params.id, revisions.restorePatch(revision.snapshot), request.headers['if-match']))
   })
 }

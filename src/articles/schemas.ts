@@ -5,7 +5,10 @@ import { AuthorSummaryRef } from '../authors/schemas.ts'
 import { Body } from './body.ts'
 import { articleExample, articleSummaryExample, bodyExample, exampleIds } from '../examples.ts'
 
-export const ArticleStatus = Type.Enum(['draft', 'published', 'archived'], { description: 'draft: not public; published: live; archived: kept, no longer listed' })
+export const ArticleStatus = Type.Enum(['draft', 'scheduled', 'published', 'archived'], {
+  description: 'draft: not public; scheduled: goes live by itself at publishedAt; published: live; archived: kept, no longer listed. ' +
+    'Allowed changes: draft → scheduled, published, archived; scheduled → draft, published; published → draft (unpublish), archived; archived → draft, published.'
+})
 export type ArticleStatus = Static<typeof ArticleStatus>
 
 export const BylineRole = Line(60, { minLength: 1, pattern: '^[a-z][a-z -]*$', description: 'What the author did, lowercase', examples: ['reporter', 'photos', 'additional reporting', 'editor'] })
@@ -23,7 +26,7 @@ const writableFields = {
     role: Type.Optional(BylineRole)
   }, { additionalProperties: false }), { maxItems: 50, description: 'Credited authors in display order; role defaults to "reporter"' }),
   status: ArticleStatus,
-  publishedAt: Nullable(Type.String({ format: 'date-time', description: 'Set on first publication when omitted; may be back-dated, not future-dated' })),
+  publishedAt: Nullable(Type.String({ format: 'date-time', description: 'Set on first publication when omitted; may be back-dated. For a scheduled article, the future time it goes live.' })),
   metaTitle: Nullable(Line(160, { description: 'Title for search engines, when it differs from the headline' })),
   metaDescription: Nullable(Line(320)),
   canonicalUrl: Nullable(HttpUrl())
@@ -90,6 +93,20 @@ export const ArticleSummarySchema = Type.Object(summaryFields, {
 export type ArticleSummary = Static<typeof ArticleSummarySchema>
 export const ArticleSummaryRef = Type.Unsafe<ArticleSummary>({ $ref: 'ArticleSummary#' })
 
+export const CorrectionSchema = Type.Object({
+  id: Uuid,
+  kind: Type.Enum(['correction', 'update']),
+  text: Type.String(),
+  createdAt: Timestamp
+}, { $id: 'Correction', title: 'Correction', description: 'A dated correction or update note, shown with the article', examples: [{ id: '019ab8a4-1111-7222-8333-944455556666', kind: 'correction', text: 'An earlier version of this story misstated the size of the company.', createdAt: '2022-03-10T09:00:00.000Z' }] })
+export type Correction = Static<typeof CorrectionSchema>
+
+export const CorrectionCreate = Type.Object({
+  kind: Type.Enum(['correction', 'update'], { default: 'correction' }),
+  text: Title(2000, ['An earlier version of this story misstated the size of the company.'])
+}, { additionalProperties: false, title: 'CorrectionCreate', examples: [{ kind: 'correction', text: 'An earlier version of this story misstated the size of the company.' }] })
+export type CorrectionCreate = Static<typeof CorrectionCreate>
+
 export const ArticleSchema = Type.Object({
   ...summaryFields,
   metaTitle: Nullable(Type.String()),
@@ -98,7 +115,8 @@ export const ArticleSchema = Type.Object({
   body: Body,
   bodyHtml: Type.String({ description: 'The body as sanitized HTML' }),
   bodyText: Type.String({ description: 'The body as plain text' }),
-  wordCount: Type.Integer({ minimum: 0 })
+  wordCount: Type.Integer({ minimum: 0 }),
+  corrections: Type.Array(Type.Unsafe<Correction>({ $ref: 'Correction#' }), { description: 'Corrections and updates, oldest first' })
 }, {
   $id: 'Article',
   title: 'Article',
@@ -114,7 +132,7 @@ export const ArticleSort = Type.Enum(['-publishedAt', 'publishedAt', '-updatedAt
 })
 export const ArticleListQuery = Type.Object({
   ...PageQuery,
-  status: Type.Optional(Type.Enum(['draft', 'published', 'archived', 'any'], { default: 'published', description: 'Defaults to published ("Latest News")' })),
+  status: Type.Optional(Type.Enum(['draft', 'scheduled', 'published', 'archived', 'any'], { default: 'published', description: 'Defaults to published ("Latest News")' })),
   author: Type.Optional(Slug),
   authorId: Type.Optional(Uuid),
   publishedAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Published strictly after this instant' })),

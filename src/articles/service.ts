@@ -4,8 +4,10 @@ import { errors, withFieldErrors, type CatalogueError, type FieldError } from '.
 import { retryOnGeneratedSlugConflict, slugTail } from '../db/errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import { authorSummarySelect } from '../authors/service.ts'
-import { bodyToHtml, bodyToText, countWords, emptyInlinePointers, imageIdsOf, readingTimeMinutes, sanitizeBody, type BodyBlock, type RenderableImage } from './body.ts'
-import type { Article, ArticleCreate, ArticleListQuery, ArticlePatch, ArticleSummary } from './schemas.ts'
+import { bodyToHtml, bodyToText, countWords, imageIdsOf, readingTimeMinutes, sanitizeBody, unusableInlineTexts, type BodyBlock, type RenderableImage } from './body.ts'
+import type { Article, ArticleCreate, ArticleListQuery, ArticlePatch, ArticleStatus, ArticleSummary, Correction, CorrectionCreate } from './schemas.ts'
+import { queueEvent, type EventName } from '../webhooks/events.ts'
+import { recordRevision } from './revisions.ts'
 
 type Transaction = Prisma.TransactionClient
 type Client = Database | Transaction
@@ -38,7 +40,8 @@ const articleSelect = {
   canonicalUrl: true,
   body: true,
   bodyText: true,
-  bodyImages: { select: { image: true } }
+  bodyImages: { select: { image: true } },
+  corrections: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: { id: true, kind: true, text: true, createdAt: true } }
 } as const satisfies Prisma.ArticleSelect
 
 type SummaryRecord = Prisma.ArticleGetPayload<{ select: typeof articleSummarySelect }>
@@ -50,7 +53,7 @@ export function toArticleSummary (record: SummaryRecord): ArticleSummary {
 }
 
 function toArticle (record: ArticleRecord): Article {
-  const { bodyImages, body, ...fields } = record
+  const { bodyImages, body, corrections, ...fields } = record
   const images = new Map<string, RenderableImage>()
   for (const { image } of bodyImages) images.set(image.id, { ...image, url: image.url ?? '' })
   const blocks = body as unknown as BodyBlock[]
@@ -62,7 +65,8 @@ function toArticle (record: ArticleRecord): Article {
     body: blocks,
     bodyHtml: bodyToHtml(blocks, images),
     bodyText: fields.bodyText,
-    wordCount: fields.wordCount
+    wordCount: fields.wordCount,
+    corrections: corrections as unknown as Correction[]
   }
 }
 
@@ -79,11 +83,13 @@ export function ifMatchAdmits (header: string | undefined, version: number): boo
 }
 
 function assertVersion (ifMatch: string | undefined, version: number): void {
-  if (!ifMatchAdmits(ifMatch, version)) {
-    const error = errors.versionMismatch(`The article has changed since you read it: it is now at version ${version}. Read it again, reapply your change and send If-Match: ${etagOf(version)}.`) as CatalogueError
-    error.currentVersion = version
-    throw error
-  }
+  if (!ifMatchAdmits(ifMatch, version)) throw versionMismatch(version)
+}
+
+export function versionMismatch (version: number): CatalogueError {
+  const error = errors.versionMismatch(`The article has changed since you read it: it is now at version ${version}. Read it again, reapply your change and send If-Match: ${etagOf(version)}.`) as CatalogueError
+  error.currentVersion = version
+  return error
 }
 
 function slugFromText (text: string): string {
@@ -94,20 +100,38 @@ function slugFromText (text: string): string {
 
 async function freeSlug (tx: Transaction, text: string, conflicts: number): Promise<string> {
   const base = conflicts < 2 ? slugFromText(text) : `${slugFromText(text)}-${slugTail()}`
-  const taken = new Set((await tx.article.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((row) => row.slug))
+  const taken = new Set([
+    ...(await tx.article.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })),
+    ...(await tx.articleFormerSlug.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } }))
+  ].map((row) => row.slug))
   if (!taken.has(base)) return base
   for (let suffix = 2; ; suffix++) if (!taken.has(`${base}-${suffix}`)) return `${base}-${suffix}`
 }
 
-interface Resolved {
-  bylines: Array<{ authorId: string, role: string, position: number }>
-  body?: { blocks: BodyBlock[], text: string, words: number, imageIds: string[] }
+interface PreparedBody { blocks: BodyBlock[], text: string, words: number, imageIds: string[] }
+
+/** Sanitizes and measures a body before any transaction opens (it is CPU work, not database work). */
+function prepareBody (blocks: BodyBlock[] | undefined): PreparedBody | undefined {
+  if (blocks === undefined) return undefined
+  const sanitized = sanitizeBody(blocks)
+  const problems = unusableInlineTexts(sanitized)
+  if (problems.length > 0) {
+    throw withFieldErrors(errors.validationFailed(problems.map((problem) => `body${problem.pointer} ${problem.message}`).join('; ')) as CatalogueError,
+      problems.map((problem) => ({ in: 'body', ...problem })))
+  }
+  const text = bodyToText(sanitized)
+  return { blocks: sanitized, text, words: countWords(text), imageIds: imageIdsOf(sanitized) }
+}
+
+type Bylines = Array<{ authorId: string, role: string, position: number }>
+
+function bylinesOf (input: ArticlePatch): Bylines | undefined {
+  return input.bylines?.map((byline, position) => ({ authorId: byline.authorId, role: byline.role ?? 'reporter', position }))
 }
 
 /** Checks every id the input points at, so a bad reference is a 400 naming the field, not a 500. */
-async function resolveReferences (tx: Transaction, input: ArticlePatch): Promise<Resolved> {
+async function assertReferencesExist (tx: Transaction, input: ArticlePatch, body: PreparedBody | undefined): Promise<void> {
   const problems: FieldError[] = []
-  const resolved: Resolved = { bylines: [] }
   if (input.leadImageId !== undefined && input.leadImageId !== null) {
     if (await tx.image.count({ where: { id: input.leadImageId } }) === 0) problems.push({ in: 'body', pointer: '/leadImageId', message: `no image has id ${input.leadImageId}` })
   }
@@ -120,41 +144,71 @@ async function resolveReferences (tx: Transaction, input: ArticlePatch): Promise
       if (seen.has(byline.authorId)) problems.push({ in: 'body', pointer: `/bylines/${index}/authorId`, message: 'the same author is credited twice' })
       seen.add(byline.authorId)
     })
-    resolved.bylines = input.bylines.map((byline, position) => ({ authorId: byline.authorId, role: byline.role ?? 'reporter', position }))
   }
-  if (input.body !== undefined) {
-    const blocks = sanitizeBody(input.body)
-    for (const pointer of emptyInlinePointers(blocks)) problems.push({ in: 'body', pointer, message: 'has no text once unsafe markup is removed' })
-    const imageIds = imageIdsOf(blocks)
-    const known = new Set((await tx.image.findMany({ where: { id: { in: imageIds } }, select: { id: true } })).map((image) => image.id))
-    blocks.forEach((block, index) => {
+  if (body !== undefined) {
+    const known = new Set((await tx.image.findMany({ where: { id: { in: body.imageIds } }, select: { id: true } })).map((image) => image.id))
+    body.blocks.forEach((block, index) => {
       if (block.type === 'image' && !known.has(block.imageId)) problems.push({ in: 'body', pointer: `/body/${index}/imageId`, message: `no image has id ${block.imageId}` })
     })
-    const text = bodyToText(blocks)
-    resolved.body = { blocks, text, words: countWords(text), imageIds }
   }
   if (problems.length > 0) {
     throw withFieldErrors(errors.invalidReference(problems.map((problem) => `body${problem.pointer} ${problem.message}`).join('; ')) as CatalogueError, problems)
   }
-  return resolved
 }
 
 const FUTURE_TOLERANCE_MS = 60_000
 
-function publicationFields (status: string, requested: string | null | undefined, current: Date | null): { publishedAt: Date | null } {
+/** Which status changes are allowed; staying put is always allowed. */
+const transitions: Record<ArticleStatus, ArticleStatus[]> = {
+  draft: ['scheduled', 'published', 'archived'],
+  scheduled: ['draft', 'published'],
+  published: ['draft', 'archived'],
+  archived: ['draft', 'published']
+}
+
+function assertTransition (from: ArticleStatus, to: ArticleStatus): void {
+  if (from === to || transitions[from].includes(to)) return
+  throw withFieldErrors(errors.invalidTransition(`An article cannot go from ${from} to ${to}; from ${from} it can become ${transitions[from].join(', ')}`) as CatalogueError,
+    [{ in: 'body', pointer: '/status', message: `cannot change from ${from} to ${to}` }])
+}
+
+function publicationFields (status: ArticleStatus, requested: string | null | undefined, current: Date | null): { publishedAt: Date | null } {
   const publishedAt = requested === undefined ? current : (requested === null ? null : new Date(requested))
+  const pointer = [{ in: 'body' as const, pointer: '/publishedAt', message: '' }]
+  if (status === 'scheduled') {
+    if (publishedAt === null || publishedAt.getTime() <= Date.now()) {
+      throw withFieldErrors(errors.validationFailed('A scheduled article needs a publishedAt in the future: the time it goes live') as CatalogueError,
+        [{ ...pointer[0]!, message: 'must be a future time for a scheduled article' }])
+    }
+    return { publishedAt }
+  }
   if (status !== 'published') return { publishedAt }
   if (publishedAt !== null && publishedAt.getTime() > Date.now() + FUTURE_TOLERANCE_MS) {
-    throw withFieldErrors(errors.publishedAtInFuture('A published article cannot carry a future publishedAt; keep it a draft until then') as CatalogueError,
-      [{ in: 'body', pointer: '/publishedAt', message: 'is in the future' }])
+    throw withFieldErrors(errors.publishedAtInFuture('A published article cannot carry a future publishedAt; schedule it instead ("status": "scheduled")') as CatalogueError,
+      [{ ...pointer[0]!, message: 'is in the future' }])
   }
   return { publishedAt: publishedAt ?? new Date() }
 }
 
+/** The webhook event a change of status (or a plain edit) amounts to. */
+function eventOf (from: ArticleStatus, to: ArticleStatus): EventName {
+  if (to === 'published' && from !== 'published') return 'article.published'
+  if (from === 'published' && to !== 'published') return 'article.unpublished'
+  return 'article.updated'
+}
+
+export function eventData (article: Pick<Article, 'id' | 'slug' | 'headline' | 'status' | 'publishedAt' | 'version'>): Record<string, unknown> {
+  return { id: article.id, slug: article.slug, headline: article.headline, status: article.status, publishedAt: article.publishedAt, version: article.version }
+}
+
+/** A slug is free unless another article uses it now or used it once (former slugs stay reserved). */
 async function assertSlugFree (tx: Transaction, slug: string, exceptId?: string): Promise<void> {
   const holder = await tx.article.findUnique({ where: { slug }, select: { id: true } })
-  if (holder !== null && holder.id !== exceptId) {
-    throw withFieldErrors(errors.slugTaken(`The slug "${slug}" is already used by another article`) as CatalogueError, [{ in: 'body', pointer: '/slug', message: 'is already taken' }])
+  const former = await tx.articleFormerSlug.findUnique({ where: { slug }, select: { articleId: true } })
+  const takenBy = holder?.id ?? former?.articleId
+  if (takenBy !== undefined && takenBy !== exceptId) {
+    const why = holder !== null ? 'is already used by another article' : 'once belonged to another article and still redirects to it'
+    throw withFieldErrors(errors.slugTaken(`The slug "${slug}" ${why}`) as CatalogueError, [{ in: 'body', pointer: '/slug', message: 'is already taken' }])
   }
 }
 
@@ -168,10 +222,15 @@ export async function readOne (db: Database, id: string): Promise<Article> {
   return await readById(db, id)
 }
 
-export async function readOneBySlug (db: Database, slug: string): Promise<Article> {
+export type SlugLookup = { article: Article } | { movedTo: string }
+
+/** By slug; a former slug of a published article answers with the slug it moved to. */
+export async function readOneBySlug (db: Database, slug: string): Promise<SlugLookup> {
   const record = await db.article.findUnique({ where: { slug }, select: articleSelect })
-  if (record === null) throw errors.articleNotFound(`slug ${slug}`)
-  return toArticle(record)
+  if (record !== null) return { article: toArticle(record) }
+  const former = await db.articleFormerSlug.findUnique({ where: { slug }, select: { article: { select: { slug: true } } } })
+  if (former !== null) return { movedTo: former.article.slug }
+  throw errors.articleNotFound(`slug ${slug}`)
 }
 
 function orderOf (sort: string): Prisma.ArticleOrderByWithRelationInput[] {
@@ -214,12 +273,13 @@ export async function readLatestByAuthor (db: Database, authorId: string, take =
 }
 
 export async function createOne (db: Database, input: ArticleCreate): Promise<Article> {
+  const body = prepareBody(input.body ?? []) as PreparedBody
+  const status = input.status ?? 'draft'
+  const publication = publicationFields(status, input.publishedAt, null)
   return await retryOnGeneratedSlugConflict(input.slug === undefined, async (conflicts) => await db.$transaction(async (tx) => {
     if (input.slug !== undefined) await assertSlugFree(tx, input.slug)
     const slug = input.slug ?? await freeSlug(tx, input.headline, conflicts)
-    const resolved = await resolveReferences(tx, { ...input, body: input.body ?? [] })
-    const body = resolved.body as NonNullable<Resolved['body']>
-    const status = input.status ?? 'draft'
+    await assertReferencesExist(tx, input, body)
     const created = await tx.article.create({
       data: {
         slug,
@@ -230,17 +290,21 @@ export async function createOne (db: Database, input: ArticleCreate): Promise<Ar
         bodyText: body.text,
         wordCount: body.words,
         status,
-        ...publicationFields(status, input.publishedAt, null),
+        ...publication,
         leadImageId: input.leadImageId ?? null,
         metaTitle: input.metaTitle ?? null,
         metaDescription: input.metaDescription ?? null,
         canonicalUrl: input.canonicalUrl ?? null,
-        bylines: { create: resolved.bylines.map(({ authorId, role, position }) => ({ authorId, role, position })) },
+        bylines: { create: (bylinesOf(input) ?? []).map(({ authorId, role, position }) => ({ authorId, role, position })) },
         bodyImages: { create: body.imageIds.map((imageId) => ({ imageId })) }
       },
       select: { id: true }
     })
-    return await readById(tx, created.id)
+    const article = await readById(tx, created.id)
+    await recordRevision(tx, article)
+    await queueEvent(tx, 'article.created', eventData(article))
+    if (status === 'published') await queueEvent(tx, 'article.published', eventData(article))
+    return article
   }))
 }
 
@@ -250,16 +314,35 @@ export async function replaceOne (db: Database, id: string, input: ArticleCreate
   return await updateOne(db, id, { ...cleared, ...input }, ifMatch)
 }
 
+/**
+ * Locks the article row for the rest of the transaction and returns its state as of the lock, so
+ * concurrent edits queue up here instead of racing (PostgreSQL re-reads the committed row).
+ */
+async function lockForUpdate (tx: Transaction, id: string): Promise<{ slug: string, status: ArticleStatus, publishedAt: Date | null, version: number }> {
+  const { count } = await tx.article.updateMany({ where: { id }, data: { updatedAt: new Date() } })
+  if (count === 0) throw errors.articleNotFound(`id ${id}`)
+  const current = await tx.article.findUnique({ where: { id }, select: { slug: true, status: true, publishedAt: true, version: true } })
+  if (current === null) throw errors.articleNotFound(`id ${id}`)
+  return { ...current, status: current.status as ArticleStatus }
+}
+
 export async function updateOne (db: Database, id: string, patch: ArticlePatch, ifMatch?: string): Promise<Article> {
+  const body = prepareBody(patch.body)
+  const bylines = bylinesOf(patch)
   return await db.$transaction(async (tx) => {
-    const current = await tx.article.findUnique({ where: { id }, select: { id: true, slug: true, status: true, publishedAt: true, version: true } })
-    if (current === null) throw errors.articleNotFound(`id ${id}`)
+    const current = await lockForUpdate(tx, id)
     assertVersion(ifMatch, current.version)
-    const slug = patch.slug ?? current.slug
-    if (slug !== current.slug) await assertSlugFree(tx, slug, id)
-    const resolved = await resolveReferences(tx, patch)
     const status = patch.status ?? current.status
-    const data: Prisma.ArticleUncheckedUpdateManyInput = {
+    assertTransition(current.status, status)
+    const slug = patch.slug ?? current.slug
+    if (slug !== current.slug) {
+      await assertSlugFree(tx, slug, id)
+      // A published URL keeps working: the old slug redirects, and stays reserved for this article.
+      if (current.status === 'published') await tx.articleFormerSlug.upsert({ where: { slug: current.slug }, create: { slug: current.slug, articleId: id }, update: {} })
+      await tx.articleFormerSlug.deleteMany({ where: { slug, articleId: id } })
+    }
+    await assertReferencesExist(tx, patch, body)
+    const data: Prisma.ArticleUncheckedUpdateInput = {
       slug,
       status,
       ...publicationFields(status, patch.publishedAt, current.publishedAt),
@@ -269,29 +352,67 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
     for (const field of ['headline', 'dek', 'kicker', 'leadImageId', 'metaTitle', 'metaDescription', 'canonicalUrl'] as const) {
       if (patch[field] !== undefined) (data as Record<string, unknown>)[field] = patch[field]
     }
-    if (resolved.body !== undefined) {
-      data.body = resolved.body.blocks as unknown as Prisma.InputJsonValue
-      data.bodyText = resolved.body.text
-      data.wordCount = resolved.body.words
+    if (body !== undefined) {
+      data.body = body.blocks as unknown as Prisma.InputJsonValue
+      data.bodyText = body.text
+      data.wordCount = body.words
       await tx.articleBodyImage.deleteMany({ where: { articleId: id } })
-      await tx.articleBodyImage.createMany({ data: resolved.body.imageIds.map((imageId) => ({ articleId: id, imageId })) })
+      await tx.articleBodyImage.createMany({ data: body.imageIds.map((imageId) => ({ articleId: id, imageId })) })
     }
-    if (patch.bylines !== undefined) {
+    if (bylines !== undefined) {
       await tx.byline.deleteMany({ where: { articleId: id } })
-      await tx.byline.createMany({ data: resolved.bylines.map((byline) => ({ ...byline, articleId: id })) })
+      await tx.byline.createMany({ data: bylines.map((byline) => ({ ...byline, articleId: id })) })
     }
-    // The version in the WHERE clause makes the check and the write one atomic step.
-    const { count } = await tx.article.updateMany({ where: { id, version: current.version }, data })
-    if (count === 0) assertVersion(etagOf(-1), current.version + 1)
-    return await readById(tx, id)
+    await tx.article.update({ where: { id }, data })
+    const article = await readById(tx, id)
+    await recordRevision(tx, article)
+    await queueEvent(tx, eventOf(current.status, status), eventData(article))
+    return article
   })
 }
 
 export async function deleteOne (db: Database, id: string, ifMatch?: string): Promise<void> {
   await db.$transaction(async (tx) => {
-    const current = await tx.article.findUnique({ where: { id }, select: { version: true } })
-    if (current === null) throw errors.articleNotFound(`id ${id}`)
+    const current = await lockForUpdate(tx, id)
     assertVersion(ifMatch, current.version)
     await tx.article.delete({ where: { id } })
+    await queueEvent(tx, 'article.deleted', { id, slug: current.slug })
   })
 }
+
+/** Attaches a dated correction or update note; it shows with the article from then on. */
+export async function addCorrection (db: Database, id: string, input: CorrectionCreate, ifMatch?: string): Promise<{ article: Article, correction: Correction }> {
+  return await db.$transaction(async (tx) => {
+    const current = await lockForUpdate(tx, id)
+    assertVersion(ifMatch, current.version)
+    if (current.status !== 'published' && current.status !== 'archived') {
+      throw errors.invalidTransition(`Corrections are for articles readers have seen; this one is ${current.status}: edit it instead`) as CatalogueError
+    }
+    const correction = await tx.articleCorrection.create({ data: { articleId: id, kind: input.kind, text: input.text }, select: { id: true, kind: true, text: true, createdAt: true } })
+    await tx.article.update({ where: { id }, data: { version: { increment: 1 }, updatedAt: new Date() } })
+    const article = await readById(tx, id)
+    await recordRevision(tx, article)
+    await queueEvent(tx, 'article.updated', eventData(article))
+    return { article, correction: correction as unknown as Correction }
+  })
+}
+
+/** Publishes scheduled articles whose time has come; each exactly once, whichever instance runs it. */
+export async function publishDue (db: Database, now = new Date()): Promise<string[]> {
+  const due = await db.article.findMany({ where: { status: 'scheduled', publishedAt: { lte: now } }, select: { id: true }, orderBy: { publishedAt: 'asc' }, take: 100 })
+  const published: string[] = []
+  for (const { id } of due) {
+    const done = await db.$transaction(async (tx) => {
+      // The status in the WHERE clause makes the claim atomic: a second instance finds nothing to change.
+      const { count } = await tx.article.updateMany({ where: { id, status: 'scheduled', publishedAt: { lte: now } }, data: { status: 'published', version: { increment: 1 }, updatedAt: new Date() } })
+      if (count === 0) return false
+      const article = await readById(tx, id)
+      await recordRevision(tx, article)
+      await queueEvent(tx, 'article.published', eventData(article))
+      return true
+    })
+    if (done) published.push(id)
+  }
+  return published
+}
+

@@ -2,6 +2,7 @@ import slugify from 'slugify'
 import type { Prisma, Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { retryOnGeneratedSlugConflict, slugTail } from '../db/errors.ts'
+import { queueEvent } from '../webhooks/events.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { Author, AuthorCreate, AuthorListQuery, AuthorPatch, AuthorSummary } from './schemas.ts'
 
@@ -93,6 +94,7 @@ export async function createOne (db: Database, input: AuthorCreate): Promise<Aut
       },
       select: authorSelect
     })
+    await queueEvent(tx, 'author.created', { id: created.id, slug: created.slug, name: created.name })
     return toAuthor(created)
   }))
 }
@@ -109,6 +111,7 @@ export async function updateOne (db: Database, id: string, patch: AuthorPatch): 
     await assertAvatarExists(tx, patch.avatarImageId)
     const data = patch.name !== undefined ? { ...patch, sortName: sortNameOf(patch.name) } : patch
     const updated = await tx.author.update({ where: { id }, data, select: authorSelect })
+    await queueEvent(tx, 'author.updated', { id: updated.id, slug: updated.slug, name: updated.name })
     return toAuthor(updated)
   })
 }
@@ -123,5 +126,6 @@ export async function deleteOne (db: Database, id: string): Promise<void> {
     ].filter(Boolean)
     if (uses.length > 0) throw errors.inUse(`The author is still ${uses.join(' and ')}. Remove those bylines and roles first.`) as CatalogueError
     await tx.author.delete({ where: { id } })
+    await queueEvent(tx, 'author.deleted', { id })
   })
 }

@@ -54,6 +54,11 @@ export function translateDatabaseError (error: unknown): unknown {
     }
     case 'P2003':
       return errors.conflict('The change conflicts with related records (a referenced record is missing, or the record is still in use)') as CatalogueError
+    // Lock contention, a transaction that waited too long, a deadlock: nothing was written; retrying is safe.
+    case 'P1008':
+    case 'P2028':
+    case 'P2034':
+      return errors.tryAgain('The database was busy and nothing was changed; retry the request') as CatalogueError
     case 'P2025':
       return errors.conflict('The record changed or disappeared while the request was being processed; read it again and retry') as CatalogueError
     default:

@@ -12,7 +12,7 @@ const editableFields = {
   bytes: Nullable(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'File size' })),
   altText: Paragraphs(1000, { description: 'Describes the image for screen readers; empty only for decorative images' }),
   caption: Nullable(Paragraphs(2000, { description: 'What the picture shows, as printed under it' })),
-  credit: Nullable(Line(300, { description: 'The credit line as printed; composed from photographer, agency and distributor when omitted' })),
+  credit: Nullable(Line(700, { description: 'The credit line as printed; composed from photographer, agency and distributor when omitted' })),
   photographer: Nullable(Line(200)),
   agency: Nullable(Line(200)),
   distributor: Nullable(Line(200)),
@@ -37,7 +37,7 @@ const example = {
 export const ImageSchema = Type.Object({
   id: Uuid,
   ...editableFields,
-  credit: Nullable(Line(300)),
+  credit: Nullable(Line(700)),
   createdAt: Timestamp,
   updatedAt: Timestamp
 }, { $id: 'Image', title: 'Image', description: 'A photo or graphic with its caption and credit', examples: [imageExample] })

@@ -2,6 +2,7 @@ import type { Database } from '../db/client.ts'
 import { errors, type CatalogueError } from '../errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { Image, ImageCreate, ImagePatch } from './schemas.ts'
+import { queueEvent } from '../webhooks/events.ts'
 
 type ImageRecord = NonNullable<Awaited<ReturnType<Database['image']['findUnique']>>>
 
@@ -47,7 +48,11 @@ export async function readOne (db: Database, id: string): Promise<Image> {
 }
 
 export async function createOne (db: Database, input: ImageCreate): Promise<Image> {
-  return toImage(await db.image.create({ data: withCredit(input) }))
+  return await db.$transaction(async (tx) => {
+    const image = await tx.image.create({ data: withCredit(input) })
+    await queueEvent(tx, 'image.created', { id: image.id, url: image.url })
+    return toImage(image)
+  })
 }
 
 /** Full replacement (PUT): fields left out are cleared. */
@@ -61,7 +66,9 @@ export async function updateOne (db: Database, id: string, input: ImagePatch, re
     const current = await tx.image.findUnique({ where: { id } })
     if (current === null) throw errors.imageNotFound(`id ${id}`)
     const data = replacing ? withCredit(input) : withCredit(input, current)
-    return toImage(await tx.image.update({ where: { id }, data }))
+    const image = await tx.image.update({ where: { id }, data })
+    await queueEvent(tx, 'image.updated', { id: image.id, url: image.url })
+    return toImage(image)
   })
 }
 
@@ -79,5 +86,6 @@ export async function deleteOne (db: Database, id: string): Promise<void> {
     ].filter(Boolean)
     if (uses.length > 0) throw errors.inUse(`The image is still in use: ${uses.join('; ')}. Remove those references first.`) as CatalogueError
     await tx.image.delete({ where: { id } })
+    await queueEvent(tx, 'image.deleted', { id })
   })
 }

@@ -8,6 +8,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Database
     dbProvider: Provider
+    config: Config
   }
 }
 

@@ -19,6 +19,8 @@ export default fp(async (app) => {
         { name: 'Authors', description: 'Writers, photographers and editors' },
         { name: 'Images', description: 'Photos with alt text, caption and credit' },
         { name: 'Masthead', description: 'The ordered staff roles and who holds them' },
+        { name: 'Revisions', description: 'Every version of an article: list, read, compare, restore' },
+        { name: 'Webhooks', description: 'Signed POSTs to your endpoints when content changes' },
         { name: 'Operations', description: 'Health checks for load balancers' }
       ]
     },

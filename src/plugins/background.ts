@@ -1,0 +1,36 @@
+// Work that runs on timers in every instance: publishing scheduled articles and sending webhook
+// deliveries. Both claim their work in the database, so any number of instances can run them.
+import fp from 'fastify-plugin'
+import { publishDue } from '../articles/service.ts'
+import { dispatchDue } from '../webhooks/dispatcher.ts'
+
+/** Runs `work` every `intervalMs`, never twice at once; stop() waits for a run in progress. */
+function every (intervalMs: number, work: () => Promise<unknown>, onError: (error: unknown) => void): { stop: () => Promise<void> } {
+  let running: Promise<void> | null = null
+  const timer = setInterval(() => {
+    if (running !== null) return
+    running = work().then(() => {}, onError).finally(() => { running = null })
+  }, intervalMs)
+  timer.unref()
+  return {
+    stop: async () => {
+      clearInterval(timer)
+      await running
+    }
+  }
+}
+
+export default fp(async (app) => {
+  if (!app.config.backgroundJobs) return
+  const jobs: Array<{ stop: () => Promise<void> }> = []
+  app.addHook('onReady', async () => {
+    jobs.push(every(app.config.schedulerIntervalMs, async () => {
+      const published = await publishDue(app.db)
+      if (published.length > 0) app.log.info({ articles: published }, 'published scheduled articles')
+    }, (error) => { app.log.error({ err: error }, 'scheduler run failed') }))
+    jobs.push(every(app.config.webhookPollIntervalMs, async () => {
+      await dispatchDue(app.db, { retryBaseMs: app.config.webhookRetryBaseMs, maxAttempts: app.config.webhookMaxAttempts, timeoutMs: app.config.webhookTimeoutMs })
+    }, (error) => { app.log.error({ err: error }, 'webhook dispatch failed') }))
+  })
+  app.addHook('onClose', async () => { await Promise.all(jobs.map(async (job) => { await job.stop() })) })
+}, { name: 'background', dependencies: ['database'] })
