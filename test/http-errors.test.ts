@@ -79,3 +79,22 @@ t.test('a barrage of odd inputs never produces a 500', async (t) => {
   }
   t.ok(count > 280)
 })
+
+t.test('values that validate but cannot be stored are refused up front', async (t) => {
+  const app = await buildTestApp(t)
+  for (const publishedAt of ['2016-12-31T23:59:60Z', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59-01:00']) {
+    const response = await app.inject({ method: 'POST', url: '/articles', payload: { headline: 'x', publishedAt } })
+    t.equal(response.statusCode, 400, `publishedAt ${publishedAt}`)
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/articles?publishedAfter=2016-12-31T23:59:60Z' })).statusCode, 400)
+  const surrogate = await app.inject({ method: 'POST', url: '/articles', headers: { 'content-type': 'application/json' }, payload: '{"headline":"x","body":[{"type":"paragraph","text":"a\\ud800"}]}' })
+  t.equal(surrogate.statusCode, 400)
+  t.same(json(surrogate).errors, [{ in: 'body', pointer: '/body/0/text', message: 'contains an unpaired UTF-16 surrogate, which is not text' }])
+  const pair = await app.inject({ method: 'POST', url: '/articles', headers: { 'content-type': 'application/json' }, payload: '{"headline":"\\ud83d\\ude00 ok"}' })
+  t.equal(pair.statusCode, 201, 'a proper surrogate pair (an emoji) is fine')
+  const escaped = await app.inject({ method: 'POST', url: '/articles', payload: { headline: 'x', body: [{ type: 'paragraph', text: '&#1;Hello&#0;' }] } })
+  t.equal(escaped.statusCode, 201)
+  t.equal(json(escaped).body[0].text, 'Hello\uFFFD', 'control characters smuggled in as entities are dropped (&#0; reads as U+FFFD, as in HTML)')
+  const ampersands = await app.inject({ method: 'POST', url: '/articles', payload: { headline: 'x', body: [{ type: 'heading', level: 2, text: '&'.repeat(400) }] } })
+  t.equal(ampersands.statusCode, 400, 'text that outgrows its limit once escaped is refused, so reads can be written back')
+})
