@@ -16,6 +16,9 @@ RUN npm ci --no-audit --no-fund --omit=dev \
 COPY tsconfig.json ./
 COPY src ./src
 
+# The default embedded database lives in /app/data; PostgreSQL deployments never write there.
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME /app/data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

@@ -17,6 +17,8 @@ postgres_start() {
     echo "PostgreSQL not found; installing Debian's postgresql package"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq postgresql >/dev/null || return 1
+    # The package starts a default cluster on 5432; only the throw-away one below is wanted.
+    service postgresql stop >/dev/null 2>&1 || pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main stop >/dev/null 2>&1 || true
     bin=$(postgres_bin_dir) || return 1
   fi
   PG_DATA_DIR=$(mktemp -d /tmp/copydesk-pg.XXXXXX)

@@ -5,6 +5,7 @@
 set -uo pipefail
 source "$(dirname "$0")/postgres.sh"
 trap postgres_stop EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
 postgres_start || exit 1
 "$@"

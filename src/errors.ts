@@ -168,10 +168,13 @@ export function installErrorHandling (app: FastifyInstance, translate: (error: u
   })
 }
 
-/** OpenAPI responses for the given problem statuses, all sharing the Problem schema. */
+/**
+ * OpenAPI responses for the given problem statuses, all sharing the Problem schema. 503 is always
+ * included: any request can meet a busy database (TRY_AGAIN) or an unready one.
+ */
 export function problemResponses (...statuses: number[]): Record<number, unknown> {
   const responses: Record<number, unknown> = {}
-  for (const status of statuses) {
+  for (const status of new Set([...statuses, 503])) {
     responses[status] = {
       description: STATUS_TITLES[status] ?? 'Error',
       content: { 'application/problem+json': { schema: Type.Unsafe<Problem>({ $ref: 'Problem#' }) } }

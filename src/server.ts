@@ -10,7 +10,9 @@ import { seedIfEmpty } from './db/seed.ts'
 async function main (): Promise<void> {
   const config = loadConfig()
   const app = await buildApp(config)
-  if (config.seedDemoContent && await seedIfEmpty(app.db)) app.log.info('seeded demo content into the empty database')
+  // Only the embedded database seeds itself: a shared PostgreSQL is seeded on purpose (npm run db:seed),
+  // never by whichever instance happens to start first.
+  if (config.seedDemoContent && app.dbProvider === 'sqlite' && await seedIfEmpty(app.db)) app.log.info('seeded demo content into the empty database')
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
     else app.log.info({ signal }, 'shutting down')

@@ -64,6 +64,7 @@ t.test('every documented example is valid against its own schema', async (t) => 
   const shared = Object.values(app.getSchemas()) as object[]
   const compile = buildValidatorCompiler(shared)
   for (const [name, schema] of Object.entries<any>(document.components.schemas)) {
+    if (!(name in app.getSchemas())) continue // documentation-only components (the BodyBlock branches)
     const validate = compile({ schema: { $ref: `${name}#` }, method: 'GET', url: '/', httpPart: 'body' }) as any
     for (const example of schema.examples ?? []) {
       t.ok(validate(example), `${name} example is valid: ${JSON.stringify(validate.errors ?? [])}`)

@@ -27,9 +27,25 @@ export function toAuthorSummary (record: Prisma.AuthorGetPayload<{ select: typeo
   return record as unknown as AuthorSummary
 }
 
-/** "Émile Zola-Brown" → "emilezolabrown": sortable identically under any collation. */
+/**
+ * "Émile Zola-Brown" → "emilezolabrown": letters and digits only, lowercased, accents removed, so
+ * Latin names sort identically under any database collation.
+ */
 export function sortNameOf (name: string): string {
-  return name.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]/g, '')
+  return name.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '')
+}
+
+/** Fills sortName for authors stored before it existed; cheap when there are none. */
+export async function backfillSortNames (db: Database): Promise<number> {
+  const pending = await db.author.findMany({ where: { sortName: '' }, select: { id: true, name: true } })
+  let updated = 0
+  for (const author of pending) {
+    const sortName = sortNameOf(author.name)
+    if (sortName === '') continue
+    await db.author.updateMany({ where: { id: author.id, sortName: '' }, data: { sortName } })
+    updated++
+  }
+  return updated
 }
 
 async function freeSlug (tx: Transaction, name: string, conflicts: number): Promise<string> {

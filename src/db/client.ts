@@ -1,7 +1,8 @@
 // Opens the database a Config names: applies pending migrations, then returns a Prisma client
 // tuned for serving. SQLite: WAL, busy timeout, foreign keys, durable commits. PostgreSQL: a
 // bounded pool with connect and statement timeouts.
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
+import BetterSqlite3 from 'better-sqlite3'
 import { dirname } from 'node:path'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
@@ -10,7 +11,7 @@ import { PrismaClient } from '../generated/sqlite/client.ts'
 import { PrismaClient as PostgresPrismaClient } from '../generated/postgresql/client.ts'
 import type { Config } from '../config.ts'
 import { migrationSource, providerOf, sqlitePath, type Provider } from './providers.ts'
-import { applyMigrations } from './schema-engine.ts'
+import { applyMigrations, expectedMigrations } from './schema-engine.ts'
 
 // Both generated clients come from the same models, so they have the same API; the SQLite one's
 // types stand for both.
@@ -46,9 +47,29 @@ function adapterFactory (config: DatabaseConfig, purpose: 'serve' | 'migrate'): 
   }
 }
 
+/**
+ * True when a SQLite file already has every committed migration. Checked with a plain read, because
+ * the migration engine takes locks that another instance's open connection would make it wait for.
+ */
+function sqliteIsMigrated (config: DatabaseConfig): boolean {
+  const path = sqlitePath(config.databaseUrl)
+  if (!existsSync(path)) return false
+  const db = new BetterSqlite3(path, { readonly: true, timeout: config.sqliteBusyTimeoutMs })
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get()
+    if (table === undefined) return false
+    const applied = new Set((db.prepare('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL').all() as Array<{ migration_name: string }>).map((row) => row.migration_name))
+    return expectedMigrations('sqlite').every((name) => applied.has(name))
+  } finally {
+    db.close()
+  }
+}
+
 /** Applies committed migrations the database lacks; returns their names. */
 export async function migrateDatabase (config: DatabaseConfig): Promise<string[]> {
-  return await applyMigrations(migrationSource(providerOf(config.databaseUrl)), adapterFactory(config, 'migrate'))
+  const provider = providerOf(config.databaseUrl)
+  if (provider === 'sqlite' && sqliteIsMigrated(config)) return []
+  return await applyMigrations(migrationSource(provider), adapterFactory(config, 'migrate'))
 }
 
 export class DatabaseUnavailableError extends Error {

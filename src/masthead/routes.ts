@@ -19,7 +19,7 @@ export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createMastheadRole', summary: 'Add a role to the masthead', tags,
       body: MastheadRoleCreate,
-      response: { 201: MastheadRoleRef, ...problemResponses(400, 413, 415) }
+      response: { 201: MastheadRoleRef, ...problemResponses(400, 409, 413, 415) }
     }
   }, async (request, reply) => {
     const role = await masthead.createOne(app.db, request.body)
@@ -39,7 +39,7 @@ export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'replaceMastheadRole', summary: 'Replace a masthead role (fields left out are cleared)', tags,
       params: IdParams,
       body: MastheadRoleCreate,
-      response: { 200: MastheadRoleRef, ...problemResponses(400, 404, 413, 415) }
+      response: { 200: MastheadRoleRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
   }, async (request) => await masthead.replaceOne(app.db, request.params.id, request.body))
 
@@ -48,7 +48,7 @@ export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'updateMastheadRole', summary: 'Change a masthead role: its title, order, or holder (null leaves it vacant)', tags,
       params: IdParams,
       body: MastheadRolePatch,
-      response: { 200: MastheadRoleRef, ...problemResponses(400, 404, 413, 415) }
+      response: { 200: MastheadRoleRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
   }, async (request) => await masthead.updateOne(app.db, request.params.id, request.body))
 

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
 import { openDatabase, type Database } from '../db/client.ts'
 import type { Provider } from '../db/providers.ts'
+import { backfillSortNames } from '../authors/service.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,6 +16,7 @@ declare module 'fastify' {
 export default fp<{ config: Config }>(async (app, { config }) => {
   const { prisma, provider, appliedMigrations } = await openDatabase(config, (message) => { app.log.warn(message) })
   if (appliedMigrations.length > 0) app.log.info({ migrations: appliedMigrations }, 'applied database migrations')
+  await backfillSortNames(prisma)
   app.decorate('db', prisma)
   app.decorate('dbProvider', provider)
   app.addHook('onClose', async () => { await prisma.$disconnect() })

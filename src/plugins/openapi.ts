@@ -3,6 +3,30 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 
+/**
+ * Gives each branch of a discriminated oneOf (BodyBlock) its own component and an explicit mapping,
+ * as OpenAPI 3.1 expects for code generators. The validator keeps the inline form, since Ajv does
+ * not support `mapping`.
+ */
+function namePolymorphicBranches (document: { components?: { schemas?: Record<string, any> } }): void { // eslint-disable-line @typescript-eslint/no-explicit-any -- plain JSON
+  const schemas = document.components?.schemas ?? {}
+  for (const schema of Object.values(schemas)) {
+    const propertyName = schema?.discriminator?.propertyName
+    if (typeof propertyName !== 'string' || !Array.isArray(schema.oneOf)) continue
+    const mapping: Record<string, string> = {}
+    schema.oneOf = schema.oneOf.map((branch: { title?: string, properties?: Record<string, { const?: string, enum?: string[] }> }) => {
+      const tag = branch.properties?.[propertyName]
+      const value = tag?.const ?? (tag?.enum?.length === 1 ? tag.enum[0] : undefined)
+      if (typeof value !== 'string') return branch
+      const name = branch.title ?? `${value.charAt(0).toUpperCase()}${value.slice(1)}${String(schema.title ?? '').replace(/^Body/, '')}`
+      schemas[name] = { title: name, ...branch }
+      mapping[value] = `#/components/schemas/${name}`
+      return { $ref: mapping[value] }
+    })
+    schema.discriminator = { propertyName, mapping }
+  }
+}
+
 export default fp(async (app) => {
   await app.register(swagger, {
     openapi: {
@@ -23,6 +47,11 @@ export default fp(async (app) => {
         { name: 'Webhooks', description: 'Signed POSTs to your endpoints when content changes' },
         { name: 'Operations', description: 'Health checks for load balancers' }
       ]
+    },
+    transformObject: (documentObject) => {
+      const document = (documentObject as { openapiObject: Record<string, any> }).openapiObject // eslint-disable-line @typescript-eslint/no-explicit-any -- the generated document is plain JSON
+      namePolymorphicBranches(document)
+      return document
     },
     refResolver: {
       // Components are named after the schemas' $id, e.g. #/components/schemas/Article.

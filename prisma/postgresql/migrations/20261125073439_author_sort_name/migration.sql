@@ -7,5 +7,3 @@ ALTER TABLE "Author" ADD COLUMN     "sortName" TEXT NOT NULL DEFAULT '';
 -- CreateIndex
 CREATE INDEX "Author_sortName_id_idx" ON "Author"("sortName", "id");
 
--- Backfill existing authors (the API recomputes it exactly on the next edit of the name).
-UPDATE "Author" SET "sortName" = lower(replace(replace(replace(replace("name", ' ', ''), '-', ''), '.', ''), '''', ''));

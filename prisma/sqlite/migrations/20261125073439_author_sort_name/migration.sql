@@ -23,5 +23,3 @@ CREATE INDEX "Author_sortName_id_idx" ON "Author"("sortName", "id");
 PRAGMA foreign_keys=ON;
 PRAGMA defer_foreign_keys=OFF;
 
--- Backfill existing authors (the API recomputes it exactly on the next edit of the name).
-UPDATE "Author" SET "sortName" = lower(replace(replace(replace(replace("name", ' ', ''), '-', ''), '.', ''), '''', ''));
