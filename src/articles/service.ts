@@ -1,7 +1,7 @@
-import slugify from 'slugify'
+import { freeSlugAmong } from '../slugs.ts'
 import { Prisma, type Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError, type FieldError } from '../errors.ts'
-import { retryOnGeneratedSlugConflict, slugTail } from '../db/errors.ts'
+import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import { authorSummarySelect } from '../authors/service.ts'
 import { bodyToHtml, bodyToText, countWords, imageIdsOf, readingTimeMinutes, sanitizeBody, unusableInlineTexts, type BodyBlock, type RenderableImage } from './body.ts'
@@ -92,20 +92,11 @@ export function versionMismatch (version: number): CatalogueError {
   return error
 }
 
-function slugFromText (text: string): string {
-  const base = slugify(text, { lower: true, strict: true, trim: true }).replace(/-+/g, '-').replace(/^-|-$/g, '')
-  const cut = base.length <= 80 ? base : base.slice(0, 80).replace(/-[^-]*$/, '')
-  return cut === '' ? 'article' : cut
-}
-
 async function freeSlug (tx: Transaction, text: string, conflicts: number): Promise<string> {
-  const base = conflicts < 2 ? slugFromText(text) : `${slugFromText(text)}-${slugTail()}`
-  const taken = new Set([
+  return await freeSlugAmong(text, 'article', conflicts, async (base) => new Set([
     ...(await tx.article.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })),
     ...(await tx.articleFormerSlug.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } }))
-  ].map((row) => row.slug))
-  if (!taken.has(base)) return base
-  for (let suffix = 2; ; suffix++) if (!taken.has(`${base}-${suffix}`)) return `${base}-${suffix}`
+  ].map((row) => row.slug)))
 }
 
 interface PreparedBody { blocks: BodyBlock[], text: string, words: number, imageIds: string[] }

@@ -1,7 +1,7 @@
-import slugify from 'slugify'
+import { freeSlugAmong } from '../slugs.ts'
 import type { Prisma, Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
-import { retryOnGeneratedSlugConflict, slugTail } from '../db/errors.ts'
+import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
 import { queueEvent } from '../webhooks/events.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { Author, AuthorCreate, AuthorListQuery, AuthorPatch, AuthorSummary } from './schemas.ts'
@@ -49,11 +49,8 @@ export async function backfillSortNames (db: Database): Promise<number> {
 }
 
 async function freeSlug (tx: Transaction, name: string, conflicts: number): Promise<string> {
-  const readable = slugify(name, { lower: true, strict: true, trim: true }).replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 80).replace(/-$/, '') || 'author'
-  const base = conflicts < 2 ? readable : `${readable}-${slugTail()}`
-  const taken = new Set((await tx.author.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((row) => row.slug))
-  if (!taken.has(base)) return base
-  for (let suffix = 2; ; suffix++) if (!taken.has(`${base}-${suffix}`)) return `${base}-${suffix}`
+  return await freeSlugAmong(name, 'author', conflicts, async (base) =>
+    new Set((await tx.author.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((row) => row.slug)))
 }
 
 async function assertSlugFree (tx: Transaction, slug: string, exceptId?: string): Promise<void> {

@@ -37,10 +37,6 @@ export async function retryOnGeneratedSlugConflict<T> (slugWasGenerated: boolean
   }
 }
 
-/** A short random tail for a generated slug that keeps colliding with concurrent requests. */
-export function slugTail (): string {
-  return Math.random().toString(36).slice(2, 6)
-}
 
 export function translateDatabaseError (error: unknown): unknown {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return error

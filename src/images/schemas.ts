@@ -19,20 +19,8 @@ const editableFields = {
   copyright: Nullable(Paragraphs(1000, { description: 'Copyright or licence note' }))
 }
 
-const example = {
-  url: 'https://cdn.example.com/2022/02/putin-space-centre.jpg',
-  mimeType: 'image/jpeg',
-  width: 2048,
-  height: 1365,
-  bytes: 412345,
-  altText: 'Vladimir Putin in a hard hat at a construction site',
-  caption: 'Russian President Vladimir Putin visits the National Space Centre construction site in Moscow on February 27, 2022.',
-  credit: 'Photo by Sergei Guneyev / Sputnik / AFP via Getty Images',
-  photographer: 'Sergei Guneyev',
-  agency: 'Sputnik / AFP',
-  distributor: 'Getty Images',
-  copyright: 'Editorial use only'
-}
+// What a client sends: the stored image minus what the server sets.
+const { id: _id, createdAt: _createdAt, updatedAt: _updatedAt, ...example } = imageExample
 
 export const ImageSchema = Type.Object({
   id: Uuid,
