@@ -100,3 +100,28 @@ t.test('committed data survives a restart', async (t) => {
   t.equal(reread.statusCode, 200)
   t.equal(json(reread).headline, 'Survives restarts')
 })
+
+t.test('a request is never swept into another request\'s transaction, nor rolled back with it', async (t) => {
+  const app = await buildTestApp(t)
+  let releaseTransaction!: () => void
+  const holding = new Promise<void>((resolve) => { releaseTransaction = resolve })
+  let entered!: () => void
+  const transactionOpen = new Promise<void>((resolve) => { entered = resolve })
+  // A transaction that writes, waits, then fails: everything in it must vanish, and nothing else.
+  const failing = app.db.$transaction(async (tx) => {
+    await tx.author.create({ data: { slug: 'rolled-back', name: 'Rolled Back', links: [] } })
+    entered()
+    await holding
+    throw new Error('abandoned')
+  }).catch((error: unknown) => error)
+  await transactionOpen
+  const meanwhile = app.inject({ method: 'POST', url: '/webhooks', payload: { url: 'https://hooks.example.com/in', events: ['*'] } })
+  const peek = app.inject({ method: 'GET', url: '/authors/slug/rolled-back' })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  releaseTransaction()
+  t.match(await failing, { message: 'abandoned' })
+  t.equal((await meanwhile).statusCode, 201, 'the concurrent write was acknowledged')
+  t.equal((await peek).statusCode, 404, 'the concurrent read did not see uncommitted data')
+  t.equal(json(await app.inject({ method: 'GET', url: '/webhooks' })).items.length, 1, 'the acknowledged write survived the other transaction\'s rollback')
+  t.equal((await app.inject({ method: 'GET', url: '/authors/slug/rolled-back' })).statusCode, 404, 'the rolled-back write is gone')
+})

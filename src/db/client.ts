@@ -12,6 +12,7 @@ import { PrismaClient as PostgresPrismaClient } from '../generated/postgresql/cl
 import type { Config } from '../config.ts'
 import { migrationSource, providerOf, sqlitePath, type Provider } from './providers.ts'
 import { applyMigrations, expectedMigrations } from './schema-engine.ts'
+import { serializedSqlite } from './serialized-sqlite.ts'
 
 // Both generated clients come from the same models, so they have the same API; the SQLite one's
 // types stand for both.
@@ -28,6 +29,13 @@ export interface OpenedDatabase {
 
 type Logger = (message: string) => void
 
+/**
+ * Interactive transactions: how long one may wait to start (SQLite queues them on its single
+ * connection) and how long it may run. Transactions here are short; these bound the worst case.
+ */
+const transactionOptions = { maxWait: 10_000, timeout: 15_000 }
+const LOCK_TIMEOUT_MS = 5_000
+
 function adapterFactory (config: DatabaseConfig, purpose: 'serve' | 'migrate'): SqlMigrationAwareDriverAdapterFactory {
   switch (providerOf(config.databaseUrl)) {
     case 'sqlite': {
@@ -42,6 +50,9 @@ function adapterFactory (config: DatabaseConfig, purpose: 'serve' | 'migrate'): 
         connectionTimeoutMillis: config.databaseConnectTimeoutMs,
         // Migrations may legitimately run long; requests may not.
         statement_timeout: purpose === 'serve' && config.databaseStatementTimeoutMs > 0 ? config.databaseStatementTimeoutMs : undefined,
+        // A row lock held by a stuck transaction fails the waiter well before its own transaction
+        // times out, so it answers 503 TRY_AGAIN instead of hanging.
+        lock_timeout: purpose === 'serve' ? LOCK_TIMEOUT_MS : undefined,
         idleTimeoutMillis: 30_000
       })
   }
@@ -97,10 +108,10 @@ export async function openDatabase (config: DatabaseConfig, log: Logger = () => 
   const provider = providerOf(config.databaseUrl)
   const appliedMigrations = await migrateWithRetries(config, log)
   if (provider === 'postgresql') {
-    const prisma = new PostgresPrismaClient({ adapter: adapterFactory(config, 'serve') }) as unknown as Database
+    const prisma = new PostgresPrismaClient({ adapter: adapterFactory(config, 'serve'), transactionOptions }) as unknown as Database
     return { prisma, provider, appliedMigrations }
   }
-  const prisma = new PrismaClient({ adapter: adapterFactory(config, 'serve') })
+  const prisma = new PrismaClient({ adapter: serializedSqlite(adapterFactory(config, 'serve')), transactionOptions })
   // One connection per client, so these per-connection settings hold for every query.
   await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL')
   await prisma.$executeRawUnsafe('PRAGMA synchronous = FULL')

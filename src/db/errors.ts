@@ -38,7 +38,17 @@ export async function retryOnGeneratedSlugConflict<T> (slugWasGenerated: boolean
 }
 
 
+// PostgreSQL gave up waiting for a lock (lock_timeout) or cancelled a statement (statement_timeout).
+const BUSY_SQLSTATES = new Set(['55P03', '57014'])
+
+function isBusyDatabase (error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) && !(error instanceof Prisma.PrismaClientUnknownRequestError)) return false
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { code?: string, originalCode?: string } } } }).meta?.driverAdapterError?.cause
+  return BUSY_SQLSTATES.has(cause?.originalCode ?? cause?.code ?? '') || /\b(55P03|57014)\b|lock timeout|canceling statement due to/.test(error.message)
+}
+
 export function translateDatabaseError (error: unknown): unknown {
+  if (isBusyDatabase(error)) return errors.tryAgain('The database was busy and nothing was changed; retry the request') as CatalogueError
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return error
   switch (error.code) {
     case 'P2002': {
