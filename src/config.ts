@@ -34,7 +34,7 @@ export const ConfigSchema = Type.Object({
   /** The first retry waits this long; each further one twice as long (at most an hour). */
   webhookRetryBaseMs: Type.Integer({ minimum: 10 }),
   webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50 }),
-  webhookTimeoutMs: Type.Integer({ minimum: 100 }),
+  webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000 }),
   requestTimeoutMs: Type.Integer({ minimum: 0 }),
   headersTimeoutMs: Type.Integer({ minimum: 0 }),
   keepAliveTimeoutMs: Type.Integer({ minimum: 0 })

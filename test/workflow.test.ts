@@ -41,26 +41,46 @@ t.test('scheduled articles go live at their time, exactly once, whichever instan
   const databaseUrl = await testDatabaseUrl(t)
   const a = await buildTestApp(t, { databaseUrl, backgroundJobs: false })
   const b = await buildTestApp(t, { databaseUrl, backgroundJobs: false })
-  const soon = new Date(Date.now() + 1500).toISOString()
-  const article = await createArticle(a, { headline: 'Goes live at six', status: 'scheduled', publishedAt: soon })
+  const sixAm = new Date(Date.now() + 3_600_000)
+  const article = await createArticle(a, { headline: 'Goes live at six', status: 'scheduled', publishedAt: sixAm.toISOString() })
   t.same(await publishDue(a.db), [], 'nothing is due before its time')
-  await new Promise((resolve) => setTimeout(resolve, 1600))
+  const later = new Date(sixAm.getTime() + 1000)
   // Two SQLite instances in one process would block each other's event loop on the file lock (the
   // driver waits synchronously), so on SQLite the races run within one instance.
   const other = testProvider === 'postgresql' ? b : a
-  const runs = await Promise.all([publishDue(a.db), publishDue(other.db), publishDue(a.db), publishDue(other.db)])
+  const runs = await Promise.all([publishDue(a.db, later), publishDue(other.db, later), publishDue(a.db, later), publishDue(other.db, later)])
   t.same(runs.flat(), [article.id], 'published once, by exactly one of the runs')
   const live = json(await b.inject({ method: 'GET', url: `/articles/${article.id}` }))
   t.equal(live.status, 'published')
-  t.equal(live.publishedAt, soon, 'at its scheduled time')
+  t.equal(live.publishedAt, sixAm.toISOString(), 'at its scheduled time')
   t.equal(live.version, 2, 'one version step')
   t.same(json(await a.inject({ method: 'GET', url: `/articles/${article.id}/revisions` })).items.map((r: any) => r.version), [2, 1])
+})
+
+t.test('publishing a scheduled article early means now; an overdue one can still be edited', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const future = new Date(Date.now() + 3_600_000).toISOString()
+  const early = await createArticle(app, { status: 'scheduled', publishedAt: future })
+  const published = await patch(app, early.id, { status: 'published' })
+  t.equal(published.statusCode, 200, 'scheduled → published without a time')
+  t.ok(Date.parse(json(published).publishedAt) <= Date.now(), 'it goes live now, not at the scheduled time')
+
+  const overdue = await createArticle(app, { status: 'scheduled', publishedAt: future })
+  await app.db.article.update({ where: { id: overdue.id }, data: { publishedAt: new Date(Date.now() - 1000) } })
+  const edited = await patch(app, overdue.id, { headline: 'Fixed a typo before it went out' })
+  t.equal(edited.statusCode, 200, 'an overdue scheduled article accepts edits')
+  t.equal(json(edited).status, 'scheduled')
+  const moved = await patch(app, overdue.id, { publishedAt: new Date(Date.now() - 60_000).toISOString() })
+  t.equal(moved.statusCode, 400, 'but a new scheduled time must still lie ahead')
+  t.equal(json(moved).errors[0].pointer, '/publishedAt')
 })
 
 t.test('the scheduler runs by itself, and survives a restart in between', async (t) => {
   const databaseUrl = await testDatabaseUrl(t)
   const first = await buildTestApp(t, { databaseUrl, backgroundJobs: false })
-  const article = await createArticle(first, { status: 'scheduled', publishedAt: new Date(Date.now() + 1000).toISOString() })
+  const article = await createArticle(first, { status: 'scheduled', publishedAt: new Date(Date.now() + 3_600_000).toISOString() })
+  // The clock moves on while the server is down: its time has come by the time the next one starts.
+  await first.db.article.update({ where: { id: article.id }, data: { publishedAt: new Date(Date.now() - 1000) } })
   await first.close()
   const second = await buildTestApp(t, { databaseUrl, schedulerIntervalMs: 100 })
   await second.ready()
@@ -132,6 +152,11 @@ t.test('slug history: a published article\'s old slug redirects and stays reserv
   t.equal(reclaim.statusCode, 200, 'the article itself may go back to an old slug')
   t.equal((await app.inject({ method: 'GET', url: '/articles/slug/original-slug' })).statusCode, 200)
   t.equal((await app.inject({ method: 'GET', url: '/articles/slug/third-slug' })).headers.location, '/articles/slug/original-slug')
+
+  const archived = await createArticle(app, { headline: 'Archived', slug: 'archived-story', status: 'published' })
+  await patch(app, archived.id, { status: 'archived' })
+  await patch(app, archived.id, { slug: 'archived-story-renamed' })
+  t.equal((await post(app, '/articles', { headline: 'Squatter', slug: 'archived-story' })).statusCode, 409, 'an archived article\'s old slug stays reserved too')
 })
 
 t.test('corrections are dated, shown with the article, and only for published stories', async (t) => {

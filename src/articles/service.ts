@@ -163,20 +163,27 @@ function assertTransition (from: ArticleStatus, to: ArticleStatus): void {
     [{ in: 'body', pointer: '/status', message: `cannot change from ${from} to ${to}` }])
 }
 
-function publicationFields (status: ArticleStatus, requested: string | null | undefined, current: Date | null): { publishedAt: Date | null } {
+/**
+ * The publication time a status change leads to. A time must lie ahead when an article enters
+ * "scheduled" or is given a new time while scheduled; an overdue scheduled article can still be
+ * edited (the scheduler is about to publish it). Publishing a scheduled article early means now.
+ */
+function publicationFields (from: ArticleStatus | null, status: ArticleStatus, requested: string | null | undefined, current: Date | null): { publishedAt: Date | null } {
   const publishedAt = requested === undefined ? current : (requested === null ? null : new Date(requested))
-  const pointer = [{ in: 'body' as const, pointer: '/publishedAt', message: '' }]
+  const pointer = { in: 'body' as const, pointer: '/publishedAt' }
   if (status === 'scheduled') {
-    if (publishedAt === null || publishedAt.getTime() <= Date.now()) {
+    const mustBeAhead = from !== 'scheduled' || requested !== undefined
+    if (publishedAt === null || (mustBeAhead && publishedAt.getTime() <= Date.now())) {
       throw withFieldErrors(errors.validationFailed('A scheduled article needs a publishedAt in the future: the time it goes live') as CatalogueError,
-        [{ ...pointer[0]!, message: 'must be a future time for a scheduled article' }])
+        [{ ...pointer, message: 'must be a future time for a scheduled article' }])
     }
     return { publishedAt }
   }
   if (status !== 'published') return { publishedAt }
+  if (from === 'scheduled' && requested === undefined && publishedAt !== null && publishedAt.getTime() > Date.now()) return { publishedAt: new Date() }
   if (publishedAt !== null && publishedAt.getTime() > Date.now() + FUTURE_TOLERANCE_MS) {
     throw withFieldErrors(errors.publishedAtInFuture('A published article cannot carry a future publishedAt; schedule it instead ("status": "scheduled")') as CatalogueError,
-      [{ ...pointer[0]!, message: 'is in the future' }])
+      [{ ...pointer, message: 'is in the future' }])
   }
   return { publishedAt: publishedAt ?? new Date() }
 }
@@ -266,7 +273,7 @@ export async function readLatestByAuthor (db: Database, authorId: string, take =
 export async function createOne (db: Database, input: ArticleCreate): Promise<Article> {
   const body = prepareBody(input.body ?? []) as PreparedBody
   const status = input.status ?? 'draft'
-  const publication = publicationFields(status, input.publishedAt, null)
+  const publication = publicationFields(null, status, input.publishedAt, null)
   return await retryOnGeneratedSlugConflict(input.slug === undefined, async (conflicts) => await db.$transaction(async (tx) => {
     if (input.slug !== undefined) await assertSlugFree(tx, input.slug)
     const slug = input.slug ?? await freeSlug(tx, input.headline, conflicts)
@@ -328,15 +335,16 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
     const slug = patch.slug ?? current.slug
     if (slug !== current.slug) {
       await assertSlugFree(tx, slug, id)
-      // A published URL keeps working: the old slug redirects, and stays reserved for this article.
-      if (current.status === 'published') await tx.articleFormerSlug.upsert({ where: { slug: current.slug }, create: { slug: current.slug, articleId: id }, update: {} })
+      // A URL readers have seen (published, or archived since) keeps working: the old slug redirects,
+      // and stays reserved for this article.
+      if (current.status === 'published' || current.status === 'archived') await tx.articleFormerSlug.upsert({ where: { slug: current.slug }, create: { slug: current.slug, articleId: id }, update: {} })
       await tx.articleFormerSlug.deleteMany({ where: { slug, articleId: id } })
     }
     await assertReferencesExist(tx, patch, body)
     const data: Prisma.ArticleUncheckedUpdateInput = {
       slug,
       status,
-      ...publicationFields(status, patch.publishedAt, current.publishedAt),
+      ...publicationFields(current.status, status, patch.publishedAt, current.publishedAt),
       version: { increment: 1 },
       updatedAt: new Date()
     }

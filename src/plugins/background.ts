@@ -23,14 +23,18 @@ function every (intervalMs: number, work: () => Promise<unknown>, onError: (erro
 export default fp(async (app) => {
   if (!app.config.backgroundJobs) return
   const jobs: Array<{ stop: () => Promise<void> }> = []
+  const shutdown = new AbortController()
   app.addHook('onReady', async () => {
     jobs.push(every(app.config.schedulerIntervalMs, async () => {
       const published = await publishDue(app.db)
       if (published.length > 0) app.log.info({ articles: published }, 'published scheduled articles')
     }, (error) => { app.log.error({ err: error }, 'scheduler run failed') }))
     jobs.push(every(app.config.webhookPollIntervalMs, async () => {
-      await dispatchDue(app.db, { retryBaseMs: app.config.webhookRetryBaseMs, maxAttempts: app.config.webhookMaxAttempts, timeoutMs: app.config.webhookTimeoutMs })
+      await dispatchDue(app.db, { retryBaseMs: app.config.webhookRetryBaseMs, maxAttempts: app.config.webhookMaxAttempts, timeoutMs: app.config.webhookTimeoutMs }, shutdown.signal)
     }, (error) => { app.log.error({ err: error }, 'webhook dispatch failed') }))
   })
-  app.addHook('onClose', async () => { await Promise.all(jobs.map(async (job) => { await job.stop() })) })
+  app.addHook('onClose', async () => {
+    shutdown.abort()
+    await Promise.all(jobs.map(async (job) => { await job.stop() }))
+  })
 }, { name: 'background', dependencies: ['database'] })
