@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from '../src/db/client.ts'
 import { loadConfig } from '../src/config.ts'
+import { systemActor } from '../src/keys/roles.ts'
 import { runAdmin, withDatabaseName } from '../src/db/providers.ts'
 import * as articles from '../src/articles/service.ts'
 import * as authors from '../src/authors/service.ts'
@@ -27,10 +28,12 @@ const postgresDatabase = `copydesk_bench_${process.pid}`
 const databaseUrl = postgresAdminUrl === undefined ? `file:${join(dir, 'bench.db')}` : withDatabaseName(postgresAdminUrl, postgresDatabase)
 const engine = postgresAdminUrl === undefined ? 'SQLite' : 'PostgreSQL'
 
+const seeder = systemActor('benchmark seed')
+
 async function seed (): Promise<string> {
   const { prisma } = await openDatabase(loadConfig({}, { databaseUrl }))
-  const photo = await images.createOne(prisma, { url: 'https://images.example.com/lead.jpg', mimeType: 'image/jpeg', width: 2048, height: 1365, altText: 'Lead photo', caption: 'A caption.', photographer: 'Sergei Guneyev', agency: 'AFP', distributor: 'Getty Images' })
-  const staff = await Promise.all(['Alex Rowan', 'Dana Brooks', 'Jordan Vale'].map(async (name) => await authors.createOne(prisma, { name })))
+  const photo = await images.createOne(prisma, { url: 'https://images.example.com/lead.jpg', mimeType: 'image/jpeg', width: 2048, height: 1365, altText: 'Lead photo', caption: 'A caption.', photographer: 'Sergei Guneyev', agency: 'AFP', distributor: 'Getty Images' }, seeder)
+  const staff = await Promise.all(['Alex Rowan', 'Dana Brooks', 'Jordan Vale'].map(async (name) => await authors.createOne(prisma, { name }, seeder)))
   const body: BodyBlock[] = [
     { type: 'promo', headline: 'Start your day with TPM.', text: 'Sign up for the Morning Memo newsletter', url: 'https://example.com/memo' },
     ...Array.from({ length: 12 }, (_, i): BodyBlock => ({ type: 'paragraph', text: `Paragraph ${i}: Russia has mandatory one year of military service for men. On Wednesday, the country’s <em>military</em> suggested that it might have made a bit of a mistake.` })),
@@ -47,7 +50,7 @@ async function seed (): Promise<string> {
       leadImageId: photo.id,
       bylines: [{ authorId: staff[i % 3]!.id }, { authorId: staff[(i + 1) % 3]!.id, role: 'photos' }],
       body
-    })
+    }, seeder)
     if (i === Math.floor(articleCount / 2)) slug = article.slug
   }
   await prisma.$disconnect()

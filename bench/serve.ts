@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.ts'
 
 const mode = process.argv[2]
 if (mode === 'app') {
-  const app = await buildApp(loadConfig(process.env, { logLevel: 'silent', seedDemoContent: false }))
+  const app = await buildApp(loadConfig(process.env, { logLevel: 'silent', seedDemoContent: false, readRateLimit: 0 }))
   await app.listen({ port: 0, host: '127.0.0.1' })
   process.send?.({ port: (app.server.address() as { port: number }).port })
 } else {

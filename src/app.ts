@@ -20,12 +20,16 @@ import { articleRoutes } from './articles/routes.ts'
 import { mastheadRoutes } from './masthead/routes.ts'
 import { webhookRoutes, webhookSchemas } from './webhooks/routes.ts'
 import background from './plugins/background.ts'
+import access from './plugins/access.ts'
+import { keyRoutes, keySchemas } from './keys/routes.ts'
+import { auditRoutes, auditSchemas } from './audit/routes.ts'
 
 /** Schemas with an $id: named components in the OpenAPI document, referenced by routes. */
-const sharedSchemas = [ProblemSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema, ...webhookSchemas]
+const sharedSchemas = [ProblemSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema, ...webhookSchemas, ...keySchemas, ...auditSchemas]
 
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
+    trustProxy: config.trustProxy,
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
     bodyLimit: config.bodyLimit,
     requestTimeout: config.requestTimeoutMs,
@@ -59,8 +63,10 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
 
   await app.register(openapi)
   await app.register(database, { config })
+  await app.register(access)
 
   app.get('/health', {
+    config: { access: 'public' },
     schema: {
       operationId: 'getHealth', summary: 'Liveness: the process is up', tags: ['Operations'],
       response: { 200: Type.Object({ status: Type.Literal('ok') }, { examples: [{ status: 'ok' }] }) }
@@ -68,6 +74,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/ready', {
+    config: { access: 'public' },
     schema: {
       operationId: 'getReadiness', summary: 'Readiness: the database answers and every migration is applied', tags: ['Operations'],
       response: { 200: Type.Object({ status: Type.Literal('ready') }, { examples: [{ status: 'ready' }] }), ...problemResponses(503) }
@@ -90,6 +97,8 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(imageRoutes)
   await app.register(mastheadRoutes)
   await app.register(webhookRoutes)
+  await app.register(keyRoutes)
+  await app.register(auditRoutes)
   await app.register(background)
   return app
 }

@@ -35,6 +35,22 @@ export const ConfigSchema = Type.Object({
   webhookRetryBaseMs: Type.Integer({ minimum: 10 }),
   webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50 }),
   webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000 }),
+  /** Makes sure an admin key with exactly this secret exists (automation, tests); empty: none. */
+  bootstrapKey: Type.Union([Type.Literal(''), Type.String({ minLength: 32, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })]),
+  /** Writes per key per minute (0 = unlimited). */
+  writeRateLimit: Type.Integer({ minimum: 0 }),
+  /** Reads per client address per minute (0 = unlimited). */
+  readRateLimit: Type.Integer({ minimum: 0 }),
+  /** Failed authentications per client address per 15 minutes before that address is refused (0 = unlimited). */
+  authFailureLimit: Type.Integer({ minimum: 0 }),
+  /** Where rate-limit counters live: "database" shares them between instances; "auto" picks it on PostgreSQL. */
+  rateLimitStore: Type.Enum(['auto', 'memory', 'database']),
+  /** Behind a load balancer: take the client address from X-Forwarded-For. */
+  trustProxy: Type.Boolean(),
+  /** Origins allowed to call the API from a browser: comma-separated, "*" for any, empty for none. */
+  corsOrigins: Type.String({ maxLength: 4000 }),
+  /** How long a preview link stays valid unless its request asks for less. */
+  previewLinkTtlSeconds: Type.Integer({ minimum: 60, maximum: 30 * 86400 }),
   requestTimeoutMs: Type.Integer({ minimum: 0 }),
   headersTimeoutMs: Type.Integer({ minimum: 0 }),
   keepAliveTimeoutMs: Type.Integer({ minimum: 0 })
@@ -60,6 +76,14 @@ export const defaultConfig: Config = {
   webhookRetryBaseMs: 5000,
   webhookMaxAttempts: 10,
   webhookTimeoutMs: 10_000,
+  bootstrapKey: '',
+  writeRateLimit: 600,
+  readRateLimit: 6000,
+  authFailureLimit: 20,
+  rateLimitStore: 'auto',
+  trustProxy: false,
+  corsOrigins: '',
+  previewLinkTtlSeconds: 86400,
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5000
@@ -88,6 +112,14 @@ const environmentNames: Record<keyof Config, string> = {
   webhookRetryBaseMs: 'WEBHOOK_RETRY_BASE_MS',
   webhookMaxAttempts: 'WEBHOOK_MAX_ATTEMPTS',
   webhookTimeoutMs: 'WEBHOOK_TIMEOUT_MS',
+  bootstrapKey: 'COPYDESK_BOOTSTRAP_KEY',
+  writeRateLimit: 'WRITE_RATE_LIMIT',
+  readRateLimit: 'READ_RATE_LIMIT',
+  authFailureLimit: 'AUTH_FAILURE_LIMIT',
+  rateLimitStore: 'RATE_LIMIT_STORE',
+  trustProxy: 'TRUST_PROXY',
+  corsOrigins: 'CORS_ORIGINS',
+  previewLinkTtlSeconds: 'PREVIEW_LINK_TTL_SECONDS',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   headersTimeoutMs: 'HEADERS_TIMEOUT_MS',
   keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS'
@@ -114,7 +146,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
   Object.assign(candidate, overrides)
   const problems = [...Value.Errors(ConfigSchema, candidate)].map((error) => {
     const key = error.instancePath.replace(/^\//, '') as keyof Config
-    return `${environmentNames[key] ?? key}: ${error.message} (got ${JSON.stringify(candidate[key])})`
+    return `${environmentNames[key] ?? key}: ${error.message} (got ${key === 'bootstrapKey' ? 'a value that is not shown' : JSON.stringify(candidate[key])})`
   })
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`)
   return candidate as Config

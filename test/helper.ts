@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../src/app.ts'
 import { loadConfig, type Config } from '../src/config.ts'
 import { randomUUID } from 'node:crypto'
@@ -28,14 +28,34 @@ export async function testDatabaseUrl (t: TapLike): Promise<string> {
   return withDatabaseName(adminUrl, name)
 }
 
+/** The admin key every test app has (COPYDESK_BOOTSTRAP_KEY). */
+export const adminKey = 'cdk_test-admin-key-0123456789abcdefghijklmnopqrstuv'
+/** Headers for a request without any key: the public. */
+export const anonymous = { authorization: '' }
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
+
 export async function testConfig (t: TapLike, overrides: Partial<Config> = {}): Promise<Config> {
   const databaseUrl = overrides.databaseUrl ?? await testDatabaseUrl(t)
-  return loadConfig({}, { logLevel: 'silent', seedDemoContent: false, ...overrides, databaseUrl })
+  // Rate limits are off unless a test is about them: suites send thousands of requests from one address.
+  return loadConfig({}, { logLevel: 'silent', seedDemoContent: false, bootstrapKey: adminKey, readRateLimit: 0, writeRateLimit: 0, authFailureLimit: 0, ...overrides, databaseUrl })
 }
 
+/**
+ * The real app on a fresh database. Its inject() sends the admin key unless the request sets its
+ * own Authorization header (`headers: anonymous` for the public), so tests about content need not
+ * repeat it; tests about access say exactly who is asking.
+ */
 export async function buildTestApp (t: TapLike, overrides: Partial<Config> = {}): Promise<FastifyInstance> {
   const app = await buildApp(await testConfig(t, overrides))
   t.teardown(async () => { await app.close() })
+  const inject = app.inject.bind(app) as (options: InjectOptions) => Promise<LightMyRequestResponse>
+  const injectAsAdmin = async (options: InjectOptions | string): Promise<LightMyRequestResponse> => {
+    const request = typeof options === 'string' ? { url: options } : options
+    const headers = request.headers ?? {}
+    return await inject({ ...request, headers: 'authorization' in headers ? headers : { ...headers, ...bearer(adminKey) } })
+  }
+  Object.defineProperty(app, 'inject', { value: injectAsAdmin })
+  await app.ready()
   return app
 }
 

@@ -59,17 +59,28 @@ t.test('the server migrates and seeds an empty database, serves it, and stops cl
   t.equal(code, 0, `exit 0 after SIGTERM; output: ${server.output()}`)
 })
 
-t.test('SEED_DEMO_CONTENT=false starts empty', async (t) => {
+t.test('SEED_DEMO_CONTENT=false starts empty, and the first start prints the first admin key once', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'copydesk-server-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const port = await freePort()
   const server = startServer({ PORT: String(port), DATABASE_URL: `file:${join(dir, 'copydesk.db')}`, SEED_DEMO_CONTENT: 'false' })
   t.teardown(() => { server.child.kill('SIGKILL') })
   await waitForHealth(`http://127.0.0.1:${port}`)
-  const latest = await (await fetch(`http://127.0.0.1:${port}/articles?status=any`)).json() as { total: number }
+  const firstKey = /cdk_[A-Za-z0-9_-]{43}/.exec(server.output())?.[0]
+  t.ok(firstKey, 'the log shows the first admin key')
+  t.equal((await fetch(`http://127.0.0.1:${port}/articles?status=any`)).status, 401, 'drafts need a key')
+  const latest = await (await fetch(`http://127.0.0.1:${port}/articles?status=any`, { headers: { authorization: `Bearer ${firstKey}` } })).json() as { total: number }
   t.equal(latest.total, 0)
   server.child.kill('SIGTERM')
   t.equal((await server.exited)[0], 0)
+
+  const again = startServer({ PORT: String(port), DATABASE_URL: `file:${join(dir, 'copydesk.db')}`, SEED_DEMO_CONTENT: 'false' })
+  t.teardown(() => { again.child.kill('SIGKILL') })
+  await waitForHealth(`http://127.0.0.1:${port}`)
+  t.notMatch(again.output(), /cdk_/, 'a restart prints no key')
+  t.equal((await fetch(`http://127.0.0.1:${port}/me`, { headers: { authorization: `Bearer ${firstKey}` } })).status, 200, 'the first key still works')
+  again.child.kill('SIGTERM')
+  t.equal((await again.exited)[0], 0)
 })
 
 t.test('an unreachable database stops the start quickly with a clear message, after bounded retries', async (t) => {

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { IdParams, IfMatchHeaders, Page, Slug, SlugParams, Timestamp, Uuid } from '../common-schemas.ts'
 import { errors, problemResponses } from '../errors.ts'
+import { actorOf } from '../keys/routes.ts'
 import { ArticleCreate, ArticleListQuery, ArticlePatch, ArticleRef, ArticleSummaryRef, CorrectionCreate, type Article } from './schemas.ts'
 import * as articles from './service.ts'
 import * as revisions from './revisions.ts'
@@ -48,6 +49,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.get('/articles', {
+    config: { access: 'public' },
     schema: {
       operationId: 'listArticles',
       summary: 'List articles; by default the published ones, newest first ("Latest News")',
@@ -55,28 +57,31 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: ArticleListQuery,
       response: { 200: Page(ArticleSummaryRef, 'ArticleSummary'), ...problemResponses(400) }
     }
-  }, async (request) => await articles.readMany(app.db, request.query))
+  }, async (request) => await articles.readMany(app.db, request.query, request.actor))
 
   app.post('/articles', {
+    config: { access: 'writer' },
     schema: {
       operationId: 'createArticle', summary: 'Create an article', tags,
       body: ArticleCreate,
       response: { 201: withEtag('Created'), ...problemResponses(400, 409, 413, 415, 503) }
     }
   }, async (request, reply) => {
-    const article = await articles.createOne(app.db, request.body)
+    const article = await articles.createOne(app.db, request.body, actorOf(request))
     return sendArticle(reply.header('location', `/articles/${article.id}`), article, 201)
   })
 
   app.get('/articles/:id', {
+    config: { access: 'public' },
     schema: {
       operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', tags,
       params: IdParams,
       response: { 200: withEtag('The article'), ...problemResponses(400, 404) }
     }
-  }, async (request, reply) => sendArticle(reply, await articles.readOne(app.db, request.params.id)))
+  }, async (request, reply) => sendArticle(reply, await articles.readOne(app.db, request.params.id, request.actor)))
 
   app.get('/articles/slug/:slug', {
+    config: { access: 'public' },
     schema: {
       operationId: 'getArticleBySlug',
       summary: 'Read an article by slug, as a frontend renders it; a former slug answers 308 with the new location',
@@ -89,13 +94,14 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const found = await articles.readOneBySlug(app.db, request.params.slug)
+    const found = await articles.readOneBySlug(app.db, request.params.slug, request.actor)
     if ('article' in found) return sendArticle(reply, found.article)
     const location = `/articles/slug/${found.movedTo}`
     return await reply.code(308).header('location', location).send({ movedTo: found.movedTo, location })
   })
 
   app.put('/articles/:id', {
+    config: { access: 'writer' },
     preHandler: requireIfMatch,
     schema: {
       operationId: 'replaceArticle',
@@ -106,9 +112,10 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ArticleCreate,
       response: { 200: withEtag('The article as stored'), ...writeProblems }
     }
-  }, async (request, reply) => sendArticle(reply, await articles.replaceOne(app.db, request.params.id, request.body, request.headers['if-match'])))
+  }, async (request, reply) => sendArticle(reply, await articles.replaceOne(app.db, request.params.id, request.body, actorOf(request), request.headers['if-match'])))
 
   app.patch('/articles/:id', {
+    config: { access: 'writer' },
     preHandler: requireIfMatch,
     schema: {
       operationId: 'updateArticle',
@@ -119,9 +126,10 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ArticlePatch,
       response: { 200: withEtag('The article as stored'), ...writeProblems }
     }
-  }, async (request, reply) => sendArticle(reply, await articles.updateOne(app.db, request.params.id, request.body, request.headers['if-match'])))
+  }, async (request, reply) => sendArticle(reply, await articles.updateOne(app.db, request.params.id, request.body, actorOf(request), request.headers['if-match'])))
 
   app.delete('/articles/:id', {
+    config: { access: 'editor' },
     preHandler: requireIfMatch,
     schema: {
       operationId: 'deleteArticle', summary: 'Delete an article', tags,
@@ -130,11 +138,12 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409, 412, 428, 503) }
     }
   }, async (request, reply) => {
-    await articles.deleteOne(app.db, request.params.id, request.headers['if-match'])
+    await articles.deleteOne(app.db, request.params.id, actorOf(request), request.headers['if-match'])
     return await reply.code(204).send(null)
   })
 
   app.post('/articles/:id/corrections', {
+    config: { access: 'editor' },
     preHandler: requireIfMatch,
     schema: {
       operationId: 'addArticleCorrection',
@@ -146,11 +155,12 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: withEtag('The article with the correction'), ...writeProblems }
     }
   }, async (request, reply) => {
-    const { article, correction } = await articles.addCorrection(app.db, request.params.id, request.body, request.headers['if-match'])
+    const { article, correction } = await articles.addCorrection(app.db, request.params.id, request.body, actorOf(request), request.headers['if-match'])
     return sendArticle(reply.header('location', `/articles/${article.id}#correction-${correction.id}`), article, 201)
   })
 
   app.get('/articles/:id/revisions', {
+    config: { access: 'writer' },
     schema: {
       operationId: 'listArticleRevisions', summary: 'List an article\'s revisions, newest first', tags: revisionTags,
       params: IdParams,
@@ -159,6 +169,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => ({ items: await revisions.readMany(app.db, request.params.id) }))
 
   app.get('/articles/:id/revisions/compare', {
+    config: { access: 'writer' },
     schema: {
       operationId: 'compareArticleRevisions', summary: 'The fields that differ between two revisions', tags: revisionTags,
       params: IdParams,
@@ -168,6 +179,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => await revisions.diff(app.db, request.params.id, request.query.from, request.query.to))
 
   app.get('/articles/:id/revisions/:version', {
+    config: { access: 'writer' },
     schema: {
       operationId: 'getArticleRevision', summary: 'Read one revision: the article\'s fields at that version', tags: revisionTags,
       params: RevisionParams,
@@ -176,6 +188,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => await revisions.readOne(app.db, request.params.id, request.params.version))
 
   app.post('/articles/:id/revisions/:version/restore', {
+    config: { access: 'writer' },
     preHandler: requireIfMatch,
     schema: {
       operationId: 'restoreArticleRevision',
@@ -187,6 +200,6 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const revision = await revisions.readOne(app.db, request.params.id, request.params.version)
-    return sendArticle(reply, await articles.updateOne(app.db, request.params.id, revisions.restorePatch(revision.snapshot), request.headers['if-match']))
+    return sendArticle(reply, await articles.updateOne(app.db, request.params.id, revisions.restorePatch(revision.snapshot), actorOf(request), request.headers['if-match']))
   })
 }

@@ -6,7 +6,9 @@ import { pageResult, type PageResult } from '../common-schemas.ts'
 import { authorSummarySelect } from '../authors/service.ts'
 import { bodyToHtml, bodyToText, countWords, imageIdsOf, readingTimeMinutes, sanitizeBody, unusableInlineTexts, type BodyBlock, type RenderableImage } from './body.ts'
 import type { Article, ArticleCreate, ArticleListQuery, ArticlePatch, ArticleStatus, ArticleSummary, Correction, CorrectionCreate } from './schemas.ts'
-import { queueEvent, type EventName } from '../webhooks/events.ts'
+import type { EventName } from '../webhooks/events.ts'
+import { recordChange } from '../audit/service.ts'
+import { systemActor, type Actor } from '../keys/roles.ts'
 import { recordRevision } from './revisions.ts'
 
 type Transaction = Prisma.TransactionClient
@@ -195,8 +197,22 @@ function eventOf (from: ArticleStatus, to: ArticleStatus): EventName {
   return 'article.updated'
 }
 
-export function eventData (article: Pick<Article, 'id' | 'slug' | 'headline' | 'status' | 'publishedAt' | 'version'>): Record<string, unknown> {
+export function eventData (article: Pick<Article, 'id' | 'slug' | 'headline' | 'status' | 'publishedAt' | 'version'>): Record<string, unknown> & { id: string } {
   return { id: article.id, slug: article.slug, headline: article.headline, status: article.status, publishedAt: article.publishedAt, version: article.version }
+}
+
+/**
+ * Writers work on their own drafts only: an article is theirs while it carries their byline, and
+ * they can neither publish it, nor give it away, nor touch anyone else's.
+ */
+async function assertWriterMay (tx: Transaction, actor: Actor, patch: ArticlePatch, current: { id: string, status: ArticleStatus } | null): Promise<void> {
+  if (actor.role !== 'writer') return
+  const refuse = (why: string): never => { throw errors.forbidden(`A writer's key ${why}; an editor can do it`) }
+  if (patch.status !== undefined && patch.status !== 'draft') refuse(`cannot make an article ${patch.status}`)
+  if (patch.bylines !== undefined && !patch.bylines.some((byline) => byline.authorId === actor.authorId)) refuse('cannot remove its own byline from an article')
+  if (current === null) return
+  if (current.status !== 'draft') refuse(`edits drafts only, and this article is ${current.status}`)
+  if (await tx.byline.count({ where: { articleId: current.id, authorId: actor.authorId ?? '' } }) === 0) refuse('edits only articles that carry its author\'s byline')
 }
 
 /** A slug is free unless another article uses it now or used it once (former slugs stay reserved). */
@@ -216,17 +232,28 @@ async function readById (client: Client, id: string): Promise<Article> {
   return toArticle(record)
 }
 
-export async function readOne (db: Database, id: string): Promise<Article> {
+/** What a reader may see: staff see every status, the public only what is published. */
+const visibleTo = (viewer: Actor | null): Prisma.ArticleWhereInput => viewer === null ? { status: 'published' } : {}
+
+export async function readOne (db: Database, id: string, viewer: Actor | null): Promise<Article> {
+  const record = await db.article.findFirst({ where: { id, ...visibleTo(viewer) }, select: articleSelect })
+  // Not 403: the public must not learn that an unpublished article exists.
+  if (record === null) throw errors.articleNotFound(`id ${id}`)
+  return toArticle(record)
+}
+
+/** Any status, for a holder of a valid preview link. */
+export async function readOneForPreview (db: Database, id: string): Promise<Article> {
   return await readById(db, id)
 }
 
 export type SlugLookup = { article: Article } | { movedTo: string }
 
-/** By slug; a former slug of a published article answers with the slug it moved to. */
-export async function readOneBySlug (db: Database, slug: string): Promise<SlugLookup> {
-  const record = await db.article.findUnique({ where: { slug }, select: articleSelect })
+/** By slug; a former slug answers with the slug the article moved to (if the reader may see it). */
+export async function readOneBySlug (db: Database, slug: string, viewer: Actor | null): Promise<SlugLookup> {
+  const record = await db.article.findFirst({ where: { slug, ...visibleTo(viewer) }, select: articleSelect })
   if (record !== null) return { article: toArticle(record) }
-  const former = await db.articleFormerSlug.findUnique({ where: { slug }, select: { article: { select: { slug: true } } } })
+  const former = await db.articleFormerSlug.findFirst({ where: { slug, article: visibleTo(viewer) }, select: { article: { select: { slug: true } } } })
   if (former !== null) return { movedTo: former.article.slug }
   throw errors.articleNotFound(`slug ${slug}`)
 }
@@ -240,9 +267,13 @@ function orderOf (sort: string): Prisma.ArticleOrderByWithRelationInput[] {
   return [primary, { id: direction }]
 }
 
-export async function readMany (db: Database, query: ArticleListQuery): Promise<PageResult<ArticleSummary>> {
+export async function readMany (db: Database, query: ArticleListQuery, viewer: Actor | null): Promise<PageResult<ArticleSummary>> {
   const where: Prisma.ArticleWhereInput = {}
   const status = query.status ?? 'published'
+  if (status !== 'published' && viewer === null) {
+    throw withFieldErrors(errors.authenticationRequired(`Only published articles are public; listing status=${status} needs a staff key`) as CatalogueError,
+      [{ in: 'query', pointer: '/status', message: 'needs a staff key unless it is "published"' }])
+  }
   if (status !== 'any') where.status = status
   if (query.author !== undefined) where.bylines = { some: { author: { slug: query.author } } }
   if (query.authorId !== undefined) where.AND = [{ bylines: { some: { authorId: query.authorId } } }]
@@ -270,11 +301,16 @@ export async function readLatestByAuthor (db: Database, authorId: string, take =
   return records.map(toArticleSummary)
 }
 
-export async function createOne (db: Database, input: ArticleCreate): Promise<Article> {
+export async function createOne (db: Database, submitted: ArticleCreate, actor: Actor): Promise<Article> {
+  // A writer's draft carries the writer's byline unless the bylines are spelled out.
+  const input = actor.role === 'writer' && submitted.bylines === undefined && actor.authorId !== null
+    ? { ...submitted, bylines: [{ authorId: actor.authorId }] }
+    : submitted
   const body = prepareBody(input.body ?? []) as PreparedBody
   const status = input.status ?? 'draft'
   const publication = publicationFields(null, status, input.publishedAt, null)
   return await retryOnGeneratedSlugConflict(input.slug === undefined, async (conflicts) => await db.$transaction(async (tx) => {
+    await assertWriterMay(tx, actor, input, null)
     if (input.slug !== undefined) await assertSlugFree(tx, input.slug)
     const slug = input.slug ?? await freeSlug(tx, input.headline, conflicts)
     await assertReferencesExist(tx, input, body)
@@ -300,16 +336,16 @@ export async function createOne (db: Database, input: ArticleCreate): Promise<Ar
     })
     const article = await readById(tx, created.id)
     await recordRevision(tx, article)
-    await queueEvent(tx, 'article.created', eventData(article))
-    if (status === 'published') await queueEvent(tx, 'article.published', eventData(article))
+    await recordChange(tx, actor, 'article.created', eventData(article))
+    if (status === 'published') await recordChange(tx, actor, 'article.published', eventData(article))
     return article
   }))
 }
 
 /** PUT: the input replaces the article; optional fields left out are cleared (the slug is kept). */
-export async function replaceOne (db: Database, id: string, input: ArticleCreate, ifMatch?: string): Promise<Article> {
+export async function replaceOne (db: Database, id: string, input: ArticleCreate, actor: Actor, ifMatch?: string): Promise<Article> {
   const cleared: ArticlePatch = { dek: null, kicker: null, body: [], leadImageId: null, bylines: [], status: 'draft', metaTitle: null, metaDescription: null, canonicalUrl: null }
-  return await updateOne(db, id, { ...cleared, ...input }, ifMatch)
+  return await updateOne(db, id, { ...cleared, ...input }, actor, ifMatch)
 }
 
 /**
@@ -324,12 +360,13 @@ async function lockForUpdate (tx: Transaction, id: string): Promise<{ slug: stri
   return { ...current, status: current.status as ArticleStatus }
 }
 
-export async function updateOne (db: Database, id: string, patch: ArticlePatch, ifMatch?: string): Promise<Article> {
+export async function updateOne (db: Database, id: string, patch: ArticlePatch, actor: Actor, ifMatch?: string): Promise<Article> {
   const body = prepareBody(patch.body)
   const bylines = bylinesOf(patch)
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
     assertVersion(ifMatch, current.version)
+    await assertWriterMay(tx, actor, patch, { id, status: current.status })
     const status = patch.status ?? current.status
     assertTransition(current.status, status)
     const slug = patch.slug ?? current.slug
@@ -365,22 +402,22 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
     await tx.article.update({ where: { id }, data })
     const article = await readById(tx, id)
     await recordRevision(tx, article)
-    await queueEvent(tx, eventOf(current.status, status), eventData(article))
+    await recordChange(tx, actor, eventOf(current.status, status), eventData(article))
     return article
   })
 }
 
-export async function deleteOne (db: Database, id: string, ifMatch?: string): Promise<void> {
+export async function deleteOne (db: Database, id: string, actor: Actor, ifMatch?: string): Promise<void> {
   await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
     assertVersion(ifMatch, current.version)
     await tx.article.delete({ where: { id } })
-    await queueEvent(tx, 'article.deleted', { id, slug: current.slug })
+    await recordChange(tx, actor, 'article.deleted', { id, slug: current.slug })
   })
 }
 
 /** Attaches a dated correction or update note; it shows with the article from then on. */
-export async function addCorrection (db: Database, id: string, input: CorrectionCreate, ifMatch?: string): Promise<{ article: Article, correction: Correction }> {
+export async function addCorrection (db: Database, id: string, input: CorrectionCreate, actor: Actor, ifMatch?: string): Promise<{ article: Article, correction: Correction }> {
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
     assertVersion(ifMatch, current.version)
@@ -391,13 +428,13 @@ export async function addCorrection (db: Database, id: string, input: Correction
     await tx.article.update({ where: { id }, data: { version: { increment: 1 }, updatedAt: new Date() } })
     const article = await readById(tx, id)
     await recordRevision(tx, article)
-    await queueEvent(tx, 'article.updated', eventData(article))
+    await recordChange(tx, actor, 'article.updated', eventData(article))
     return { article, correction: correction as unknown as Correction }
   })
 }
 
 /** Publishes scheduled articles whose time has come; each exactly once, whichever instance runs it. */
-export async function publishDue (db: Database, now = new Date()): Promise<string[]> {
+export async function publishDue (db: Database, now = new Date(), actor: Actor = systemActor('scheduler')): Promise<string[]> {
   const due = await db.article.findMany({ where: { status: 'scheduled', publishedAt: { lte: now } }, select: { id: true }, orderBy: { publishedAt: 'asc' }, take: 100 })
   const published: string[] = []
   for (const { id } of due) {
@@ -407,7 +444,7 @@ export async function publishDue (db: Database, now = new Date()): Promise<strin
       if (count === 0) return false
       const article = await readById(tx, id)
       await recordRevision(tx, article)
-      await queueEvent(tx, 'article.published', eventData(article))
+      await recordChange(tx, actor, 'article.published', eventData(article))
       return true
     })
     if (done) published.push(id)

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { IdParams, Page, SlugParams } from '../common-schemas.ts'
+import { actorOf } from '../keys/routes.ts'
 import { problemResponses } from '../errors.ts'
 import { readLatestByAuthor } from '../articles/service.ts'
 import { AuthorCreate, AuthorListQuery, AuthorPatch, AuthorRef } from './schemas.ts'
@@ -11,6 +12,7 @@ const AuthorPageRef = Type.Unsafe({ $ref: 'AuthorPage#' })
 
 export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/authors', {
+    config: { access: 'public' },
     schema: {
       operationId: 'listAuthors', summary: 'List authors', tags,
       querystring: AuthorListQuery,
@@ -19,17 +21,19 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => await authors.readMany(app.db, request.query))
 
   app.post('/authors', {
+    config: { access: 'editor' },
     schema: {
       operationId: 'createAuthor', summary: 'Create an author', tags,
       body: AuthorCreate,
       response: { 201: AuthorRef, ...problemResponses(400, 409, 413, 415) }
     }
   }, async (request, reply) => {
-    const author = await authors.createOne(app.db, request.body)
+    const author = await authors.createOne(app.db, request.body, actorOf(request))
     return await reply.code(201).header('location', `/authors/${author.id}`).send(author)
   })
 
   app.get('/authors/:id', {
+    config: { access: 'public' },
     schema: {
       operationId: 'getAuthor', summary: 'Read an author with their latest published articles', tags,
       params: IdParams,
@@ -41,6 +45,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/authors/slug/:slug', {
+    config: { access: 'public' },
     schema: {
       operationId: 'getAuthorBySlug', summary: 'Read an author by slug, with their latest published articles (the author page)', tags,
       params: SlugParams,
@@ -52,31 +57,34 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/authors/:id', {
+    config: { access: 'editor' },
     schema: {
       operationId: 'replaceAuthor', summary: 'Replace an author (fields left out are cleared; the slug is kept when omitted)', tags,
       params: IdParams,
       body: AuthorCreate,
       response: { 200: AuthorRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
-  }, async (request) => await authors.replaceOne(app.db, request.params.id, request.body))
+  }, async (request) => await authors.replaceOne(app.db, request.params.id, request.body, actorOf(request)))
 
   app.patch('/authors/:id', {
+    config: { access: 'editor' },
     schema: {
       operationId: 'updateAuthor', summary: 'Change some of an author\'s fields', tags,
       params: IdParams,
       body: AuthorPatch,
       response: { 200: AuthorRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
-  }, async (request) => await authors.updateOne(app.db, request.params.id, request.body))
+  }, async (request) => await authors.updateOne(app.db, request.params.id, request.body, actorOf(request)))
 
   app.delete('/authors/:id', {
+    config: { access: 'admin' },
     schema: {
       operationId: 'deleteAuthor', summary: 'Delete an author who has no bylines and holds no masthead role', tags,
       params: IdParams,
       response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) }
     }
   }, async (request, reply) => {
-    await authors.deleteOne(app.db, request.params.id)
+    await authors.deleteOne(app.db, request.params.id, actorOf(request))
     return await reply.code(204).send(null)
   })
 }

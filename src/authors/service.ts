@@ -2,7 +2,8 @@ import { freeSlugAmong } from '../slugs.ts'
 import type { Prisma, Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
-import { queueEvent } from '../webhooks/events.ts'
+import { recordChange } from '../audit/service.ts'
+import type { Actor } from '../keys/roles.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { Author, AuthorCreate, AuthorListQuery, AuthorPatch, AuthorSummary } from './schemas.ts'
 
@@ -90,7 +91,7 @@ export async function readOneBySlug (db: Database, slug: string): Promise<Author
   return toAuthor(record)
 }
 
-export async function createOne (db: Database, input: AuthorCreate): Promise<Author> {
+export async function createOne (db: Database, input: AuthorCreate, actor: Actor): Promise<Author> {
   return await retryOnGeneratedSlugConflict(input.slug === undefined, async (conflicts) => await db.$transaction(async (tx) => {
     if (input.slug !== undefined) await assertSlugFree(tx, input.slug)
     await assertAvatarExists(tx, input.avatarImageId)
@@ -107,16 +108,16 @@ export async function createOne (db: Database, input: AuthorCreate): Promise<Aut
       },
       select: authorSelect
     })
-    await queueEvent(tx, 'author.created', { id: created.id, slug: created.slug, name: created.name })
+    await recordChange(tx, actor, 'author.created', { id: created.id, slug: created.slug, name: created.name })
     return toAuthor(created)
   }))
 }
 
-export async function replaceOne (db: Database, id: string, input: AuthorCreate): Promise<Author> {
-  return await updateOne(db, id, { jobTitle: null, bio: null, email: null, avatarImageId: null, links: [], ...input })
+export async function replaceOne (db: Database, id: string, input: AuthorCreate, actor: Actor): Promise<Author> {
+  return await updateOne(db, id, { jobTitle: null, bio: null, email: null, avatarImageId: null, links: [], ...input }, actor)
 }
 
-export async function updateOne (db: Database, id: string, patch: AuthorPatch): Promise<Author> {
+export async function updateOne (db: Database, id: string, patch: AuthorPatch, actor: Actor): Promise<Author> {
   return await db.$transaction(async (tx) => {
     const current = await tx.author.findUnique({ where: { id }, select: { id: true, slug: true } })
     if (current === null) throw errors.authorNotFound(`id ${id}`)
@@ -124,12 +125,12 @@ export async function updateOne (db: Database, id: string, patch: AuthorPatch): 
     await assertAvatarExists(tx, patch.avatarImageId)
     const data = patch.name !== undefined ? { ...patch, sortName: sortNameOf(patch.name) } : patch
     const updated = await tx.author.update({ where: { id }, data, select: authorSelect })
-    await queueEvent(tx, 'author.updated', { id: updated.id, slug: updated.slug, name: updated.name })
+    await recordChange(tx, actor, 'author.updated', { id: updated.id, slug: updated.slug, name: updated.name })
     return toAuthor(updated)
   })
 }
 
-export async function deleteOne (db: Database, id: string): Promise<void> {
+export async function deleteOne (db: Database, id: string, actor: Actor): Promise<void> {
   await db.$transaction(async (tx) => {
     const author = await tx.author.findUnique({ where: { id }, select: { _count: { select: { bylines: true, mastheadRoles: true } } } })
     if (author === null) throw errors.authorNotFound(`id ${id}`)
@@ -139,6 +140,6 @@ export async function deleteOne (db: Database, id: string): Promise<void> {
     ].filter(Boolean)
     if (uses.length > 0) throw errors.inUse(`The author is still ${uses.join(' and ')}. Remove those bylines and roles first.`) as CatalogueError
     await tx.author.delete({ where: { id } })
-    await queueEvent(tx, 'author.deleted', { id })
+    await recordChange(tx, actor, 'author.deleted', { id })
   })
 }

@@ -7,6 +7,10 @@ import * as authors from '../authors/service.ts'
 import * as articles from '../articles/service.ts'
 import * as masthead from '../masthead/service.ts'
 import type { BodyBlock } from '../articles/body.ts'
+import { systemActor } from '../keys/roles.ts'
+
+/** The demo seed writes through the services, and is audited as such. */
+const seeder = systemActor('demo seed')
 
 const promo: BodyBlock = { type: 'promo', headline: 'Start your day with TPM.', text: 'Sign up for the Morning Memo newsletter', url: 'https://example.com/newsletters/morning-memo', linkText: 'Sign up' }
 
@@ -58,7 +62,7 @@ export async function seedDemoContent (db: Database): Promise<SeedSummary> {
     agency: 'Sputnik / AFP',
     distributor: 'Getty Images',
     copyright: 'Editorial use only. © AFP'
-  })
+  }, seeder)
   const capitolPhoto = await images.createOne(db, {
     url: 'https://images.example.com/2022/03/capitol-dusk.jpg',
     mimeType: 'image/jpeg',
@@ -68,14 +72,14 @@ export async function seedDemoContent (db: Database): Promise<SeedSummary> {
     caption: 'The U.S. Capitol at dusk.',
     photographer: 'Jordan Vale',
     agency: 'Copydesk Staff'
-  })
+  }, seeder)
 
   const staff = {
-    editor: await authors.createOne(db, { name: 'Morgan Hale', jobTitle: 'Founder & Editor-in-Chief', bio: 'Morgan founded the site and edits it.', email: 'morgan@example.com', links: [{ label: 'Website', url: 'https://example.com/morgan' }] }),
-    managing: await authors.createOne(db, { name: 'Priya Natarajan', jobTitle: 'Managing Editor', email: 'priya@example.com' }),
-    reporter: await authors.createOne(db, { name: 'Alex Rowan', jobTitle: 'Investigative Reporter', bio: 'Alex covers Russia, Ukraine and the war.', email: 'alex@example.com', links: [{ label: 'Bluesky', url: 'https://bsky.app/profile/alexrowan.example' }] }),
-    washington: await authors.createOne(db, { name: 'Dana Brooks', jobTitle: 'Washington Correspondent', email: 'dana@example.com' }),
-    designer: await authors.createOne(db, { name: 'Sam Ortiz', jobTitle: 'Senior Designer' })
+    editor: await authors.createOne(db, { name: 'Morgan Hale', jobTitle: 'Founder & Editor-in-Chief', bio: 'Morgan founded the site and edits it.', email: 'morgan@example.com', links: [{ label: 'Website', url: 'https://example.com/morgan' }] }, seeder),
+    managing: await authors.createOne(db, { name: 'Priya Natarajan', jobTitle: 'Managing Editor', email: 'priya@example.com' }, seeder),
+    reporter: await authors.createOne(db, { name: 'Alex Rowan', jobTitle: 'Investigative Reporter', bio: 'Alex covers Russia, Ukraine and the war.', email: 'alex@example.com', links: [{ label: 'Bluesky', url: 'https://bsky.app/profile/alexrowan.example' }] }, seeder),
+    washington: await authors.createOne(db, { name: 'Dana Brooks', jobTitle: 'Washington Correspondent', email: 'dana@example.com' }, seeder),
+    designer: await authors.createOne(db, { name: 'Sam Ortiz', jobTitle: 'Senior Designer' }, seeder)
   }
 
   const stories = [
@@ -115,12 +119,12 @@ export async function seedDemoContent (db: Database): Promise<SeedSummary> {
       publishedAt: '2022-03-07T11:00:00.000Z'
     }
   ]
-  for (const story of stories) await articles.createOne(db, { ...story, status: 'published' })
+  for (const story of stories) await articles.createOne(db, { ...story, status: 'published' }, seeder)
   await articles.createOne(db, {
     headline: 'Draft: Inside the Sanctions Fight',
     body: [{ type: 'paragraph', text: 'Reporting in progress.' }],
     bylines: [{ authorId: staff.washington.id }]
-  })
+  }, seeder)
 
   const holders: Record<string, string> = {
     'Founder & Editor-in-Chief': staff.editor.id,
@@ -128,7 +132,7 @@ export async function seedDemoContent (db: Database): Promise<SeedSummary> {
     'Senior Designer': staff.designer.id
   }
   for (const [title, department] of mastheadTitles) {
-    await masthead.createOne(db, { title, department, holderId: holders[title] ?? null })
+    await masthead.createOne(db, { title, department, holderId: holders[title] ?? null }, seeder)
   }
   return { articles: stories.length + 1, authors: Object.keys(staff).length, images: 2, roles: mastheadTitles.length }
 }

@@ -2,7 +2,8 @@ import type { Database } from '../db/client.ts'
 import { errors, type CatalogueError } from '../errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { Image, ImageCreate, ImagePatch } from './schemas.ts'
-import { queueEvent } from '../webhooks/events.ts'
+import { recordChange } from '../audit/service.ts'
+import type { Actor } from '../keys/roles.ts'
 
 type ImageRecord = NonNullable<Awaited<ReturnType<Database['image']['findUnique']>>>
 
@@ -47,32 +48,32 @@ export async function readOne (db: Database, id: string): Promise<Image> {
   return toImage(image)
 }
 
-export async function createOne (db: Database, input: ImageCreate): Promise<Image> {
+export async function createOne (db: Database, input: ImageCreate, actor: Actor): Promise<Image> {
   return await db.$transaction(async (tx) => {
     const image = await tx.image.create({ data: withCredit(input) })
-    await queueEvent(tx, 'image.created', { id: image.id, url: image.url })
+    await recordChange(tx, actor, 'image.created', { id: image.id, url: image.url })
     return toImage(image)
   })
 }
 
 /** Full replacement (PUT): fields left out are cleared. */
-export async function replaceOne (db: Database, id: string, input: ImageCreate): Promise<Image> {
+export async function replaceOne (db: Database, id: string, input: ImageCreate, actor: Actor): Promise<Image> {
   const cleared = { width: null, height: null, bytes: null, caption: null, credit: undefined, photographer: null, agency: null, distributor: null, copyright: null }
-  return await updateOne(db, id, { ...cleared, ...input }, true)
+  return await updateOne(db, id, { ...cleared, ...input }, actor, true)
 }
 
-export async function updateOne (db: Database, id: string, input: ImagePatch, replacing = false): Promise<Image> {
+export async function updateOne (db: Database, id: string, input: ImagePatch, actor: Actor, replacing = false): Promise<Image> {
   return await db.$transaction(async (tx) => {
     const current = await tx.image.findUnique({ where: { id } })
     if (current === null) throw errors.imageNotFound(`id ${id}`)
     const data = replacing ? withCredit(input) : withCredit(input, current)
     const image = await tx.image.update({ where: { id }, data })
-    await queueEvent(tx, 'image.updated', { id: image.id, url: image.url })
+    await recordChange(tx, actor, 'image.updated', { id: image.id, url: image.url })
     return toImage(image)
   })
 }
 
-export async function deleteOne (db: Database, id: string): Promise<void> {
+export async function deleteOne (db: Database, id: string, actor: Actor): Promise<void> {
   await db.$transaction(async (tx) => {
     const image = await tx.image.findUnique({
       where: { id },
@@ -86,6 +87,6 @@ export async function deleteOne (db: Database, id: string): Promise<void> {
     ].filter(Boolean)
     if (uses.length > 0) throw errors.inUse(`The image is still in use: ${uses.join('; ')}. Remove those references first.`) as CatalogueError
     await tx.image.delete({ where: { id } })
-    await queueEvent(tx, 'image.deleted', { id })
+    await recordChange(tx, actor, 'image.deleted', { id })
   })
 }

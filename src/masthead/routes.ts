@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { IdParams } from '../common-schemas.ts'
+import { actorOf } from '../keys/routes.ts'
 import { problemResponses } from '../errors.ts'
 import { MastheadRoleCreate, MastheadRolePatch, MastheadRoleRef, MastheadSchema } from './schemas.ts'
 import * as masthead from './service.ts'
@@ -9,6 +10,7 @@ const tags = ['Masthead']
 
 export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/masthead', {
+    config: { access: 'public' },
     schema: {
       operationId: 'getMasthead', summary: 'The masthead: every staff role in order, with who holds it', tags,
       response: { 200: MastheadSchema }
@@ -16,17 +18,19 @@ export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async () => await masthead.readMasthead(app.db))
 
   app.post('/masthead/roles', {
+    config: { access: 'admin' },
     schema: {
       operationId: 'createMastheadRole', summary: 'Add a role to the masthead', tags,
       body: MastheadRoleCreate,
       response: { 201: MastheadRoleRef, ...problemResponses(400, 409, 413, 415) }
     }
   }, async (request, reply) => {
-    const role = await masthead.createOne(app.db, request.body)
+    const role = await masthead.createOne(app.db, request.body, actorOf(request))
     return await reply.code(201).header('location', `/masthead/roles/${role.id}`).send(role)
   })
 
   app.get('/masthead/roles/:id', {
+    config: { access: 'public' },
     schema: {
       operationId: 'getMastheadRole', summary: 'Read one masthead role', tags,
       params: IdParams,
@@ -35,31 +39,34 @@ export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => await masthead.readOne(app.db, request.params.id))
 
   app.put('/masthead/roles/:id', {
+    config: { access: 'admin' },
     schema: {
       operationId: 'replaceMastheadRole', summary: 'Replace a masthead role (fields left out are cleared)', tags,
       params: IdParams,
       body: MastheadRoleCreate,
       response: { 200: MastheadRoleRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
-  }, async (request) => await masthead.replaceOne(app.db, request.params.id, request.body))
+  }, async (request) => await masthead.replaceOne(app.db, request.params.id, request.body, actorOf(request)))
 
   app.patch('/masthead/roles/:id', {
+    config: { access: 'admin' },
     schema: {
       operationId: 'updateMastheadRole', summary: 'Change a masthead role: its title, order, or holder (null leaves it vacant)', tags,
       params: IdParams,
       body: MastheadRolePatch,
       response: { 200: MastheadRoleRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
-  }, async (request) => await masthead.updateOne(app.db, request.params.id, request.body))
+  }, async (request) => await masthead.updateOne(app.db, request.params.id, request.body, actorOf(request)))
 
   app.delete('/masthead/roles/:id', {
+    config: { access: 'admin' },
     schema: {
       operationId: 'deleteMastheadRole', summary: 'Remove a role from the masthead', tags,
       params: IdParams,
       response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404) }
     }
   }, async (request, reply) => {
-    await masthead.deleteOne(app.db, request.params.id)
+    await masthead.deleteOne(app.db, request.params.id, actorOf(request))
     return await reply.code(204).send(null)
   })
 }

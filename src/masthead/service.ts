@@ -2,6 +2,8 @@ import type { Prisma, Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { authorSummarySelect } from '../authors/service.ts'
 import type { MastheadRole, MastheadRoleCreate, MastheadRolePatch } from './schemas.ts'
+import { recordAudit } from '../audit/service.ts'
+import type { Actor } from '../keys/roles.ts'
 
 type Transaction = Prisma.TransactionClient
 
@@ -32,7 +34,7 @@ export async function readOne (db: Database, id: string): Promise<MastheadRole> 
   return toRole(record)
 }
 
-export async function createOne (db: Database, input: MastheadRoleCreate): Promise<MastheadRole> {
+export async function createOne (db: Database, input: MastheadRoleCreate, actor: Actor): Promise<MastheadRole> {
   return await db.$transaction(async (tx) => {
     await assertHolderExists(tx, input.holderId)
     const last = await tx.mastheadRole.aggregate({ _max: { position: true } })
@@ -45,23 +47,28 @@ export async function createOne (db: Database, input: MastheadRoleCreate): Promi
       },
       select: roleSelect
     })
+    await recordAudit(tx, actor, 'masthead-role.create', 'masthead-role', created.id)
     return toRole(created)
   })
 }
 
-export async function replaceOne (db: Database, id: string, input: MastheadRoleCreate): Promise<MastheadRole> {
-  return await updateOne(db, id, { department: null, holderId: null, ...input })
+export async function replaceOne (db: Database, id: string, input: MastheadRoleCreate, actor: Actor): Promise<MastheadRole> {
+  return await updateOne(db, id, { department: null, holderId: null, ...input }, actor)
 }
 
-export async function updateOne (db: Database, id: string, patch: MastheadRolePatch): Promise<MastheadRole> {
+export async function updateOne (db: Database, id: string, patch: MastheadRolePatch, actor: Actor): Promise<MastheadRole> {
   return await db.$transaction(async (tx) => {
     if (await tx.mastheadRole.count({ where: { id } }) === 0) throw errors.mastheadRoleNotFound(`id ${id}`)
     await assertHolderExists(tx, patch.holderId)
+    await recordAudit(tx, actor, 'masthead-role.update', 'masthead-role', id)
     return toRole(await tx.mastheadRole.update({ where: { id }, data: patch, select: roleSelect }))
   })
 }
 
-export async function deleteOne (db: Database, id: string): Promise<void> {
-  const { count } = await db.mastheadRole.deleteMany({ where: { id } })
-  if (count === 0) throw errors.mastheadRoleNotFound(`id ${id}`)
+export async function deleteOne (db: Database, id: string, actor: Actor): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const { count } = await tx.mastheadRole.deleteMany({ where: { id } })
+    if (count === 0) throw errors.mastheadRoleNotFound(`id ${id}`)
+    await recordAudit(tx, actor, 'masthead-role.delete', 'masthead-role', id)
+  })
 }

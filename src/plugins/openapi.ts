@@ -34,10 +34,20 @@ export default fp(async (app) => {
       info: {
         title: 'Copydesk API',
         version: '0.1.0',
-        description: 'A headless CMS for newsrooms: articles with structured bodies and ordered bylines, authors, images with captions and credits, and the masthead.\n\nErrors are RFC 9457 problem+json documents with a stable `code`. Articles carry their version as an ETag: send it back in `If-Match` when editing, and a stale edit is refused with 412 instead of overwriting a colleague\'s work.',
+        description: 'A headless CMS for newsrooms: articles with structured bodies and ordered bylines, authors, images with captions and credits, and the masthead.\n\nErrors are RFC 9457 problem+json documents with a stable `code`. Articles carry their version as an ETag: send it back in `If-Match` when editing, and a stale edit is refused with 412 instead of overwriting a colleague\'s work.\n\nReading published content needs no key. Everything else needs an API key (`Authorization: Bearer <key>`) whose role allows it: writer (their own drafts), editor (all content, publishing, authors, images) or admin (also keys, the masthead, webhooks, the audit trail). Each operation lists the roles that may call it in `x-copydesk-roles`.',
         license: { name: 'UNLICENSED', identifier: 'UNLICENSED' }
       },
       servers: [{ url: '/', description: 'This server' }],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'cdk_… API key',
+            description: 'An API key, sent as "Authorization: Bearer <key>". The first admin key is printed once in the log when the server starts on an empty database; admins create more with POST /keys or `npm run key:create`.'
+          }
+        }
+      },
       tags: [
         { name: 'Articles', description: 'Stories: headline, dek, body blocks, bylines, lead image, status' },
         { name: 'Authors', description: 'Writers, photographers and editors' },
@@ -45,6 +55,7 @@ export default fp(async (app) => {
         { name: 'Masthead', description: 'The ordered staff roles and who holds them' },
         { name: 'Revisions', description: 'Every version of an article: list, read, compare, restore' },
         { name: 'Webhooks', description: 'Signed POSTs to your endpoints when content changes' },
+        { name: 'Access', description: 'API keys, roles and the audit trail' },
         { name: 'Operations', description: 'Health checks for load balancers' }
       ]
     },

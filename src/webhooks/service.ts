@@ -3,6 +3,8 @@ import type { Database } from '../db/client.ts'
 import { errors } from '../errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { DeliveryListQuery, WebhookCreate, WebhookPatch } from './schemas.ts'
+import { recordAudit } from '../audit/service.ts'
+import type { Actor } from '../keys/roles.ts'
 
 // Everything but the secret, which is shown once, at creation.
 const webhookSelect = { id: true, url: true, events: true, description: true, active: true, createdAt: true, updatedAt: true } as const
@@ -17,25 +19,32 @@ export async function readOne (db: Database, id: string): Promise<unknown> {
   return webhook
 }
 
-export async function createOne (db: Database, input: WebhookCreate): Promise<unknown> {
+export async function createOne (db: Database, input: WebhookCreate, actor: Actor): Promise<unknown> {
   const secret = `whsec_${randomBytes(24).toString('hex')}`
-  const created = await db.webhook.create({
-    data: { url: input.url, events: input.events, description: input.description ?? null, active: input.active ?? true, secret },
-    select: webhookSelect
+  return await db.$transaction(async (tx) => {
+    const created = await tx.webhook.create({
+      data: { url: input.url, events: input.events, description: input.description ?? null, active: input.active ?? true, secret },
+      select: webhookSelect
+    })
+    await recordAudit(tx, actor, 'webhook.create', 'webhook', created.id)
+    return { ...created, secret }
   })
-  return { ...created, secret }
 }
 
-export async function updateOne (db: Database, id: string, patch: WebhookPatch): Promise<unknown> {
+export async function updateOne (db: Database, id: string, patch: WebhookPatch, actor: Actor): Promise<unknown> {
   return await db.$transaction(async (tx) => {
     if (await tx.webhook.count({ where: { id } }) === 0) throw errors.webhookNotFound(`id ${id}`)
+    await recordAudit(tx, actor, 'webhook.update', 'webhook', id)
     return await tx.webhook.update({ where: { id }, data: patch, select: webhookSelect })
   })
 }
 
-export async function deleteOne (db: Database, id: string): Promise<void> {
-  const { count } = await db.webhook.deleteMany({ where: { id } })
-  if (count === 0) throw errors.webhookNotFound(`id ${id}`)
+export async function deleteOne (db: Database, id: string, actor: Actor): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const { count } = await tx.webhook.deleteMany({ where: { id } })
+    if (count === 0) throw errors.webhookNotFound(`id ${id}`)
+    await recordAudit(tx, actor, 'webhook.delete', 'webhook', id)
+  })
 }
 
 export async function readDeliveries (db: Database, webhookId: string, query: DeliveryListQuery): Promise<PageResult<unknown>> {

@@ -1,0 +1,121 @@
+// API keys: random secrets shown once, stored as SHA-256 hashes, revoked rather than deleted.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { Prisma, type Database } from '../db/client.ts'
+import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
+import { pageResult, type PageResult } from '../common-schemas.ts'
+import { recordAudit } from '../audit/service.ts'
+import type { Actor, Role } from './roles.ts'
+import type { ApiKey, ApiKeyCreate, KeyListQuery } from './schemas.ts'
+
+/**
+ * Generated keys are "cdk_" and 43 base64url characters: 256 random bits, so a plain hash is
+ * enough (no salt, no KDF). A bootstrap key chosen by an operator only has to look like a token.
+ */
+export const KEY_PATTERN = /^[A-Za-z0-9_-]{32,200}$/
+/** The row the first key takes, so instances starting together cannot both create one. */
+const FIRST_KEY_ID = '00000000-0000-7000-8000-000000000001'
+/** How stale lastUsedAt may be: it is written at most this often per key, not on every request. */
+const LAST_USED_RESOLUTION_MS = 60_000
+
+export const hashOf = (secret: string): string => createHash('sha256').update(secret).digest('hex')
+const newSecret = (): string => `cdk_${randomBytes(32).toString('base64url')}`
+const prefixOf = (secret: string): string => secret.slice(0, 10)
+
+const keySelect = { id: true, name: true, role: true, prefix: true, authorId: true, createdAt: true, lastUsedAt: true, revokedAt: true } as const
+
+type KeyRecord = Prisma.ApiKeyGetPayload<{ select: typeof keySelect }>
+const toKey = (record: KeyRecord): ApiKey => ({ ...record, role: record.role as Role }) as unknown as ApiKey
+
+/**
+ * The actor a secret belongs to, or null when it is unknown or revoked. The lookup goes through the
+ * hash, so its timing says nothing about how much of a guess was right; the final comparison is
+ * constant-time as well.
+ */
+export async function authenticate (db: Database, secret: string): Promise<Actor | null> {
+  if (!KEY_PATTERN.test(secret)) return null
+  const hash = hashOf(secret)
+  const key = await db.apiKey.findUnique({ where: { secretHash: hash }, select: { id: true, name: true, role: true, authorId: true, revokedAt: true, lastUsedAt: true, secretHash: true } })
+  if (key === null || key.revokedAt !== null) return null
+  if (!timingSafeEqual(Buffer.from(key.secretHash), Buffer.from(hash))) return null
+  const now = new Date()
+  if (key.lastUsedAt === null || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await db.apiKey.updateMany({ where: { id: key.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) } }] }, data: { lastUsedAt: now } })
+  }
+  return { keyId: key.id, keyName: key.name, role: key.role as Role, authorId: key.authorId }
+}
+
+async function assertAuthorForRole (tx: Prisma.TransactionClient, role: Role, authorId: string | null | undefined): Promise<void> {
+  if (role === 'writer' && (authorId === undefined || authorId === null)) {
+    throw withFieldErrors(errors.validationFailed('A writer\'s key must name the author whose drafts it edits') as CatalogueError, [{ in: 'body', pointer: '/authorId', message: 'is required for the writer role' }])
+  }
+  if (authorId !== undefined && authorId !== null && await tx.author.count({ where: { id: authorId } }) === 0) {
+    throw withFieldErrors(errors.invalidReference(`body/authorId no author has id ${authorId}`) as CatalogueError, [{ in: 'body', pointer: '/authorId', message: `no author has id ${authorId}` }])
+  }
+}
+
+/** Creates a key; the secret is in the result and nowhere else, ever. */
+export async function createOne (db: Database, input: ApiKeyCreate, actor: Actor): Promise<ApiKey & { secret: string }> {
+  const secret = newSecret()
+  return await db.$transaction(async (tx) => {
+    await assertAuthorForRole(tx, input.role, input.authorId)
+    const created = await tx.apiKey.create({
+      data: { name: input.name, role: input.role, authorId: input.authorId ?? null, secretHash: hashOf(secret), prefix: prefixOf(secret) },
+      select: keySelect
+    })
+    await recordAudit(tx, actor, 'key.create', 'key', created.id)
+    return { ...toKey(created), secret }
+  })
+}
+
+export async function readMany (db: Database, query: KeyListQuery): Promise<PageResult<ApiKey>> {
+  const where: Prisma.ApiKeyWhereInput = query.revoked === undefined ? {} : { revokedAt: query.revoked ? { not: null } : null }
+  const [records, total] = await db.$transaction([
+    db.apiKey.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], skip: (query.page - 1) * query.limit, take: query.limit, select: keySelect }),
+    db.apiKey.count({ where })
+  ])
+  return pageResult(records.map(toKey), total, query.page, query.limit)
+}
+
+export async function readOne (db: Database, id: string): Promise<ApiKey> {
+  const record = await db.apiKey.findUnique({ where: { id }, select: keySelect })
+  if (record === null) throw errors.keyNotFound(`id ${id}`)
+  return toKey(record)
+}
+
+/** Revokes a key: from the next request on, it is refused. Revoking twice is harmless. */
+export async function revokeOne (db: Database, id: string, actor: Actor): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const key = await tx.apiKey.findUnique({ where: { id }, select: { revokedAt: true } })
+    if (key === null) throw errors.keyNotFound(`id ${id}`)
+    if (key.revokedAt !== null) return
+    await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } })
+    await recordAudit(tx, actor, 'key.revoke', 'key', id)
+  })
+}
+
+/** COPYDESK_BOOTSTRAP_KEY: makes sure an active admin key with exactly this secret exists. */
+export async function ensureBootstrapKey (db: Database, secret: string): Promise<void> {
+  const hash = hashOf(secret)
+  await db.$transaction(async (tx) => {
+    const existing = await tx.apiKey.findUnique({ where: { secretHash: hash }, select: { id: true, role: true, revokedAt: true } })
+    if (existing === null) {
+      const created = await tx.apiKey.create({ data: { name: 'bootstrap (COPYDESK_BOOTSTRAP_KEY)', role: 'admin', secretHash: hash, prefix: prefixOf(secret) }, select: { id: true } })
+      await recordAudit(tx, { keyId: null, keyName: 'server start-up', role: 'system', authorId: null }, 'key.create', 'key', created.id)
+    } else if (existing.role !== 'admin' || existing.revokedAt !== null) {
+      await tx.apiKey.update({ where: { id: existing.id }, data: { role: 'admin', revokedAt: null } })
+    }
+  })
+}
+
+/** On an empty database, creates the first admin key and returns its secret (to print once); else null. */
+export async function ensureFirstKey (db: Database): Promise<string | null> {
+  if (await db.apiKey.count() > 0) return null
+  const secret = newSecret()
+  try {
+    await db.apiKey.create({ data: { id: FIRST_KEY_ID, name: 'first admin key', role: 'admin', secretHash: hashOf(secret), prefix: prefixOf(secret) } })
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return null // another instance created it at the same moment
+    throw error
+  }
+  return secret
+}
