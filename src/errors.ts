@@ -60,6 +60,7 @@ export const errors = {
   routeNotFound: entry('ROUTE_NOT_FOUND', 404, '%s'),
   authenticationRequired: entry('AUTHENTICATION_REQUIRED', 401, '%s'),
   invalidKey: entry('INVALID_KEY', 401, '%s'),
+  roleNotAllowed: entry('ROLE_NOT_ALLOWED', 403, '%s'),
   forbidden: entry('FORBIDDEN', 403, '%s'),
   tooManyRequests: entry('TOO_MANY_REQUESTS', 429, '%s'),
   slugTaken: entry('SLUG_TAKEN', 409, '%s'),

@@ -7,6 +7,7 @@ import { actorOf } from '../keys/routes.ts'
 import { ArticleCreate, ArticleListQuery, ArticlePatch, ArticleRef, ArticleSummaryRef, CorrectionCreate, type Article } from './schemas.ts'
 import * as articles from './service.ts'
 import * as revisions from './revisions.ts'
+import { articleIdOf, mintLink, PREVIEW_TOKEN_PATTERN } from './preview.ts'
 
 const tags = ['Articles']
 const revisionTags = ['Revisions']
@@ -201,5 +202,44 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const revision = await revisions.readOne(app.db, request.params.id, request.params.version)
     return sendArticle(reply, await articles.updateOne(app.db, request.params.id, revisions.restorePatch(revision.snapshot), actorOf(request), request.headers['if-match']))
+  })
+
+  app.post('/articles/:id/preview-link', {
+    config: { access: 'writer' },
+    schema: {
+      operationId: 'createArticlePreviewLink',
+      summary: 'Mint a signed, expiring link that shows this article in any status, without a key (for a frontend\'s preview page)',
+      tags,
+      params: IdParams,
+      querystring: Type.Object({
+        expiresInSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 30 * 86400, description: 'How long the link works; at most the server\'s PREVIEW_LINK_TTL_SECONDS (default)', examples: [3600] }))
+      }, { additionalProperties: false }),
+      response: {
+        201: Type.Object({
+          token: Type.String(),
+          url: Type.String({ description: 'Relative to this server' }),
+          expiresAt: Timestamp
+        }, { title: 'PreviewLink', examples: [{ token: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11.1795593600.5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592', url: '/preview/019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11.1795593600.5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592', expiresAt: '2026-11-26T06:00:00.000Z' }] }),
+        ...problemResponses(400, 404)
+      }
+    }
+  }, async (request, reply) => {
+    const ttl = Math.min(request.query.expiresInSeconds ?? app.config.previewLinkTtlSeconds, app.config.previewLinkTtlSeconds)
+    return await reply.code(201).header('cache-control', 'no-store').send(await mintLink(app.db, request.params.id, ttl, actorOf(request)))
+  })
+
+  app.get('/preview/:token', {
+    config: { access: 'public' },
+    schema: {
+      operationId: 'getArticlePreview',
+      summary: 'Read the article a preview link grants, whatever its status',
+      tags,
+      params: Type.Object({ token: Type.String({ pattern: PREVIEW_TOKEN_PATTERN, maxLength: 200 }) }, { additionalProperties: false }),
+      response: { 200: withEtag('The article, as it stands now'), ...problemResponses(400, 404) }
+    }
+  }, async (request, reply) => {
+    const article = await articles.readOneForPreview(app.db, await articleIdOf(app.db, request.params.token))
+    reply.header('cache-control', 'private, no-store').header('x-robots-tag', 'noindex')
+    return sendArticle(reply, article)
   })
 }

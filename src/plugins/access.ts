@@ -125,7 +125,7 @@ export default fp(async (app) => {
     if (header !== undefined && header !== '') {
       if (config.authFailureLimit > 0) {
         const failures = await failureLimiter(request, { increment: false })
-        if (!failures.isAllowed && failures.isExceeded) {
+        if (!failures.isAllowed && failures.remaining <= 0) {
           reply.header('retry-after', failures.ttlInSeconds)
           throw errors.tooManyRequests(`Too many failed authentications from this address; retry in ${failures.ttlInSeconds} s.`)
         }
@@ -149,7 +149,7 @@ export default fp(async (app) => {
         reply.header('www-authenticate', 'Bearer')
         throw errors.authenticationRequired(`${request.method} ${request.routeOptions.url ?? ''} needs a key: send "Authorization: Bearer <key>"`)
       }
-      throw errors.forbidden(`A ${request.actor.role} key may not ${request.method} ${request.routeOptions.url ?? ''}; it needs ${rolesAllowed(access).join(' or ')}`)
+      throw errors.roleNotAllowed(`A ${request.actor.role} key may not ${request.method} ${request.routeOptions.url ?? ''}; it needs ${rolesAllowed(access).join(' or ')}`)
     }
     if (SAFE_METHODS.has(request.method)) await enforce(readLimiter, config.readRateLimit, request, reply, 'reads from this address')
     else await enforce(writeLimiter, config.writeRateLimit, request, reply, 'writes with this key')
