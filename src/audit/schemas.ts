@@ -7,20 +7,20 @@ export const AuditEntrySchema = Type.Object({
   id: Uuid,
   keyId: Nullable(Uuid),
   keyName: Type.String({ description: 'The key\'s name at the time; "scheduler" for the server\'s own work' }),
-  action: Type.String({ examples: ['article.update'] }),
+  action: Type.String({ examples: ['article.updated'] }),
   objectType: Type.Enum([...objectTypes]),
   objectId: Nullable(Type.String()),
   createdAt: Timestamp
 }, {
   $id: 'AuditEntry',
   title: 'AuditEntry',
-  examples: [{ id: '019ab8a4-5555-7666-8777-988899990000', keyId: '019ab8a4-3333-7444-8555-966677778888', keyName: 'Night desk', action: 'article.publish', objectType: 'article', objectId: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11', createdAt: '2026-11-25T06:00:00.000Z' }]
+  examples: [{ id: '019ab8a4-5555-7666-8777-988899990000', keyId: '019ab8a4-3333-7444-8555-966677778888', keyName: 'Night desk', action: 'article.published', objectType: 'article', objectId: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11', createdAt: '2026-11-25T06:00:00.000Z' }]
 })
 export type AuditEntry = Static<typeof AuditEntrySchema>
 
 export const AuditListQuery = Type.Object({
   objectType: Type.Optional(Type.Enum([...objectTypes])),
-  objectId: Type.Optional(Type.String({ maxLength: 100 })),
+  objectId: Type.Optional(Uuid),
   keyId: Type.Optional(Uuid),
   action: Type.Optional(Type.String({ maxLength: 100, pattern: '^[a-z-]+\\.[a-z-]+$' })),
   ...PageQuery
