@@ -118,3 +118,27 @@ t.test('configuration reads the environment with typed defaults', async (t) => {
   t.throws(() => loadConfig({ SEED_DEMO_CONTENT: 'maybe' }), /SEED_DEMO_CONTENT/)
   t.throws(() => loadConfig({ PORT: '70000' }), /PORT/)
 })
+
+t.test('keys never reach the log: not on use, not when wrong, not in a configuration error', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'copydesk-server-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const port = await freePort()
+  const key = 'cdk_log-check-0123456789abcdefghijklmnopqrstuvwxyz'
+  const server = startServer({ PORT: String(port), DATABASE_URL: `file:${join(dir, 'copydesk.db')}`, SEED_DEMO_CONTENT: 'false', LOG_LEVEL: 'trace', COPYDESK_BOOTSTRAP_KEY: key })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  await waitForHealth(`http://127.0.0.1:${port}`)
+  const base = `http://127.0.0.1:${port}`
+  t.equal((await fetch(`${base}/me`, { headers: { authorization: `Bearer ${key}` } })).status, 200)
+  t.equal((await fetch(`${base}/me`, { headers: { authorization: `Bearer ${key}x` } })).status, 401)
+  t.equal((await fetch(`${base}/keys`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"name":"x","role":"writer"}' })).status, 400)
+  server.child.kill('SIGTERM')
+  await server.exited
+  t.match(server.output(), /incoming request/, 'requests were logged')
+  t.notMatch(server.output(), 'log-check-0123456789', 'but never the key')
+
+  const misconfigured = startServer({ DATABASE_URL: `file:${join(dir, 'other.db')}`, COPYDESK_BOOTSTRAP_KEY: 'short secret value!' })
+  const [code] = await misconfigured.exited
+  t.equal(code, 1)
+  t.match(misconfigured.output(), 'COPYDESK_BOOTSTRAP_KEY')
+  t.notMatch(misconfigured.output(), 'short secret value', 'a rejected key is not echoed')
+})
