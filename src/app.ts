@@ -1,5 +1,5 @@
 // Builds the Fastify app from a Config. It never listens: server.ts does, and tests inject.
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Config } from './config.ts'
@@ -27,10 +27,28 @@ import { auditRoutes, auditSchemas } from './audit/routes.ts'
 /** Schemas with an $id: named components in the OpenAPI document, referenced by routes. */
 const sharedSchemas = [ProblemSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema, ...webhookSchemas, ...keySchemas, ...auditSchemas]
 
+function trustProxyOption (setting: string): boolean | string[] {
+  if (setting === 'false') return false
+  if (setting === 'true') return true
+  // Fastify also takes a hop count (its types omit it).
+  if (/^\d+$/.test(setting)) return Number(setting) as unknown as boolean
+  return setting.split(',').map((address) => address.trim()).filter(Boolean)
+}
+
+/** What a log line says about a request: never its headers, and preview links without their token. */
+function requestForLog (request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: request.url.replace(/\/preview\/[^/?#]+/, '/preview/[redacted]'),
+    host: request.host,
+    remoteAddress: request.ip
+  }
+}
+
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
-    trustProxy: config.trustProxy,
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    trustProxy: trustProxyOption(config.trustProxy),
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, serializers: { req: requestForLog } },
     bodyLimit: config.bodyLimit,
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,

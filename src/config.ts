@@ -45,8 +45,12 @@ export const ConfigSchema = Type.Object({
   authFailureLimit: Type.Integer({ minimum: 0 }),
   /** Where rate-limit counters live: "database" shares them between instances; "auto" picks it on PostgreSQL. */
   rateLimitStore: Type.Enum(['auto', 'memory', 'database']),
-  /** Behind a load balancer: take the client address from X-Forwarded-For. */
-  trustProxy: Type.Boolean(),
+  /**
+   * Behind a load balancer: which hops may set X-Forwarded-For. "false" (none), a number of hops,
+   * or comma-separated addresses/CIDRs of the proxies; "true" trusts any sender (avoid: clients
+   * could then pick their own address and dodge per-address limits).
+   */
+  trustProxy: Type.String({ maxLength: 2000, pattern: '^(true|false|\\d{1,2}|[0-9A-Fa-f:.,/ ]+)$' }),
   /** Origins allowed to call the API from a browser: comma-separated, "*" for any, empty for none. */
   corsOrigins: Type.String({ maxLength: 4000 }),
   /** How long a preview link stays valid unless its request asks for less. */
@@ -81,7 +85,7 @@ export const defaultConfig: Config = {
   readRateLimit: 6000,
   authFailureLimit: 20,
   rateLimitStore: 'auto',
-  trustProxy: false,
+  trustProxy: 'false',
   corsOrigins: '',
   previewLinkTtlSeconds: 86400,
   requestTimeoutMs: 30_000,

@@ -92,6 +92,16 @@ t.test('writers create and edit their own drafts, and nothing else', async (t) =
   t.equal((await write('POST', '/masthead/roles', { title: 'Publisher' }, editor)).statusCode, 403, 'only admins change the masthead')
   t.equal((await write('POST', '/keys', { name: 'x', role: 'admin' }, editor)).statusCode, 403, 'only admins make keys')
   t.equal((await write('DELETE', `/articles/${theirs.id}`, undefined, editor)).statusCode, 204, 'editors delete any article')
+
+  const replaced = await write('PUT', `/articles/${json(await write('POST', '/articles', { headline: 'Second draft' })).id}`, { headline: 'Second draft, replaced' })
+  t.equal(replaced.statusCode, 200, 'a writer\'s PUT keeps their byline without spelling it out')
+  t.same(json(replaced).bylines.map((b: any) => b.author.id), [me.id])
+
+  const lone = await createAuthor(app, { name: 'Leaving Writer' })
+  const leavingKey = await keyFor(app, 'writer', { authorId: lone.id })
+  t.equal((await app.inject({ method: 'DELETE', url: `/authors/${lone.id}` })).statusCode, 204, 'an author with a key can still be deleted')
+  t.equal(json(await app.inject({ method: 'GET', url: `/keys/${leavingKey.id}` })).authorId, null, 'the key is left with no drafts to edit')
+  t.equal((await write('POST', '/articles', { headline: 'Orphan' }, leavingKey.secret)).statusCode, 403)
 })
 
 t.test('the public sees published content only, on every read path', async (t) => {
@@ -127,6 +137,15 @@ t.test('the public sees published content only, on every read path', async (t) =
   t.equal((await publicly('/authors?email=pat@example.com')).statusCode, 400, 'nor can they be filtered on')
   t.equal((await publicly('/authors?sort=email')).statusCode, 400, 'or sorted on')
   for (const url of ['/keys', '/audit', '/webhooks', '/me']) t.equal((await publicly(url)).statusCode, 401, `${url} needs a key`)
+
+  const embargoedPhoto = json(await post(app, '/images', { url: 'https://images.example.com/embargoed.jpg', mimeType: 'image/jpeg', altText: 'Embargoed', caption: 'Not yet' }))
+  const livePhoto = json(await post(app, '/images', { url: 'https://images.example.com/live.jpg', mimeType: 'image/jpeg', altText: 'Live' }))
+  await app.inject({ method: 'PATCH', url: `/articles/${draft.id}`, payload: { leadImageId: embargoedPhoto.id } })
+  await app.inject({ method: 'PATCH', url: `/articles/${live.id}`, payload: { leadImageId: livePhoto.id } })
+  t.same(json(await publicly('/images')).items.map((image: any) => image.id), [livePhoto.id], 'only images readers can already see are listed')
+  t.equal(json(await publicly('/images')).total, 1)
+  t.equal((await publicly(`/images/${embargoedPhoto.id}`)).statusCode, 404, 'a draft\'s photo stays unseen')
+  t.equal((await publicly(`/images/${livePhoto.id}`)).statusCode, 200)
 
   const staff = await app.inject({ method: 'GET', url: `/articles/${draft.id}` })
   t.equal(staff.statusCode, 200, 'staff preview drafts through the same endpoint')
@@ -206,6 +225,12 @@ t.test('rate limits: writes per key, failed authentications per address, reads p
   t.equal(blocked.statusCode, 429, 'after too many failures, the address is refused even with a good key')
   t.ok(Number(blocked.headers['retry-after']) > 0)
   t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(adminKey), remoteAddress: '203.0.113.10' })).statusCode, 200, 'other addresses are unaffected')
+  const spoofed = await app.inject({ method: 'GET', url: '/me', headers: { ...bearer(adminKey), 'x-forwarded-for': '192.0.2.1' }, remoteAddress: '203.0.113.9' })
+  t.equal(spoofed.statusCode, 429, 'a forged X-Forwarded-For does not buy a fresh address (TRUST_PROXY is off)')
+
+  const guesses = await Promise.all(Array.from({ length: 40 }, async (_, i) => (await app.inject({ method: 'GET', url: '/me', headers: bearer(`cdk_guess-${i}-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`), remoteAddress: '203.0.113.50' })).statusCode))
+  t.ok(guesses.filter((status) => status === 401).length <= 3, `of 40 concurrent wrong guesses, at most 3 get an answer (${guesses.filter((status) => status === 401).length})`)
+  t.equal(guesses.filter((status) => status === 429).length + guesses.filter((status) => status === 401).length, 40)
 
   const reads = []
   for (let i = 0; i < 6; i++) reads.push((await app.inject({ method: 'GET', url: '/articles', headers: anonymous, remoteAddress: '198.51.100.7' })).statusCode)
@@ -220,6 +245,12 @@ t.test('with the shared store, limits hold across instances', async (t) => {
   const statuses = []
   for (const app of [a, b, a, b, a]) statuses.push((await post(app, '/authors', { name: `Shared ${statuses.length}` })).statusCode)
   t.same(statuses, [201, 201, 201, 201, 429], 'the fifth write is refused, whichever instance takes it')
+
+  const burst = { databaseUrl, backgroundJobs: false, authFailureLimit: 5, rateLimitStore: 'database' as const }
+  const c = await buildTestApp(t, burst)
+  const d = await buildTestApp(t, burst)
+  const answers = await Promise.all(Array.from({ length: 30 }, async (_, i) => (await (i % 2 === 0 ? c : d).inject({ method: 'GET', url: '/me', headers: bearer(`cdk_burst-${i}-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`), remoteAddress: '198.51.100.20' })).statusCode))
+  t.equal(answers.filter((status) => status === 401).length, 5, 'concurrent failures on two instances share one count')
 })
 
 t.test('every write is audited: who, what, which object, when', async (t) => {
@@ -237,7 +268,7 @@ t.test('every write is audited: who, what, which object, when', async (t) => {
   t.ok(trail.items.every((entry: any) => Date.parse(entry.createdAt) <= Date.now()))
   const byKey = json(await app.inject({ method: 'GET', url: `/audit?keyId=${editor.id}` }))
   t.equal(byKey.total, 4)
-  const admin = json(await app.inject({ method: 'GET', url: '/audit?action=key.create' }))
+  const admin = json(await app.inject({ method: 'GET', url: '/audit?action=key.created' }))
   t.equal(admin.items[0].objectId, editor.id, 'key management is audited too')
   t.equal((await app.inject({ method: 'GET', url: '/audit?objectType=password' })).statusCode, 400)
   t.equal((await app.inject({ method: 'GET', url: '/audit', ...as(editor.secret) })).statusCode, 403, 'the trail is for admins')

@@ -36,7 +36,7 @@ export async function mintLink (db: Database, articleId: string, ttlSeconds: num
   }
   const expires = Math.floor(Date.now() / 1000) + ttlSeconds
   const token = `${articleId}.${expires}.${signatureOf(await signingSecret(db), articleId, expires)}`
-  await db.$transaction(async (tx) => { await recordAudit(tx, actor, 'article.preview-link', 'article', articleId) })
+  await recordAudit(db, actor, 'article.preview-linked', 'article', articleId)
   return { token, url: `/preview/${token}`, expiresAt: new Date(expires * 1000).toISOString() }
 }
 

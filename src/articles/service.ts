@@ -208,6 +208,7 @@ export function eventData (article: Pick<Article, 'id' | 'slug' | 'headline' | '
 async function assertWriterMay (tx: Transaction, actor: Actor, patch: ArticlePatch, current: { id: string, status: ArticleStatus } | null): Promise<void> {
   if (actor.role !== 'writer') return
   const refuse = (why: string): never => { throw errors.forbidden(`A writer's key ${why}; an editor can do it`) }
+  if (actor.authorId === null) refuse('edits the drafts of its author, and this key no longer has one')
   if (patch.status !== undefined && patch.status !== 'draft') refuse(`cannot make an article ${patch.status}`)
   if (patch.bylines !== undefined && !patch.bylines.some((byline) => byline.authorId === actor.authorId)) refuse('cannot remove its own byline from an article')
   if (current === null) return
@@ -344,7 +345,9 @@ export async function createOne (db: Database, submitted: ArticleCreate, actor: 
 
 /** PUT: the input replaces the article; optional fields left out are cleared (the slug is kept). */
 export async function replaceOne (db: Database, id: string, input: ArticleCreate, actor: Actor, ifMatch?: string): Promise<Article> {
-  const cleared: ArticlePatch = { dek: null, kicker: null, body: [], leadImageId: null, bylines: [], status: 'draft', metaTitle: null, metaDescription: null, canonicalUrl: null }
+  // A writer's replacement keeps the writer's byline unless the bylines are spelled out.
+  const bylines = actor.role === 'writer' && actor.authorId !== null ? [{ authorId: actor.authorId }] : []
+  const cleared: ArticlePatch = { dek: null, kicker: null, body: [], leadImageId: null, bylines, status: 'draft', metaTitle: null, metaDescription: null, canonicalUrl: null }
   return await updateOne(db, id, { ...cleared, ...input }, actor, ifMatch)
 }
 
@@ -402,7 +405,9 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
     await tx.article.update({ where: { id }, data })
     const article = await readById(tx, id)
     await recordRevision(tx, article)
-    await recordChange(tx, actor, eventOf(current.status, status), eventData(article))
+    // Webhooks hear "updated" for scheduling and archiving; the audit trail names them.
+    const auditAction = status !== current.status && (status === 'scheduled' || status === 'archived') ? `article.${status}` : undefined
+    await recordChange(tx, actor, eventOf(current.status, status), eventData(article), auditAction)
     return article
   })
 }

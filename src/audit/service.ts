@@ -6,7 +6,8 @@ import type { Actor } from '../keys/roles.ts'
 import type { AuditEntry, AuditListQuery } from './schemas.ts'
 import { queueEvent, type EventName } from '../webhooks/events.ts'
 
-export async function recordAudit (tx: Prisma.TransactionClient, actor: Actor, action: string, objectType: string, objectId: string | null): Promise<void> {
+/** Inside the write's transaction (or alone, for an action that writes nothing else). */
+export async function recordAudit (tx: Prisma.TransactionClient | Database, actor: Actor, action: string, objectType: string, objectId: string | null): Promise<void> {
   await tx.auditEntry.create({ data: { keyId: actor.keyId, keyName: actor.keyName, action, objectType, objectId } })
 }
 
@@ -24,8 +25,8 @@ export async function readMany (db: Database, query: AuditListQuery): Promise<Pa
 }
 
 /** A content change: audited, and queued for the webhooks that subscribe to it, in one transaction. */
-export async function recordChange (tx: Prisma.TransactionClient, actor: Actor, event: EventName, data: Record<string, unknown> & { id: string }): Promise<void> {
+export async function recordChange (tx: Prisma.TransactionClient, actor: Actor, event: EventName, data: Record<string, unknown> & { id: string }, auditAction: string = event): Promise<void> {
   const [objectType] = event.split('.') as [string]
-  await recordAudit(tx, actor, event, objectType, data.id)
+  await recordAudit(tx, actor, auditAction, objectType, data.id)
   await queueEvent(tx, event, data)
 }

@@ -16,7 +16,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: ImageListQuery,
       response: { 200: Page(ImageRef, 'Image'), ...problemResponses(400) }
     }
-  }, async (request) => await images.readMany(app.db, request.query))
+  }, async (request) => await images.readMany(app.db, request.query, request.actor))
 
   app.post('/images', {
     config: { access: 'editor' },
@@ -37,7 +37,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: IdParams,
       response: { 200: ImageRef, ...problemResponses(400, 404) }
     }
-  }, async (request) => await images.readOne(app.db, request.params.id))
+  }, async (request) => await images.readOne(app.db, request.params.id, request.actor))
 
   app.put('/images/:id', {
     config: { access: 'editor' },

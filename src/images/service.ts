@@ -1,4 +1,4 @@
-import type { Database } from '../db/client.ts'
+import type { Database, Prisma } from '../db/client.ts'
 import { errors, type CatalogueError } from '../errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { Image, ImageCreate, ImagePatch } from './schemas.ts'
@@ -34,16 +34,25 @@ function withCredit<T extends ImagePatch> (input: T, current?: ImageRecord): T {
   return input
 }
 
-export async function readMany (db: Database, query: { page: number, limit: number }): Promise<PageResult<Image>> {
+/**
+ * The public sees the images readers can already see: on a published article (lead or body) or
+ * an author's avatar. A photo picked for an embargoed draft stays unseen, caption and all.
+ */
+const visibleTo = (viewer: Actor | null): Prisma.ImageWhereInput => viewer !== null
+  ? {}
+  : { OR: [{ leadOf: { some: { status: 'published' } } }, { bodyUses: { some: { article: { status: 'published' } } } }, { avatarOf: { some: {} } }] }
+
+export async function readMany (db: Database, query: { page: number, limit: number }, viewer: Actor | null): Promise<PageResult<Image>> {
+  const where = visibleTo(viewer)
   const [items, total] = await db.$transaction([
-    db.image.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: (query.page - 1) * query.limit, take: query.limit }),
-    db.image.count()
+    db.image.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: (query.page - 1) * query.limit, take: query.limit }),
+    db.image.count({ where })
   ])
   return pageResult(items.map(toImage), total, query.page, query.limit)
 }
 
-export async function readOne (db: Database, id: string): Promise<Image> {
-  const image = await db.image.findUnique({ where: { id } })
+export async function readOne (db: Database, id: string, viewer: Actor | null): Promise<Image> {
+  const image = await db.image.findFirst({ where: { id, ...visibleTo(viewer) } })
   if (image === null) throw errors.imageNotFound(`id ${id}`)
   return toImage(image)
 }

@@ -1,32 +1,34 @@
 // A @fastify/rate-limit store whose counters live in the database, so every instance sees the same
-// counts. Fixed windows: a counter starts at the first hit and resets when its window ends.
+// counts. Fixed windows: a counter starts at the first hit and resets when its window ends. Each
+// hit is one atomic upsert, so concurrent requests, on any instance, each get their own count.
 import type { Database } from '../db/client.ts'
 
 type Callback = (error: Error | null, result?: { current: number, ttl: number }) => void
+interface CounterRow { count: number | bigint, resetAt: number | bigint }
+
+const CLEANUP_EVERY = 1000
 
 export function databaseRateLimitStore (db: Database) {
   let hitsSinceCleanup = 0
-  const cleanup = async (): Promise<void> => {
-    await db.rateLimitCounter.deleteMany({ where: { resetAt: { lt: new Date(Date.now() - 60_000) } } })
-  }
   const increment = async (key: string, windowMs: number): Promise<{ current: number, ttl: number }> => {
-    const now = new Date()
-    if (++hitsSinceCleanup >= 1000) {
+    const now = Date.now()
+    if (++hitsSinceCleanup >= CLEANUP_EVERY) {
       hitsSinceCleanup = 0
-      await cleanup()
+      // Expired counters are dead weight; their removal need not hold up this request.
+      void db.rateLimitCounter.deleteMany({ where: { resetAt: { lt: BigInt(now - windowMs) } } }).catch(() => {})
     }
-    const { count } = await db.rateLimitCounter.updateMany({ where: { key, resetAt: { gt: now } }, data: { count: { increment: 1 } } })
-    if (count === 0) {
-      // No live window: start one. Two instances starting it at once may each count from 1,
-      // which errs by one hit in the client's favour.
-      const resetAt = new Date(now.getTime() + windowMs)
-      await db.rateLimitCounter.upsert({ where: { key }, create: { key, count: 1, resetAt }, update: { count: 1, resetAt } })
-    }
-    return await current(key)
+    const [row] = await db.$queryRaw<CounterRow[]>`
+      INSERT INTO "RateLimitCounter" ("key", "count", "resetAt") VALUES (${key}, 1, ${BigInt(now + windowMs)})
+      ON CONFLICT ("key") DO UPDATE SET
+        "count" = CASE WHEN "RateLimitCounter"."resetAt" <= ${BigInt(now)} THEN 1 ELSE "RateLimitCounter"."count" + 1 END,
+        "resetAt" = CASE WHEN "RateLimitCounter"."resetAt" <= ${BigInt(now)} THEN ${BigInt(now + windowMs)} ELSE "RateLimitCounter"."resetAt" END
+      RETURNING "count", "resetAt"`
+    if (row === undefined) throw new Error('rate-limit counter not returned')
+    return { current: Number(row.count), ttl: Math.max(0, Number(row.resetAt) - now) }
   }
   const current = async (key: string): Promise<{ current: number, ttl: number }> => {
     const row = await db.rateLimitCounter.findUnique({ where: { key } })
-    const ttl = row === null ? 0 : row.resetAt.getTime() - Date.now()
+    const ttl = row === null ? 0 : Number(row.resetAt) - Date.now()
     return row === null || ttl <= 0 ? { current: 0, ttl: 0 } : { current: row.count, ttl }
   }
   return class DatabaseRateLimitStore {

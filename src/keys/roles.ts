@@ -26,9 +26,6 @@ export function allows (access: Access, actor: Actor | null): boolean {
   return roles.indexOf(actor.role) >= roles.indexOf(access)
 }
 
-/** True for staff (any key): they may see drafts. */
-export const isStaff = (actor: Actor | null): actor is Actor => actor !== null
-
 /** The roles that may call a route with this access level, for the OpenAPI document. */
 export function rolesAllowed (access: Access): Array<Access> {
   return access === 'public' ? [...accessLevels] : roles.filter((role) => allows(access, { keyId: null, keyName: '', role, authorId: null }))

@@ -1,5 +1,5 @@
 // API keys: random secrets shown once, stored as SHA-256 hashes, revoked rather than deleted.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { Prisma, type Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
@@ -27,16 +27,15 @@ type KeyRecord = Prisma.ApiKeyGetPayload<{ select: typeof keySelect }>
 const toKey = (record: KeyRecord): ApiKey => ({ ...record, role: record.role as Role }) as unknown as ApiKey
 
 /**
- * The actor a secret belongs to, or null when it is unknown or revoked. The lookup goes through the
- * hash, so its timing says nothing about how much of a guess was right; the final comparison is
- * constant-time as well.
+ * The actor a secret belongs to, or null when it is unknown or revoked. Secrets are never compared
+ * with each other: the lookup is by SHA-256, so its timing says nothing about how much of a guess
+ * was right.
  */
 export async function authenticate (db: Database, secret: string): Promise<Actor | null> {
   if (!KEY_PATTERN.test(secret)) return null
   const hash = hashOf(secret)
-  const key = await db.apiKey.findUnique({ where: { secretHash: hash }, select: { id: true, name: true, role: true, authorId: true, revokedAt: true, lastUsedAt: true, secretHash: true } })
+  const key = await db.apiKey.findUnique({ where: { secretHash: hash }, select: { id: true, name: true, role: true, authorId: true, revokedAt: true, lastUsedAt: true } })
   if (key === null || key.revokedAt !== null) return null
-  if (!timingSafeEqual(Buffer.from(key.secretHash), Buffer.from(hash))) return null
   const now = new Date()
   if (key.lastUsedAt === null || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     await db.apiKey.updateMany({ where: { id: key.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_RESOLUTION_MS) } }] }, data: { lastUsedAt: now } })
@@ -62,7 +61,7 @@ export async function createOne (db: Database, input: ApiKeyCreate, actor: Actor
       data: { name: input.name, role: input.role, authorId: input.authorId ?? null, secretHash: hashOf(secret), prefix: prefixOf(secret) },
       select: keySelect
     })
-    await recordAudit(tx, actor, 'key.create', 'key', created.id)
+    await recordAudit(tx, actor, 'key.created', 'key', created.id)
     return { ...toKey(created), secret }
   })
 }
@@ -89,21 +88,31 @@ export async function revokeOne (db: Database, id: string, actor: Actor): Promis
     if (key === null) throw errors.keyNotFound(`id ${id}`)
     if (key.revokedAt !== null) return
     await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } })
-    await recordAudit(tx, actor, 'key.revoke', 'key', id)
+    await recordAudit(tx, actor, 'key.revoked', 'key', id)
   })
 }
 
-/** COPYDESK_BOOTSTRAP_KEY: makes sure an active admin key with exactly this secret exists. */
-export async function ensureBootstrapKey (db: Database, secret: string): Promise<void> {
+const startUp: Actor = { keyId: null, keyName: 'server start-up', role: 'system', authorId: null }
+
+/**
+ * COPYDESK_BOOTSTRAP_KEY: makes sure an admin key with exactly this secret exists. A key revoked
+ * since stays revoked (someone revoked it for a reason); the returned warning says so.
+ */
+export async function ensureBootstrapKey (db: Database, secret: string): Promise<string | null> {
   const hash = hashOf(secret)
-  await db.$transaction(async (tx) => {
+  return await db.$transaction(async (tx) => {
     const existing = await tx.apiKey.findUnique({ where: { secretHash: hash }, select: { id: true, role: true, revokedAt: true } })
     if (existing === null) {
       const created = await tx.apiKey.create({ data: { name: 'bootstrap (COPYDESK_BOOTSTRAP_KEY)', role: 'admin', secretHash: hash, prefix: prefixOf(secret) }, select: { id: true } })
-      await recordAudit(tx, { keyId: null, keyName: 'server start-up', role: 'system', authorId: null }, 'key.create', 'key', created.id)
-    } else if (existing.role !== 'admin' || existing.revokedAt !== null) {
-      await tx.apiKey.update({ where: { id: existing.id }, data: { role: 'admin', revokedAt: null } })
+      await recordAudit(tx, startUp, 'key.created', 'key', created.id)
+      return null
     }
+    if (existing.revokedAt !== null) return `COPYDESK_BOOTSTRAP_KEY names key ${existing.id}, which was revoked; it stays revoked. Set a new value to bootstrap another key.`
+    if (existing.role !== 'admin') {
+      await tx.apiKey.update({ where: { id: existing.id }, data: { role: 'admin' } })
+      await recordAudit(tx, startUp, 'key.promoted', 'key', existing.id)
+    }
+    return null
   })
 }
 
@@ -112,7 +121,10 @@ export async function ensureFirstKey (db: Database): Promise<string | null> {
   if (await db.apiKey.count() > 0) return null
   const secret = newSecret()
   try {
-    await db.apiKey.create({ data: { id: FIRST_KEY_ID, name: 'first admin key', role: 'admin', secretHash: hashOf(secret), prefix: prefixOf(secret) } })
+    await db.$transaction(async (tx) => {
+      await tx.apiKey.create({ data: { id: FIRST_KEY_ID, name: 'first admin key', role: 'admin', secretHash: hashOf(secret), prefix: prefixOf(secret) } })
+      await recordAudit(tx, startUp, 'key.created', 'key', FIRST_KEY_ID)
+    })
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return null // another instance created it at the same moment
     throw error

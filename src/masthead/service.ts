@@ -47,7 +47,7 @@ export async function createOne (db: Database, input: MastheadRoleCreate, actor:
       },
       select: roleSelect
     })
-    await recordAudit(tx, actor, 'masthead-role.create', 'masthead-role', created.id)
+    await recordAudit(tx, actor, 'masthead-role.created', 'masthead-role', created.id)
     return toRole(created)
   })
 }
@@ -60,7 +60,7 @@ export async function updateOne (db: Database, id: string, patch: MastheadRolePa
   return await db.$transaction(async (tx) => {
     if (await tx.mastheadRole.count({ where: { id } }) === 0) throw errors.mastheadRoleNotFound(`id ${id}`)
     await assertHolderExists(tx, patch.holderId)
-    await recordAudit(tx, actor, 'masthead-role.update', 'masthead-role', id)
+    await recordAudit(tx, actor, 'masthead-role.updated', 'masthead-role', id)
     return toRole(await tx.mastheadRole.update({ where: { id }, data: patch, select: roleSelect }))
   })
 }
@@ -69,6 +69,6 @@ export async function deleteOne (db: Database, id: string, actor: Actor): Promis
   await db.$transaction(async (tx) => {
     const { count } = await tx.mastheadRole.deleteMany({ where: { id } })
     if (count === 0) throw errors.mastheadRoleNotFound(`id ${id}`)
-    await recordAudit(tx, actor, 'masthead-role.delete', 'masthead-role', id)
+    await recordAudit(tx, actor, 'masthead-role.deleted', 'masthead-role', id)
   })
 }

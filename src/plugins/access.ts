@@ -98,42 +98,47 @@ export default fp(async (app) => {
   }
 
   // Reads count per instance, in memory, on purpose: the limit is generous, and a shared counter
-  // would cost a database write per read. (Registered first: the plugin decorates once per context.)
+  // would cost a database write per read. Staff count per key, the public per address. (Registered first: the plugin decorates once per context.)
   let readLimiter!: Limiter
   await app.register(async (local) => {
     await local.register(rateLimit, { global: false })
-    readLimiter = local.createRateLimit({ max: config.readRateLimit, timeWindow: MINUTE, keyGenerator: (request) => `read:${request.ip}` })
+    readLimiter = local.createRateLimit({ max: config.readRateLimit, timeWindow: MINUTE, keyGenerator: (request) => `read:${request.actor?.keyId ?? request.ip}` })
   })
   const shared = config.rateLimitStore === 'database' || (config.rateLimitStore === 'auto' && app.dbProvider === 'postgresql')
   await app.register(rateLimit, { global: false, ...(shared ? { store: databaseRateLimitStore(app.db) } : {}) })
   const writeLimiter = app.createRateLimit({ max: config.writeRateLimit, timeWindow: MINUTE, keyGenerator: (request) => `write:${request.actor?.keyId ?? request.ip}` })
   const failureLimiter = app.createRateLimit({ max: config.authFailureLimit, timeWindow: 15 * MINUTE, keyGenerator: (request) => `auth-failure:${request.ip}` })
 
+  function refuseAsTooMany (reply: FastifyReply, ttlInSeconds: number, detail: string): never {
+    reply.header('retry-after', Math.max(1, ttlInSeconds))
+    throw errors.tooManyRequests(detail)
+  }
+
   async function enforce (limiter: Limiter, max: number, request: FastifyRequest, reply: FastifyReply, what: string): Promise<void> {
     if (max === 0) return
     const limit = await limiter(request)
-    if (limit.isAllowed) return
+    if (limit.isAllowed) return // on an allow list (none is configured)
     reply.header('ratelimit-limit', limit.max).header('ratelimit-remaining', limit.remaining).header('ratelimit-reset', limit.ttlInSeconds)
-    if (limit.isExceeded) {
-      reply.header('retry-after', limit.ttlInSeconds)
-      throw errors.tooManyRequests(`Too many ${what}: at most ${limit.max} per ${limit.timeWindow / MINUTE} minute(s). Retry in ${limit.ttlInSeconds} s.`)
-    }
+    if (limit.isExceeded) refuseAsTooMany(reply, limit.ttlInSeconds, `Too many ${what}: at most ${limit.max} per ${limit.timeWindow / MINUTE} minute(s). Retry in ${limit.ttlInSeconds} s.`)
   }
 
   app.addHook('onRequest', async (request, reply) => {
     const header = request.headers.authorization
     if (header !== undefined && header !== '') {
+      // An address that failed too often is refused before its key is even looked at: guessing
+      // stops there, whatever the next guess.
       if (config.authFailureLimit > 0) {
         const failures = await failureLimiter(request, { increment: false })
-        if (!failures.isAllowed && failures.remaining <= 0) {
-          reply.header('retry-after', failures.ttlInSeconds)
-          throw errors.tooManyRequests(`Too many failed authentications from this address; retry in ${failures.ttlInSeconds} s.`)
-        }
+        if (!failures.isAllowed && failures.remaining <= 0) refuseAsTooMany(reply, failures.ttlInSeconds, `Too many failed authentications from this address; retry in ${failures.ttlInSeconds} s.`)
       }
       const token = bearerToken(header)
       const actor = token === null ? null : await authenticate(app.db, token)
       if (actor === null) {
-        if (config.authFailureLimit > 0) await failureLimiter(request)
+        // Counted atomically: of many concurrent wrong guesses, only the first few get an answer.
+        if (config.authFailureLimit > 0) {
+          const failures = await failureLimiter(request)
+          if (!failures.isAllowed && failures.isExceeded) refuseAsTooMany(reply, failures.ttlInSeconds, `Too many failed authentications from this address; retry in ${failures.ttlInSeconds} s.`)
+        }
         reply.header('www-authenticate', 'Bearer error="invalid_token"')
         throw errors.invalidKey(token === null
           ? 'The Authorization header must be "Bearer <key>"'
@@ -161,7 +166,10 @@ export default fp(async (app) => {
   })
 
   app.addHook('onReady', async () => {
-    if (config.bootstrapKey !== '') await ensureBootstrapKey(app.db, config.bootstrapKey)
+    if (config.bootstrapKey !== '') {
+      const warning = await ensureBootstrapKey(app.db, config.bootstrapKey)
+      if (warning !== null) app.log.warn(warning)
+    }
     const first = await ensureFirstKey(app.db)
     if (first !== null) {
       // The one time a key is logged: an empty database has no other way to hand out the first one.

@@ -26,7 +26,7 @@ export async function createOne (db: Database, input: WebhookCreate, actor: Acto
       data: { url: input.url, events: input.events, description: input.description ?? null, active: input.active ?? true, secret },
       select: webhookSelect
     })
-    await recordAudit(tx, actor, 'webhook.create', 'webhook', created.id)
+    await recordAudit(tx, actor, 'webhook.created', 'webhook', created.id)
     return { ...created, secret }
   })
 }
@@ -34,7 +34,7 @@ export async function createOne (db: Database, input: WebhookCreate, actor: Acto
 export async function updateOne (db: Database, id: string, patch: WebhookPatch, actor: Actor): Promise<unknown> {
   return await db.$transaction(async (tx) => {
     if (await tx.webhook.count({ where: { id } }) === 0) throw errors.webhookNotFound(`id ${id}`)
-    await recordAudit(tx, actor, 'webhook.update', 'webhook', id)
+    await recordAudit(tx, actor, 'webhook.updated', 'webhook', id)
     return await tx.webhook.update({ where: { id }, data: patch, select: webhookSelect })
   })
 }
@@ -43,7 +43,7 @@ export async function deleteOne (db: Database, id: string, actor: Actor): Promis
   await db.$transaction(async (tx) => {
     const { count } = await tx.webhook.deleteMany({ where: { id } })
     if (count === 0) throw errors.webhookNotFound(`id ${id}`)
-    await recordAudit(tx, actor, 'webhook.delete', 'webhook', id)
+    await recordAudit(tx, actor, 'webhook.deleted', 'webhook', id)
   })
 }
 

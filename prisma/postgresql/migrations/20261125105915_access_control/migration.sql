@@ -30,7 +30,7 @@ CREATE TABLE "AuditEntry" (
 CREATE TABLE "RateLimitCounter" (
     "key" TEXT NOT NULL,
     "count" INTEGER NOT NULL,
-    "resetAt" TIMESTAMP(3) NOT NULL,
+    "resetAt" BIGINT NOT NULL,
 
     CONSTRAINT "RateLimitCounter_pkey" PRIMARY KEY ("key")
 );
@@ -63,4 +63,4 @@ CREATE INDEX "AuditEntry_createdAt_idx" ON "AuditEntry"("createdAt");
 CREATE INDEX "RateLimitCounter_resetAt_idx" ON "RateLimitCounter"("resetAt");
 
 -- AddForeignKey
-ALTER TABLE "ApiKey" ADD CONSTRAINT "ApiKey_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "Author"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "ApiKey" ADD CONSTRAINT "ApiKey_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "Author"("id") ON DELETE SET NULL ON UPDATE CASCADE;

@@ -9,7 +9,7 @@ CREATE TABLE "ApiKey" (
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "lastUsedAt" DATETIME,
     "revokedAt" DATETIME,
-    CONSTRAINT "ApiKey_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "Author" ("id") ON DELETE RESTRICT ON UPDATE CASCADE
+    CONSTRAINT "ApiKey_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "Author" ("id") ON DELETE SET NULL ON UPDATE CASCADE
 );
 
 -- CreateTable
@@ -27,7 +27,7 @@ CREATE TABLE "AuditEntry" (
 CREATE TABLE "RateLimitCounter" (
     "key" TEXT NOT NULL PRIMARY KEY,
     "count" INTEGER NOT NULL,
-    "resetAt" DATETIME NOT NULL
+    "resetAt" BIGINT NOT NULL
 );
 
 -- CreateTable
