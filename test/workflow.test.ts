@@ -54,6 +54,7 @@ t.test('scheduled articles go live at their time, exactly once, whichever instan
   t.equal(live.status, 'published')
   t.equal(live.publishedAt, sixAm.toISOString(), 'at its scheduled time')
   t.equal(live.version, 2, 'one version step')
+  t.same(json(await a.inject({ method: 'GET', url: `/articles/${article.id}/revisions/2` })).changedBy, { keyId: null, name: 'scheduler' }, 'the scheduler signs its own revisions')
   t.same(json(await a.inject({ method: 'GET', url: `/articles/${article.id}/revisions` })).items.map((r: any) => r.version), [2, 1])
 })
 
@@ -105,6 +106,7 @@ t.test('revisions: every change is kept; list, read, compare and restore', async
   t.same(list.items[1].changedFields, ['headline'])
   t.same(list.items[0].changedFields.sort(), ['body', 'bylines'])
   t.ok(list.items[2].changedFields.includes('headline'), 'the first revision lists every field it set')
+  t.same(list.items[0].changedBy.name, 'bootstrap (COPYDESK_BOOTSTRAP_KEY)', 'each revision says who made it')
 
   const one = json(await app.inject({ method: 'GET', url: `/articles/${article.id}/revisions/1` }))
   t.equal(one.snapshot.headline, 'First headline')
@@ -126,6 +128,10 @@ t.test('revisions: every change is kept; list, read, compare and restore', async
   t.equal(json(await app.inject({ method: 'GET', url: `/articles/${article.id}/revisions/99` })).code, 'REVISION_NOT_FOUND')
   t.equal(json(await app.inject({ method: 'GET', url: '/articles/019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11/revisions' })).code, 'ARTICLE_NOT_FOUND')
   t.equal((await app.inject({ method: 'GET', url: `/articles/${article.id}/revisions/0` })).statusCode, 400)
+
+  const editorKey = json(await post(app, '/keys', { name: 'Copy desk', role: 'editor' }))
+  await app.inject({ method: 'PATCH', url: `/articles/${article.id}`, payload: { dek: 'By the copy desk' }, headers: { authorization: `Bearer ${editorKey.secret}` } })
+  t.same(json(await app.inject({ method: 'GET', url: `/articles/${article.id}/revisions/5` })).changedBy, { keyId: editorKey.id, name: 'Copy desk' }, 'and which key it was')
 })
 
 t.test('slug history: a published article\'s old slug redirects and stays reserved', async (t) => {

@@ -3,6 +3,7 @@
 import type { Prisma, Database } from '../db/client.ts'
 import { errors } from '../errors.ts'
 import type { Article, ArticlePatch } from './schemas.ts'
+import type { Actor } from '../keys/roles.ts'
 
 type Transaction = Prisma.TransactionClient
 
@@ -49,32 +50,38 @@ export function changesBetween (from: Partial<Snapshot>, to: Snapshot): FieldCha
 }
 
 /** Stores the article's current state as the revision of its current version. */
-export async function recordRevision (tx: Transaction, article: Article): Promise<void> {
+export async function recordRevision (tx: Transaction, article: Article, actor: Actor): Promise<void> {
   const previous = await tx.articleRevision.findFirst({ where: { articleId: article.id }, orderBy: { version: 'desc' }, select: { snapshot: true } })
   const snapshot = snapshotOf(article)
   const changedFields = changesBetween((previous?.snapshot ?? {}) as Partial<Snapshot>, snapshot).map((change) => change.field)
   await tx.articleRevision.create({
-    data: { articleId: article.id, version: article.version, changedFields, snapshot: snapshot as unknown as Prisma.InputJsonValue }
+    data: { articleId: article.id, version: article.version, changedFields, snapshot: snapshot as unknown as Prisma.InputJsonValue, keyId: actor.keyId, keyName: actor.keyName }
   })
 }
 
-const revisionSummarySelect = { version: true, changedFields: true, createdAt: true } as const
+const revisionSummarySelect = { version: true, changedFields: true, createdAt: true, keyId: true, keyName: true } as const
+
+export interface RevisionSummary { version: number, changedFields: string[], createdAt: string, changedBy: { keyId: string | null, name: string | null } }
+
+function toSummary (row: { version: number, changedFields: unknown, createdAt: Date, keyId: string | null, keyName: string | null }): RevisionSummary {
+  return { version: row.version, changedFields: row.changedFields as string[], createdAt: row.createdAt.toISOString(), changedBy: { keyId: row.keyId, name: row.keyName } }
+}
 
 async function assertArticle (db: Database, articleId: string): Promise<void> {
   if (await db.article.count({ where: { id: articleId } }) === 0) throw errors.articleNotFound(`id ${articleId}`)
 }
 
-export async function readMany (db: Database, articleId: string): Promise<Array<{ version: number, changedFields: string[], createdAt: string }>> {
+export async function readMany (db: Database, articleId: string): Promise<RevisionSummary[]> {
   await assertArticle(db, articleId)
   const rows = await db.articleRevision.findMany({ where: { articleId }, orderBy: { version: 'desc' }, select: revisionSummarySelect })
-  return rows.map((row) => ({ ...row, changedFields: row.changedFields as string[], createdAt: row.createdAt.toISOString() }))
+  return rows.map(toSummary)
 }
 
-export async function readOne (db: Database, articleId: string, version: number): Promise<{ version: number, changedFields: string[], createdAt: string, snapshot: Snapshot & Record<string, unknown> }> {
+export async function readOne (db: Database, articleId: string, version: number): Promise<RevisionSummary & { snapshot: Snapshot & Record<string, unknown> }> {
   await assertArticle(db, articleId)
   const row = await db.articleRevision.findUnique({ where: { articleId_version: { articleId, version } }, select: { ...revisionSummarySelect, snapshot: true } })
   if (row === null) throw errors.revisionNotFound(`version ${version} of article ${articleId}`)
-  return { ...row, changedFields: row.changedFields as string[], createdAt: row.createdAt.toISOString(), snapshot: row.snapshot as unknown as Snapshot & Record<string, unknown> }
+  return { ...toSummary(row), snapshot: row.snapshot as unknown as Snapshot & Record<string, unknown> }
 }
 
 export async function diff (db: Database, articleId: string, fromVersion: number, toVersion: number): Promise<{ from: number, to: number, changes: FieldChange[] }> {

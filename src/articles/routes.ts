@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { IdParams, IfMatchHeaders, Page, Slug, SlugParams, Timestamp, Uuid } from '../common-schemas.ts'
+import { IdParams, IfMatchHeaders, Nullable, Page, Slug, SlugParams, Timestamp, Uuid } from '../common-schemas.ts'
 import { errors, problemResponses } from '../errors.ts'
 import { actorOf } from '../keys/routes.ts'
 import { ArticleCreate, ArticleListQuery, ArticlePatch, ArticleRef, ArticleSummaryRef, CorrectionCreate, type Article } from './schemas.ts'
@@ -20,15 +20,21 @@ function sendArticle (reply: FastifyReply, article: Article, status = 200): Fast
 }
 
 const RevisionParams = Type.Object({ id: Uuid, version: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false })
+const ChangedBy = Type.Object({
+  keyId: Nullable(Uuid),
+  name: Nullable(Type.String({ description: 'The key\'s name at the time, or the server\'s own job ("scheduler")' }))
+}, { description: 'Who made the change' })
 const RevisionSummary = Type.Object({
   version: Type.Integer({ minimum: 1 }),
   changedFields: Type.Array(Type.String(), { description: 'Fields that differ from the previous revision' }),
-  createdAt: Timestamp
+  createdAt: Timestamp,
+  changedBy: ChangedBy
 }, { title: 'RevisionSummary' })
 const RevisionDetail = Type.Object({
   version: Type.Integer({ minimum: 1 }),
   changedFields: Type.Array(Type.String()),
   createdAt: Timestamp,
+  changedBy: ChangedBy,
   snapshot: Type.Record(Type.String(), Type.Unknown(), { description: 'The article\'s editable fields at this version' })
 }, { title: 'Revision' })
 const RevisionComparison = Type.Object({

@@ -336,7 +336,7 @@ export async function createOne (db: Database, submitted: ArticleCreate, actor: 
       select: { id: true }
     })
     const article = await readById(tx, created.id)
-    await recordRevision(tx, article)
+    await recordRevision(tx, article, actor)
     await recordChange(tx, actor, 'article.created', eventData(article))
     if (status === 'published') await recordChange(tx, actor, 'article.published', eventData(article))
     return article
@@ -404,7 +404,7 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
     }
     await tx.article.update({ where: { id }, data })
     const article = await readById(tx, id)
-    await recordRevision(tx, article)
+    await recordRevision(tx, article, actor)
     // Webhooks hear "updated" for scheduling and archiving; the audit trail names them.
     const auditAction = status !== current.status && (status === 'scheduled' || status === 'archived') ? `article.${status}` : undefined
     await recordChange(tx, actor, eventOf(current.status, status), eventData(article), auditAction)
@@ -432,7 +432,7 @@ export async function addCorrection (db: Database, id: string, input: Correction
     const correction = await tx.articleCorrection.create({ data: { articleId: id, kind: input.kind, text: input.text }, select: { id: true, kind: true, text: true, createdAt: true } })
     await tx.article.update({ where: { id }, data: { version: { increment: 1 }, updatedAt: new Date() } })
     const article = await readById(tx, id)
-    await recordRevision(tx, article)
+    await recordRevision(tx, article, actor)
     await recordChange(tx, actor, 'article.updated', eventData(article))
     return { article, correction: correction as unknown as Correction }
   })
@@ -448,7 +448,7 @@ export async function publishDue (db: Database, now = new Date(), actor: Actor =
       const { count } = await tx.article.updateMany({ where: { id, status: 'scheduled', publishedAt: { lte: now } }, data: { status: 'published', version: { increment: 1 }, updatedAt: new Date() } })
       if (count === 0) return false
       const article = await readById(tx, id)
-      await recordRevision(tx, article)
+      await recordRevision(tx, article, actor)
       await recordChange(tx, actor, 'article.published', eventData(article))
       return true
     })

@@ -1,3 +1,7 @@
+-- AlterTable
+ALTER TABLE "ArticleRevision" ADD COLUMN     "keyId" TEXT,
+ADD COLUMN     "keyName" TEXT;
+
 -- CreateTable
 CREATE TABLE "ApiKey" (
     "id" TEXT NOT NULL,
