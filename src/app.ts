@@ -21,6 +21,7 @@ import { mastheadRoutes } from './masthead/routes.ts'
 import { webhookRoutes, webhookSchemas } from './webhooks/routes.ts'
 import background from './plugins/background.ts'
 import access from './plugins/access.ts'
+import storage from './plugins/storage.ts'
 import { keyRoutes, keySchemas } from './keys/routes.ts'
 import { auditRoutes, auditSchemas } from './audit/routes.ts'
 
@@ -82,6 +83,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(openapi)
   await app.register(database, { config })
   await app.register(access)
+  await app.register(storage)
 
   app.get('/health', {
     config: { access: 'public' },

@@ -55,6 +55,23 @@ export const ConfigSchema = Type.Object({
   corsOrigins: Type.String({ maxLength: 4000 }),
   /** How long a preview link stays valid unless its request asks for less. */
   previewLinkTtlSeconds: Type.Integer({ minimum: 60, maximum: 30 * 86400 }),
+  /** Where uploaded image files live: the local folder below, or S3-compatible object storage. */
+  imageStorage: Type.Enum(['filesystem', 's3']),
+  imageDirectory: Type.String({ minLength: 1 }),
+  s3Bucket: Type.String(),
+  /** Empty for AWS itself; the URL of any S3-compatible service otherwise (MinIO, R2, …). */
+  s3Endpoint: Type.String(),
+  s3Region: Type.String({ minLength: 1 }),
+  s3AccessKeyId: Type.String(),
+  s3SecretAccessKey: Type.String(),
+  s3ForcePathStyle: Type.Boolean(),
+  s3Prefix: Type.String({ pattern: '^([a-z0-9][a-z0-9._-]*/)*$' }),
+  /** Largest accepted upload. */
+  imageMaxUploadBytes: Type.Integer({ minimum: 1024, maximum: 500 * 1024 * 1024 }),
+  /** Largest accepted picture, in pixels (width × height): decompression bombs stop here. */
+  imageMaxPixels: Type.Integer({ minimum: 10_000, maximum: 500_000_000 }),
+  /** The widths renditions come in, comma-separated; a requested width is rounded up to one of them. */
+  imageWidths: Type.String({ pattern: '^\\d{2,5}(,\\d{2,5}){0,29}$' }),
   requestTimeoutMs: Type.Integer({ minimum: 0 }),
   headersTimeoutMs: Type.Integer({ minimum: 0 }),
   keepAliveTimeoutMs: Type.Integer({ minimum: 0 })
@@ -88,6 +105,18 @@ export const defaultConfig: Config = {
   trustProxy: 'false',
   corsOrigins: '',
   previewLinkTtlSeconds: 86400,
+  imageStorage: 'filesystem',
+  imageDirectory: './data/images',
+  s3Bucket: '',
+  s3Endpoint: '',
+  s3Region: 'us-east-1',
+  s3AccessKeyId: '',
+  s3SecretAccessKey: '',
+  s3ForcePathStyle: false,
+  s3Prefix: '',
+  imageMaxUploadBytes: 25 * 1024 * 1024,
+  imageMaxPixels: 50_000_000,
+  imageWidths: '160,320,480,640,800,1024,1280,1600,2048',
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5000
@@ -124,6 +153,18 @@ const environmentNames: Record<keyof Config, string> = {
   trustProxy: 'TRUST_PROXY',
   corsOrigins: 'CORS_ORIGINS',
   previewLinkTtlSeconds: 'PREVIEW_LINK_TTL_SECONDS',
+  imageStorage: 'IMAGE_STORAGE',
+  imageDirectory: 'IMAGE_DIRECTORY',
+  s3Bucket: 'S3_BUCKET',
+  s3Endpoint: 'S3_ENDPOINT',
+  s3Region: 'S3_REGION',
+  s3AccessKeyId: 'S3_ACCESS_KEY_ID',
+  s3SecretAccessKey: 'S3_SECRET_ACCESS_KEY',
+  s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
+  s3Prefix: 'S3_PREFIX',
+  imageMaxUploadBytes: 'IMAGE_MAX_UPLOAD_BYTES',
+  imageMaxPixels: 'IMAGE_MAX_PIXELS',
+  imageWidths: 'IMAGE_WIDTHS',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   headersTimeoutMs: 'HEADERS_TIMEOUT_MS',
   keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS'
@@ -150,8 +191,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
   Object.assign(candidate, overrides)
   const problems = [...Value.Errors(ConfigSchema, candidate)].map((error) => {
     const key = error.instancePath.replace(/^\//, '') as keyof Config
-    return `${environmentNames[key] ?? key}: ${error.message} (got ${key === 'bootstrapKey' ? 'a value that is not shown' : JSON.stringify(candidate[key])})`
+    return `${environmentNames[key] ?? key}: ${error.message} (got ${key === 'bootstrapKey' || key === 's3SecretAccessKey' ? 'a value that is not shown' : JSON.stringify(candidate[key])})`
   })
+  if (candidate.imageStorage === 's3' && candidate.s3Bucket === '') problems.push('S3_BUCKET: must be set when IMAGE_STORAGE=s3')
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`)
   return candidate as Config
 }

@@ -21,6 +21,10 @@ export const imageExample = {
   agency: 'Sputnik / AFP',
   distributor: 'Getty Images',
   copyright: 'Editorial use only',
+  source: 'AFP wire',
+  focalPoint: { x: 0.42, y: 0.3 },
+  contentHash: null,
+  placeholder: null,
   createdAt: at,
   updatedAt: at
 }

@@ -36,8 +36,10 @@ export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
 
 export async function testConfig (t: TapLike, overrides: Partial<Config> = {}): Promise<Config> {
   const databaseUrl = overrides.databaseUrl ?? await testDatabaseUrl(t)
+  const imageDirectory = overrides.imageDirectory ?? mkdtempSync(join(tmpdir(), 'copydesk-images-'))
+  if (overrides.imageDirectory === undefined) t.teardown(() => { rmSync(imageDirectory, { recursive: true, force: true }) })
   // Rate limits are off unless a test is about them: suites send thousands of requests from one address.
-  return loadConfig({}, { logLevel: 'silent', seedDemoContent: false, bootstrapKey: adminKey, readRateLimit: 0, writeRateLimit: 0, authFailureLimit: 0, ...overrides, databaseUrl })
+  return loadConfig({}, { logLevel: 'silent', seedDemoContent: false, bootstrapKey: adminKey, readRateLimit: 0, writeRateLimit: 0, authFailureLimit: 0, ...overrides, databaseUrl, imageDirectory })
 }
 
 /**

@@ -28,7 +28,8 @@ t.test('the OpenAPI document is valid 3.1 and documents every route fully', asyn
       t.ok(success.length > 0, `${name} documents its success response`)
       const bodyless = ['restoreArticleRevision', 'createArticlePreviewLink'].includes(operation.operationId)
       if (['post', 'put', 'patch'].includes(method) && !bodyless) {
-        const body = operation.requestBody?.content?.['application/json']
+        const content = operation.requestBody?.content ?? {}
+        const body = content['application/json'] ?? content['multipart/form-data']
         t.ok(body?.schema, `${name} documents its request body`)
         t.ok(body?.example !== undefined || body?.examples !== undefined, `${name} has request examples`)
         t.ok(operation.responses['400'] && operation.responses['415'], `${name} documents 400 and 415`)

@@ -3,7 +3,8 @@ import { Prisma, type Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError, type FieldError } from '../errors.ts'
 import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
-import { authorSummarySelect } from '../authors/service.ts'
+import { authorSummarySelect, toAuthorSummary } from '../authors/service.ts'
+import { toImage } from '../images/service.ts'
 import { bodyToHtml, bodyToText, countWords, imageIdsOf, readingTimeMinutes, sanitizeBody, unusableInlineTexts, type BodyBlock, type RenderableImage } from './body.ts'
 import type { Article, ArticleCreate, ArticleListQuery, ArticlePatch, ArticleStatus, ArticleSummary, Correction, CorrectionCreate } from './schemas.ts'
 import type { EventName } from '../webhooks/events.ts'
@@ -50,14 +51,19 @@ type SummaryRecord = Prisma.ArticleGetPayload<{ select: typeof articleSummarySel
 type ArticleRecord = Prisma.ArticleGetPayload<{ select: typeof articleSelect }>
 
 export function toArticleSummary (record: SummaryRecord): ArticleSummary {
-  const { wordCount, ...fields } = record
-  return { ...fields, readingTimeMinutes: readingTimeMinutes(wordCount) } as unknown as ArticleSummary
+  const { wordCount, leadImage, bylines, ...fields } = record
+  return {
+    ...fields,
+    leadImage: leadImage === null ? null : toImage(leadImage),
+    bylines: bylines.map((byline) => ({ ...byline, author: toAuthorSummary(byline.author) })),
+    readingTimeMinutes: readingTimeMinutes(wordCount)
+  } as unknown as ArticleSummary
 }
 
 function toArticle (record: ArticleRecord): Article {
   const { bodyImages, body, corrections, ...fields } = record
   const images = new Map<string, RenderableImage>()
-  for (const { image } of bodyImages) images.set(image.id, { ...image, url: image.url ?? '' })
+  for (const { image } of bodyImages) images.set(image.id, { ...image, url: toImage(image).url })
   const blocks = body as unknown as BodyBlock[]
   return {
     ...toArticleSummary(fields),

@@ -3,6 +3,7 @@ import type { Prisma, Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
 import { recordChange } from '../audit/service.ts'
+import { toImage } from '../images/service.ts'
 import type { Actor } from '../keys/roles.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { Author, AuthorCreate, AuthorListQuery, AuthorPatch, AuthorSummary } from './schemas.ts'
@@ -21,11 +22,11 @@ const authorSelect = {
 type AuthorRecord = Prisma.AuthorGetPayload<{ select: typeof authorSelect }>
 
 function toAuthor (record: AuthorRecord): Author {
-  return { ...record, links: record.links as unknown as Author['links'] } as unknown as Author
+  return { ...record, avatarImage: record.avatarImage === null ? null : toImage(record.avatarImage), links: record.links as unknown as Author['links'] } as unknown as Author
 }
 
 export function toAuthorSummary (record: Prisma.AuthorGetPayload<{ select: typeof authorSummarySelect }>): AuthorSummary {
-  return record as unknown as AuthorSummary
+  return { ...record, avatarImage: record.avatarImage === null ? null : toImage(record.avatarImage) } as unknown as AuthorSummary
 }
 
 /**

@@ -2,8 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { IdParams, Page } from '../common-schemas.ts'
 import { actorOf } from '../keys/routes.ts'
-import { problemResponses } from '../errors.ts'
-import { ImageCreate, ImageListQuery, ImagePatch, ImageRef } from './schemas.ts'
+import { errors, problemResponses, type CatalogueError } from '../errors.ts'
+import type { FastifySchemaValidationError } from 'fastify/types/schema.js'
+import multipart from '@fastify/multipart'
+import { buildValidatorCompiler } from '../validation.ts'
+import { ImageCreate, ImageListQuery, ImagePatch, ImageRef, ImageUploadFields, ImageUploadQuery, RenditionQuery } from './schemas.ts'
+import { discard, receiveUpload } from './upload.ts'
 import * as images from './service.ts'
 
 const tags = ['Images']
@@ -67,7 +71,130 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) }
     }
   }, async (request, reply) => {
-    await images.deleteOne(app.db, request.params.id, actorOf(request))
+    const removed = await images.deleteOne(app.db, request.params.id, actorOf(request))
+    await forgetFiles(removed)
     return await reply.code(204).send(null)
+  })
+
+  /** After a committed delete or replacement: a file left behind is garbage, not an error for the editor. */
+  async function forgetFiles (removed: { storageKey: string | null, contentHash: string | null }): Promise<void> {
+    await images.forgetFiles(app.imageStorage, removed).catch((error: unknown) => { app.log.warn({ err: error, removed }, 'could not remove an image\'s files') })
+  }
+
+  const settings: images.FileSettings = { maxPixels: app.config.imageMaxPixels, widths: app.config.imageWidths.split(',').map(Number).sort((a, b) => a - b) }
+  const validateFields = buildValidatorCompiler([])({ schema: ImageUploadFields, httpPart: 'body', method: 'POST', url: '/images/upload' }) as ((value: unknown) => boolean) & { errors?: FastifySchemaValidationError[] }
+
+  /** The upload's text: form fields (multipart) or the query string (raw body), checked like any body. */
+  function uploadFields (fields: Record<string, string>, query: Record<string, string | undefined>): ImageUploadFields {
+    const merged = Object.fromEntries(Object.entries({ ...query, ...fields }).filter(([, value]) => value !== undefined))
+    if (!validateFields(merged)) {
+      const error = errors.validationFailed('The upload\'s fields are invalid') as CatalogueError & { validation?: unknown, validationContext?: string }
+      error.validation = validateFields.errors
+      error.validationContext = 'body'
+      throw error
+    }
+    return merged as ImageUploadFields
+  }
+
+  // Raw uploads: the body is passed on as a stream, and the bytes decide what it is.
+  app.addContentTypeParser(/^image\/[a-z0-9.+-]+$|^application\/octet-stream$/, (_request, payload, done) => { done(null, payload) })
+  await app.register(multipart, { limits: { fileSize: app.config.imageMaxUploadBytes + 1, files: 1, fields: 20, fieldSize: 10_000, parts: 21, headerPairs: 50 } })
+
+  const uploadBody = {
+    required: true,
+    content: {
+      'multipart/form-data': {
+        schema: { type: 'object', required: ['file', 'altText'], properties: { file: { type: 'string', format: 'binary', description: 'The picture: JPEG, PNG, WebP, AVIF or GIF' }, ...ImageUploadFields.properties } },
+        example: (ImageUploadFields as unknown as { examples: unknown[] }).examples[0]
+      },
+      'image/jpeg': { schema: { type: 'string', format: 'binary' }, example: '<the file\'s bytes; metadata in the query string>' },
+      'image/png': { schema: { type: 'string', format: 'binary' } },
+      'image/webp': { schema: { type: 'string', format: 'binary' } },
+      'image/avif': { schema: { type: 'string', format: 'binary' } },
+      'image/gif': { schema: { type: 'string', format: 'binary' } }
+    }
+  }
+  const uploadProblems = problemResponses(400, 404, 409, 413, 415, 422)
+
+  app.post('/images/upload', {
+    config: { access: 'editor' },
+    bodyLimit: app.config.imageMaxUploadBytes + 1024 * 1024,
+    schema: {
+      operationId: 'uploadImage',
+      summary: 'Upload a photo (multipart/form-data, or the raw file with its image Content-Type) with its alt text, caption and credit; the same bytes twice give the same image',
+      tags,
+      querystring: ImageUploadQuery,
+      'x-copydesk-request-body': uploadBody,
+      response: {
+        201: { description: 'Stored: the image, measured', ...ImageRef },
+        200: { description: 'These exact bytes were uploaded before: that image', ...ImageRef },
+        ...uploadProblems
+      }
+    }
+  }, async (request, reply) => {
+    const upload = await receiveUpload(request, app.config.imageMaxUploadBytes)
+    try {
+      const fields = uploadFields(upload.fields, request.query as Record<string, string | undefined>)
+      const { image, created } = await images.createFromUpload(app.db, app.imageStorage, upload.file, fields, settings, actorOf(request))
+      return await reply.code(created ? 201 : 200).header('location', `/images/${image.id}`).send(image)
+    } finally {
+      await discard(upload.file)
+    }
+  })
+
+  app.put('/images/:id/file', {
+    config: { access: 'editor' },
+    bodyLimit: app.config.imageMaxUploadBytes + 1024 * 1024,
+    schema: {
+      operationId: 'replaceImageFile',
+      summary: 'Replace an uploaded image\'s file, keeping its id, caption and credit (renditions are made again)',
+      tags,
+      params: IdParams,
+      'x-copydesk-request-body': uploadBody,
+      response: { 200: ImageRef, ...uploadProblems }
+    }
+  }, async (request) => {
+    const upload = await receiveUpload(request, app.config.imageMaxUploadBytes)
+    try {
+      if (Object.keys(upload.fields).length > 0) throw errors.validationFailed('Only the file is replaced here; change the caption, credit or focal point with PATCH /images/{id}')
+      return await images.replaceFile(app.db, app.imageStorage, request.params.id, upload.file, settings, actorOf(request))
+    } finally {
+      await discard(upload.file)
+    }
+  })
+
+  app.get('/images/:id/file', {
+    config: { access: 'public' },
+    schema: {
+      operationId: 'getImageFile',
+      summary: 'The uploaded picture, or a rendition of it: ?w=800&format=webp&ar=16:9 (format=auto follows Accept). Made once, then served from storage',
+      tags,
+      params: IdParams,
+      querystring: RenditionQuery,
+      headers: Type.Object({ accept: Type.Optional(Type.String()), 'if-none-match': Type.Optional(Type.String()) }),
+      response: {
+        200: {
+          description: 'The image, without any of the original\'s metadata (EXIF, GPS, XMP); orientation applied',
+          headers: { ETag: { type: 'string' }, 'Last-Modified': { type: 'string' }, 'Cache-Control': { type: 'string', description: 'A year, immutable, when v matches the current file' } },
+          content: Object.fromEntries(['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif'].map((type) => [type, { schema: { type: 'string', format: 'binary' } }]))
+        },
+        304: { description: 'Not modified: the ETag in If-None-Match is current', type: 'null' },
+        ...problemResponses(400, 404, 409)
+      }
+    }
+  }, async (request, reply) => {
+    const rendition = await images.readFile(app.db, app.imageStorage, request.params.id, request.query, request.headers.accept, settings, request.actor)
+    reply.header('etag', rendition.etag)
+      .header('last-modified', rendition.lastModified.toUTCString())
+      .header('cache-control', request.actor !== null ? 'private, no-store' : rendition.immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300')
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'")
+    if (rendition.varyAccept) reply.header('vary', 'Accept')
+    const tags = (request.headers['if-none-match'] ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, ''))
+    if (tags.includes(rendition.etag) || tags.includes('*')) {
+      if (!Buffer.isBuffer(rendition.body)) rendition.body.destroy()
+      return await reply.code(304).send(null)
+    }
+    return await reply.type(rendition.contentType).header('content-length', rendition.bytes).send(rendition.body)
   })
 }

@@ -16,16 +16,27 @@ const editableFields = {
   photographer: Nullable(Line(200)),
   agency: Nullable(Line(200)),
   distributor: Nullable(Line(200)),
-  copyright: Nullable(Paragraphs(1000, { description: 'Copyright or licence note' }))
+  copyright: Nullable(Paragraphs(1000, { description: 'Copyright or licence note' })),
+  source: Nullable(Line(200, { description: 'Where the picture came from: agency feed, handout, reader submission…' })),
+  focalPoint: Nullable(Type.Object({
+    x: Type.Number({ minimum: 0, maximum: 1, description: 'From the left edge (0) to the right (1)' }),
+    y: Type.Number({ minimum: 0, maximum: 1, description: 'From the top (0) to the bottom (1)' })
+  }, { additionalProperties: false, description: 'The point crops keep in view', examples: [{ x: 0.42, y: 0.3 }] }))
 }
 
 // What a client sends: the stored image minus what the server sets.
-const { id: _id, createdAt: _createdAt, updatedAt: _updatedAt, ...example } = imageExample
+const { id: _id, createdAt: _createdAt, updatedAt: _updatedAt, contentHash: _hash, placeholder: _placeholder, ...example } = imageExample
 
 export const ImageSchema = Type.Object({
   id: Uuid,
   ...editableFields,
+  url: Type.String({ description: 'Where to fetch the file: the address it was registered with, or for an upload this server\'s /images/{id}/file (add w, format and ar for renditions)' }),
   credit: Nullable(Line(700)),
+  contentHash: Nullable(Type.String({ description: 'SHA-256 of the uploaded bytes (uploads only)' })),
+  placeholder: Nullable(Type.Object({
+    color: Type.String({ description: 'The dominant colour, #rrggbb', examples: ['#6b7b8c'] }),
+    dataUri: Type.String({ description: 'A 16-pixel blurred WebP to stretch while the real image loads' })
+  }, { description: 'For progressive loading (uploads only)' })),
   createdAt: Timestamp,
   updatedAt: Timestamp
 }, { $id: 'Image', title: 'Image', description: 'A photo or graphic with its caption and credit', examples: [imageExample] })
@@ -44,7 +55,9 @@ export const ImageCreate = Type.Object({
   photographer: Type.Optional(editableFields.photographer),
   agency: Type.Optional(editableFields.agency),
   distributor: Type.Optional(editableFields.distributor),
-  copyright: Type.Optional(editableFields.copyright)
+  copyright: Type.Optional(editableFields.copyright),
+  source: Type.Optional(editableFields.source),
+  focalPoint: Type.Optional(editableFields.focalPoint)
 }, { additionalProperties: false, title: 'ImageCreate', examples: [example] })
 export type ImageCreate = Static<typeof ImageCreate>
 
@@ -52,3 +65,41 @@ export const ImagePatch = Type.Partial(ImageCreate, { additionalProperties: fals
 export type ImagePatch = Static<typeof ImagePatch>
 
 export const ImageListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false })
+
+/** Everything but the file: used for updates that keep the bytes (and for editors of uploads). */
+export const ImageMetadataPatch = Type.Object({
+  altText: Type.Optional(editableFields.altText),
+  caption: Type.Optional(editableFields.caption),
+  credit: Type.Optional(editableFields.credit),
+  photographer: Type.Optional(editableFields.photographer),
+  agency: Type.Optional(editableFields.agency),
+  distributor: Type.Optional(editableFields.distributor),
+  copyright: Type.Optional(editableFields.copyright),
+  source: Type.Optional(editableFields.source),
+  focalPoint: Type.Optional(editableFields.focalPoint)
+}, { additionalProperties: false })
+
+const FOCAL_POINT_TEXT = '^(0(\\.\\d{1,6})?|1(\\.0{1,6})?),(0(\\.\\d{1,6})?|1(\\.0{1,6})?)$'
+
+/** The text that travels with an upload: form fields, or query parameters for a raw upload. */
+export const ImageUploadFields = Type.Object({
+  altText: editableFields.altText,
+  caption: Type.Optional(Paragraphs(2000)),
+  credit: Type.Optional(Line(700)),
+  photographer: Type.Optional(Line(200)),
+  agency: Type.Optional(Line(200)),
+  distributor: Type.Optional(Line(200)),
+  copyright: Type.Optional(Paragraphs(1000)),
+  source: Type.Optional(Line(200)),
+  focalPoint: Type.Optional(Type.String({ pattern: FOCAL_POINT_TEXT, description: '"x,y", each from 0 to 1, e.g. "0.42,0.3"' }))
+}, { additionalProperties: false, title: 'ImageUploadFields', examples: [{ altText: 'Vladimir Putin in a hard hat at a construction site', caption: 'Putin visits the National Space Centre construction site.', photographer: 'Sergei Guneyev', agency: 'Sputnik / AFP', distributor: 'Getty Images', focalPoint: '0.42,0.3' }] })
+export type ImageUploadFields = Static<typeof ImageUploadFields>
+export const ImageUploadQuery = Type.Partial(ImageUploadFields, { additionalProperties: false })
+
+export const RenditionQuery = Type.Object({
+  w: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Width in pixels, rounded up to the next configured width (IMAGE_WIDTHS) and never beyond the original' })),
+  format: Type.Optional(Type.Enum(['auto', 'jpeg', 'png', 'webp', 'avif', 'gif'], { default: 'auto', description: '"auto" picks AVIF or WebP when the Accept header allows, else the original format' })),
+  ar: Type.Optional(Type.Enum(['1:1', '4:3', '3:2', '16:9', '4:5', '2:3', '9:16'], { description: 'Crop to this aspect ratio around the focal point' })),
+  v: Type.Optional(Type.String({ pattern: '^[0-9a-f]{16}$', description: 'The content version from the image\'s url; with it the response is cacheable for a year' }))
+}, { additionalProperties: false })
+export type RenditionQuery = Static<typeof RenditionQuery>

@@ -1,15 +1,39 @@
 import type { Database, Prisma } from '../db/client.ts'
-import { errors, type CatalogueError } from '../errors.ts'
+import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
-import type { Image, ImageCreate, ImagePatch } from './schemas.ts'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { buffer } from 'node:stream/consumers'
+import type { Image, ImageCreate, ImagePatch, ImageUploadFields, RenditionQuery } from './schemas.ts'
+import type { ImageStorage } from './storage.ts'
+import type { ReceivedFile } from './upload.ts'
+import { extensions, inspect, mimeTypes, prepareMaster, renderRendition, type ImageFormat, type Master } from './processing.ts'
 import { recordChange } from '../audit/service.ts'
 import type { Actor } from '../keys/roles.ts'
 
 type ImageRecord = NonNullable<Awaited<ReturnType<Database['image']['findUnique']>>>
 
+/** Where an uploaded file is served: the version pins it, so the URL can be cached for good. */
+export function fileUrl (id: string, contentHash: string): string {
+  return `/images/${id}/file?v=${contentHash.slice(0, 16)}`
+}
+
 /** The public shape; dates stay Date objects, which the response serializer writes as ISO strings. */
 export function toImage (record: ImageRecord): Image {
-  return record as unknown as Image
+  const { focalX, focalY, placeholderColor, placeholderDataUri, storageKey: _storageKey, ...fields } = record
+  return {
+    ...fields,
+    url: record.url ?? (record.contentHash !== null ? fileUrl(record.id, record.contentHash) : ''),
+    focalPoint: focalX !== null && focalY !== null ? { x: focalX, y: focalY } : null,
+    placeholder: placeholderColor !== null && placeholderDataUri !== null ? { color: placeholderColor, dataUri: placeholderDataUri } : null
+  } as unknown as Image
+}
+
+/** The columns an API write sets: the focal point is stored as two numbers. */
+function columnsOf<T extends ImagePatch> (input: T): Omit<T, 'focalPoint'> & { focalX?: number | null, focalY?: number | null } {
+  const { focalPoint, ...rest } = input
+  if (focalPoint === undefined) return rest
+  return { ...rest, focalX: focalPoint?.x ?? null, focalY: focalPoint?.y ?? null }
 }
 
 /** "Photo by Sergei Guneyev / Sputnik / AFP via Getty Images", from whichever parts are known. */
@@ -59,7 +83,7 @@ export async function readOne (db: Database, id: string, viewer: Actor | null): 
 
 export async function createOne (db: Database, input: ImageCreate, actor: Actor): Promise<Image> {
   return await db.$transaction(async (tx) => {
-    const image = await tx.image.create({ data: withCredit(input) })
+    const image = await tx.image.create({ data: columnsOf(withCredit(input)) })
     await recordChange(tx, actor, 'image.created', { id: image.id, url: image.url })
     return toImage(image)
   })
@@ -75,18 +99,26 @@ export async function updateOne (db: Database, id: string, input: ImagePatch, ac
   return await db.$transaction(async (tx) => {
     const current = await tx.image.findUnique({ where: { id } })
     if (current === null) throw errors.imageNotFound(`id ${id}`)
-    const data = replacing ? withCredit(input) : withCredit(input, current)
+    if (current.storageKey !== null) {
+      const fileFields = (['url', 'mimeType', 'width', 'height', 'bytes'] as const).filter((field) => input[field] !== undefined && !(replacing && field !== 'url' && field !== 'mimeType' && input[field] === null))
+      if (fileFields.length > 0) {
+        throw withFieldErrors(errors.notAnUpload(`This image is an upload: ${fileFields.join(', ')} come from its file. Replace the file with PUT /images/${id}/file instead.`) as CatalogueError,
+          fileFields.map((field) => ({ in: 'body' as const, pointer: `/${field}`, message: 'comes from the uploaded file' })))
+      }
+    }
+    const data = columnsOf(replacing ? withCredit(input) : withCredit(input, current))
     const image = await tx.image.update({ where: { id }, data })
     await recordChange(tx, actor, 'image.updated', { id: image.id, url: image.url })
     return toImage(image)
   })
 }
 
-export async function deleteOne (db: Database, id: string, actor: Actor): Promise<void> {
-  await db.$transaction(async (tx) => {
+/** Deletes an unused image; returns what its files were, for removal once the delete committed. */
+export async function deleteOne (db: Database, id: string, actor: Actor): Promise<{ storageKey: string | null, contentHash: string | null }> {
+  return await db.$transaction(async (tx) => {
     const image = await tx.image.findUnique({
       where: { id },
-      select: { id: true, _count: { select: { leadOf: true, avatarOf: true, bodyUses: true } } }
+      select: { id: true, storageKey: true, contentHash: true, _count: { select: { leadOf: true, avatarOf: true, bodyUses: true } } }
     })
     if (image === null) throw errors.imageNotFound(`id ${id}`)
     const uses = [
@@ -97,5 +129,152 @@ export async function deleteOne (db: Database, id: string, actor: Actor): Promis
     if (uses.length > 0) throw errors.inUse(`The image is still in use: ${uses.join('; ')}. Remove those references first.`) as CatalogueError
     await tx.image.delete({ where: { id } })
     await recordChange(tx, actor, 'image.deleted', { id })
+    return { storageKey: image.storageKey, contentHash: image.contentHash }
   })
+}
+
+// Uploaded files ---------------------------------------------------------------------------------
+
+export interface FileSettings { maxPixels: number, widths: number[] }
+
+const masterKey = (contentHash: string, format: ImageFormat): string => `masters/${contentHash}.${extensions[format]}`
+const renditionPrefix = (contentHash: string): string => `renditions/${contentHash}/`
+
+function metadataColumns (fields: ImageUploadFields): Prisma.ImageUncheckedCreateInput {
+  const [x, y] = fields.focalPoint?.split(',').map(Number) ?? []
+  const parts = { photographer: fields.photographer ?? null, agency: fields.agency ?? null, distributor: fields.distributor ?? null }
+  return {
+    mimeType: 'image/jpeg',
+    altText: fields.altText,
+    caption: fields.caption ?? null,
+    credit: fields.credit ?? composeCredit(parts),
+    ...parts,
+    copyright: fields.copyright ?? null,
+    source: fields.source ?? null,
+    focalX: x ?? null,
+    focalY: y ?? null
+  }
+}
+
+/** Decodes, cleans and stores an upload's master file; nothing is stored if any step fails. */
+async function storeMaster (storage: ImageStorage, file: ReceivedFile, settings: FileSettings): Promise<{ format: ImageFormat, master: Master, key: string }> {
+  const inspection = await inspect(file.path, settings.maxPixels)
+  const master = await prepareMaster(file.path, join(file.directory, `master.${extensions[inspection.format]}`), inspection, settings.maxPixels)
+  const key = masterKey(file.sha256, inspection.format)
+  await storage.putFile(key, master.path, mimeTypes[inspection.format])
+  return { format: inspection.format, master, key }
+}
+
+function fileColumns (file: ReceivedFile, stored: { format: ImageFormat, master: Master, key: string }): Prisma.ImageUncheckedUpdateInput {
+  return {
+    storageKey: stored.key,
+    contentHash: file.sha256,
+    url: null,
+    mimeType: mimeTypes[stored.format],
+    width: stored.master.width,
+    height: stored.master.height,
+    bytes: stored.master.bytes,
+    placeholderColor: stored.master.placeholderColor,
+    placeholderDataUri: stored.master.placeholderDataUri
+  }
+}
+
+/**
+ * An upload becomes an image, or finds the image those exact bytes already are (created: false).
+ * The file is stored before the row commits: a crash in between leaves an unused file, never a
+ * row without its file.
+ */
+export async function createFromUpload (db: Database, storage: ImageStorage, file: ReceivedFile, fields: ImageUploadFields, settings: FileSettings, actor: Actor): Promise<{ image: Image, created: boolean }> {
+  const existing = await db.image.findUnique({ where: { contentHash: file.sha256 } })
+  if (existing !== null) return { image: toImage(existing), created: false }
+  const stored = await storeMaster(storage, file, settings)
+  try {
+    return await db.$transaction(async (tx) => {
+      const image = await tx.image.create({ data: { ...metadataColumns(fields), ...fileColumns(file, stored) } as Prisma.ImageUncheckedCreateInput })
+      await recordChange(tx, actor, 'image.created', { id: image.id, url: toImage(image).url })
+      return { image: toImage(image), created: true }
+    })
+  } catch (error) {
+    // The same bytes, uploaded at the same moment by someone else: theirs is the image.
+    const winner = await db.image.findUnique({ where: { contentHash: file.sha256 } })
+    if (winner !== null) return { image: toImage(winner), created: false }
+    throw error
+  }
+}
+
+/** Replaces an upload's file, keeping its id and metadata; the old file and renditions go after commit. */
+export async function replaceFile (db: Database, storage: ImageStorage, id: string, file: ReceivedFile, settings: FileSettings, actor: Actor): Promise<Image> {
+  const current = await db.image.findUnique({ where: { id } })
+  if (current === null) throw errors.imageNotFound(`id ${id}`)
+  const twin = await db.image.findUnique({ where: { contentHash: file.sha256 }, select: { id: true } })
+  if (twin !== null && twin.id !== id) throw errors.duplicateImage(`Those exact bytes are already image ${twin.id}; use it instead`)
+  if (twin?.id === id) return toImage(current)
+  const stored = await storeMaster(storage, file, settings)
+  const image = await db.$transaction(async (tx) => {
+    if (await tx.image.count({ where: { id } }) === 0) throw errors.imageNotFound(`id ${id}`)
+    const updated = await tx.image.update({ where: { id }, data: fileColumns(file, stored) })
+    await recordChange(tx, actor, 'image.updated', { id, url: toImage(updated).url })
+    return updated
+  })
+  if (current.contentHash !== null && current.storageKey !== null) await removeFiles(storage, current.storageKey, current.contentHash)
+  return toImage(image)
+}
+
+async function removeFiles (storage: ImageStorage, storageKey: string, contentHash: string): Promise<void> {
+  await storage.deletePrefix(storageKey)
+  await storage.deletePrefix(renditionPrefix(contentHash))
+}
+
+export interface Rendition { body: Buffer | Readable, bytes: number, contentType: string, etag: string, lastModified: Date, immutable: boolean, varyAccept: boolean }
+
+/** The widths renditions come in: a request is rounded up to the next, never beyond the original. */
+export function renditionWidth (requested: number | undefined, original: number, widths: number[]): number {
+  if (requested === undefined) return original
+  const candidate = widths.find((width) => width >= requested) ?? widths[widths.length - 1] ?? original
+  return Math.min(candidate, original)
+}
+
+function negotiatedFormat (requested: RenditionQuery['format'], accept: string | undefined, original: ImageFormat): ImageFormat {
+  if (requested !== undefined && requested !== 'auto') return requested
+  const accepts = (type: string): boolean => (accept ?? '').split(',').some((entry) => entry.trim().split(';')[0]?.trim() === type)
+  if (original === 'gif') return 'gif'
+  if (accepts('image/avif')) return 'avif'
+  if (accepts('image/webp')) return 'webp'
+  return original === 'webp' || original === 'avif' ? 'jpeg' : original
+}
+
+/** A rendition: made once, then served from storage. */
+export async function readFile (db: Database, storage: ImageStorage, id: string, query: RenditionQuery, accept: string | undefined, settings: FileSettings, viewer: Actor | null): Promise<Rendition> {
+  const image = await db.image.findFirst({ where: { id, ...visibleTo(viewer) } })
+  if (image === null) throw errors.imageNotFound(`id ${id}`)
+  if (image.storageKey === null || image.contentHash === null || image.width === null || image.height === null) {
+    throw errors.notAnUpload(`Image ${id} was registered by address; fetch it from ${image.url ?? 'its source'}`)
+  }
+  const original = (Object.entries(mimeTypes).find(([, type]) => type === image.mimeType)?.[0] ?? 'jpeg') as ImageFormat
+  const format = negotiatedFormat(query.format, accept, original)
+  const width = renditionWidth(query.w, image.width, settings.widths)
+  const shape = query.ar === undefined ? '' : `-${query.ar.replace(':', 'x')}`
+  const key = `${renditionPrefix(image.contentHash)}${width}${shape}.${extensions[format]}`
+  const meta = {
+    contentType: mimeTypes[format],
+    etag: `"${image.contentHash.slice(0, 32)}-${width}${shape}-${format}"`,
+    lastModified: image.updatedAt,
+    immutable: query.v === image.contentHash.slice(0, 16),
+    varyAccept: query.format === undefined || query.format === 'auto'
+  }
+  const cached = await storage.get(key)
+  if (cached !== null) return { ...meta, body: cached.body, bytes: cached.bytes }
+  const masterObject = await storage.get(image.storageKey)
+  if (masterObject === null) throw errors.imageNotFound(`the file of image ${id} is missing from storage`)
+  const master = await buffer(masterObject.body)
+  const rendered = await renderRendition(master, { width: image.width, height: image.height }, {
+    width, format, aspectRatio: query.ar, focalX: image.focalX ?? 0.5, focalY: image.focalY ?? 0.5
+  })
+  await storage.putBuffer(key, rendered, mimeTypes[format])
+  return { ...meta, body: rendered, bytes: rendered.length }
+}
+
+/** Deletes the stored files of an image that is gone. */
+export async function forgetFiles (storage: ImageStorage, image: { storageKey: string | null, contentHash: string | null }): Promise<void> {
+  if (image.storageKey !== null && image.contentHash !== null) await removeFiles(storage, image.storageKey, image.contentHash)
 }

@@ -1,6 +1,6 @@
 import type { Prisma, Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
-import { authorSummarySelect } from '../authors/service.ts'
+import { authorSummarySelect, toAuthorSummary } from '../authors/service.ts'
 import type { MastheadRole, MastheadRoleCreate, MastheadRolePatch } from './schemas.ts'
 import { recordAudit } from '../audit/service.ts'
 import type { Actor } from '../keys/roles.ts'
@@ -13,7 +13,7 @@ const roleSelect = {
 } as const satisfies Prisma.MastheadRoleSelect
 
 function toRole (record: Prisma.MastheadRoleGetPayload<{ select: typeof roleSelect }>): MastheadRole {
-  return { ...record, vacant: record.holder === null } as unknown as MastheadRole
+  return { ...record, holder: record.holder === null ? null : toAuthorSummary(record.holder), vacant: record.holder === null } as unknown as MastheadRole
 }
 
 async function assertHolderExists (tx: Transaction, holderId: string | null | undefined): Promise<void> {

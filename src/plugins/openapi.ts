@@ -27,6 +27,20 @@ function namePolymorphicBranches (document: { components?: { schemas?: Record<st
   }
 }
 
+/**
+ * Uploads take multipart/form-data or raw image bytes, which Ajv cannot validate as a body schema;
+ * such routes describe their request body under "x-copydesk-request-body", moved into place here.
+ */
+function documentNonJsonBodies (document: { paths?: Record<string, Record<string, any>> }): void { // eslint-disable-line @typescript-eslint/no-explicit-any -- plain JSON
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      if (operation?.['x-copydesk-request-body'] === undefined) continue
+      operation.requestBody = operation['x-copydesk-request-body']
+      delete operation['x-copydesk-request-body']
+    }
+  }
+}
+
 export default fp(async (app) => {
   await app.register(swagger, {
     openapi: {
@@ -62,6 +76,7 @@ export default fp(async (app) => {
     transformObject: (documentObject) => {
       const document = (documentObject as { openapiObject: Record<string, any> }).openapiObject // eslint-disable-line @typescript-eslint/no-explicit-any -- the generated document is plain JSON
       namePolymorphicBranches(document)
+      documentNonJsonBodies(document)
       return document
     },
     refResolver: {

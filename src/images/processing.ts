@@ -1,0 +1,125 @@
+// The image work, done by sharp (libvips): what a file really is, a clean master to serve from, and
+// renditions in the sizes and formats frontends ask for.
+import { open } from 'node:fs/promises'
+import sharp, { type Metadata } from 'sharp'
+import { errors } from '../errors.ts'
+
+export const imageFormats = ['jpeg', 'png', 'webp', 'avif', 'gif'] as const
+export type ImageFormat = typeof imageFormats[number]
+export const mimeTypes: Record<ImageFormat, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', gif: 'image/gif' }
+export const extensions: Record<ImageFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', gif: 'gif' }
+
+export const aspectRatios = ['1:1', '4:3', '3:2', '16:9', '4:5', '2:3', '9:16'] as const
+export type AspectRatio = typeof aspectRatios[number]
+
+// Nothing decoded here may run away with the process: libvips' own cache is kept small too.
+sharp.cache({ memory: 64, files: 0, items: 100 })
+
+/**
+ * The format the bytes say they are, by their magic numbers; the name and Content-Type a client
+ * sent do not count. Anything else (SVG, HEIC, PDF, TIFF, text…) is null.
+ */
+export async function sniffFormat (path: string): Promise<ImageFormat | null> {
+  const file = await open(path, 'r')
+  const head = Buffer.alloc(64)
+  try {
+    await file.read(head, 0, 64, 0)
+  } finally {
+    await file.close()
+  }
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg'
+  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png'
+  if (['GIF87a', 'GIF89a'].includes(head.toString('latin1', 0, 6))) return 'gif'
+  if (head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP') return 'webp'
+  if (head.toString('latin1', 4, 8) === 'ftyp') {
+    // ISO-BMFF: AVIF says so in its major or compatible brands; HEIC and video do not.
+    const boxSize = Math.min(head.readUInt32BE(0), 64)
+    const brands = [head.toString('latin1', 8, 12)]
+    for (let offset = 16; offset + 4 <= boxSize; offset += 4) brands.push(head.toString('latin1', offset, offset + 4))
+    if (brands.includes('avif') || brands.includes('avis')) return 'avif'
+  }
+  return null
+}
+
+export interface Inspection { format: ImageFormat, width: number, height: number }
+
+/** Reads only the header: a 50,000 × 50,000 "bomb" is refused before a single pixel is decoded. */
+export async function inspect (path: string, maxPixels: number): Promise<Inspection> {
+  const format = await sniffFormat(path)
+  if (format === null) throw errors.unsupportedImageType('The file is not a JPEG, PNG, WebP, AVIF or GIF image (judged by its bytes, not its name or Content-Type)')
+  let metadata: Metadata
+  try {
+    metadata = await sharp(path, { limitInputPixels: false }).metadata()
+  } catch {
+    throw errors.imageUnreadable(`The ${format.toUpperCase()} file cannot be read: it is damaged or truncated`)
+  }
+  const { width, height } = metadata
+  if (width === undefined || height === undefined || width < 1 || height < 1) throw errors.imageUnreadable('The image has no dimensions')
+  if (width * height > maxPixels) {
+    throw errors.imageTooManyPixels(`The image is ${width} × ${height} pixels (${Math.round(width * height / 1e6)} MP); at most ${Math.round(maxPixels / 1e6)} MP are accepted`)
+  }
+  // Orientation 5–8 turns the picture on its side: what readers see is the other way round.
+  const sideways = (metadata.orientation ?? 1) >= 5
+  return { format, width: sideways ? height : width, height: sideways ? width : height }
+}
+
+export interface Master { path: string, width: number, height: number, bytes: number, placeholderColor: string, placeholderDataUri: string }
+
+/**
+ * The file everything is served from: EXIF orientation applied, and every piece of metadata (GPS
+ * position, camera serial, the photographer's name in EXIF/XMP/IPTC) left behind. Decoding a
+ * damaged file fails here, before anything is stored.
+ */
+export async function prepareMaster (source: string, target: string, inspection: Inspection, maxPixels: number): Promise<Master> {
+  const animated = inspection.format === 'gif' || inspection.format === 'webp'
+  try {
+    const pipeline = sharp(source, { limitInputPixels: maxPixels, failOn: 'error', animated }).rotate()
+    const encoded = inspection.format === 'jpeg'
+      ? pipeline.jpeg({ quality: 90, mozjpeg: true })
+      : pipeline.toFormat(inspection.format, inspection.format === 'png' ? {} : { quality: 90 })
+    const info = await encoded.toFile(target)
+    const stats = await sharp(target, { limitInputPixels: maxPixels }).stats()
+    const tiny = await sharp(target, { limitInputPixels: maxPixels }).resize(16, 16, { fit: 'inside' }).webp({ quality: 40 }).toBuffer()
+    const hex = (value: number): string => value.toString(16).padStart(2, '0')
+    return {
+      path: target,
+      width: info.width,
+      height: animated && info.pageHeight !== undefined ? info.pageHeight : info.height,
+      bytes: info.size,
+      placeholderColor: `#${hex(stats.dominant.r)}${hex(stats.dominant.g)}${hex(stats.dominant.b)}`,
+      placeholderDataUri: `data:image/webp;base64,${tiny.toString('base64')}`
+    }
+  } catch {
+    throw errors.imageUnreadable(`The ${inspection.format.toUpperCase()} file cannot be decoded: it is damaged or truncated`)
+  }
+}
+
+export interface RenditionRequest { width: number, format: ImageFormat, aspectRatio?: AspectRatio, focalX: number, focalY: number }
+
+/** The crop of an aspect ratio that keeps the focal point as central as the picture allows. */
+export function cropAround (width: number, height: number, ratio: AspectRatio, focalX: number, focalY: number): { left: number, top: number, width: number, height: number } {
+  const [w, h] = ratio.split(':').map(Number) as [number, number]
+  const cropWidth = Math.min(width, Math.round(height * w / h))
+  const cropHeight = Math.min(height, Math.round(width * h / w))
+  const clamp = (value: number, max: number): number => Math.max(0, Math.min(max, Math.round(value)))
+  return {
+    left: clamp(focalX * width - cropWidth / 2, width - cropWidth),
+    top: clamp(focalY * height - cropHeight / 2, height - cropHeight),
+    width: cropWidth,
+    height: cropHeight
+  }
+}
+
+export async function renderRendition (master: Buffer, masterSize: { width: number, height: number }, request: RenditionRequest): Promise<Buffer> {
+  const animated = request.format === 'gif' || request.format === 'webp'
+  let pipeline = sharp(master, { animated })
+  if (request.aspectRatio !== undefined) pipeline = pipeline.extract(cropAround(masterSize.width, masterSize.height, request.aspectRatio, request.focalX, request.focalY))
+  pipeline = pipeline.resize({ width: request.width, withoutEnlargement: true })
+  switch (request.format) {
+    case 'jpeg': return await pipeline.jpeg({ quality: 80, mozjpeg: true, progressive: true }).toBuffer()
+    case 'webp': return await pipeline.webp({ quality: 78 }).toBuffer()
+    case 'avif': return await pipeline.avif({ quality: 55, effort: 3 }).toBuffer()
+    case 'png': return await pipeline.png({ compressionLevel: 8 }).toBuffer()
+    case 'gif': return await pipeline.gif().toBuffer()
+  }
+}
