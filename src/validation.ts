@@ -43,7 +43,7 @@ export function illFormedStringPointer (value: unknown, pointer = ''): string | 
       const found = illFormedStringPointer(value[index], `${pointer}/${index}`)
       if (found !== null) return found
     }
-  } else if (value !== null && typeof value === 'object') {
+  } else if (isPlainObject(value)) {
     for (const [key, item] of Object.entries(value)) {
       const keyPointer = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`
       if (!key.isWellFormed()) return keyPointer
@@ -52,6 +52,13 @@ export function illFormedStringPointer (value: unknown, pointer = ''): string | 
     }
   }
   return null
+}
+
+/** Parsed JSON, not a stream or a buffer (raw uploads arrive as streams, with cycles inside). */
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
 }
 
 export function buildValidatorCompiler (sharedSchemas: object[]): FastifySchemaCompiler<unknown> {

@@ -187,6 +187,23 @@ t.test('replace the file, delete when unused', async (t) => {
   t.equal((await app.inject({ method: 'GET', url: json(replaced).url })).statusCode, 404)
 })
 
+t.test('over a real connection, raw and multipart uploads stream in as they do through inject', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const auth = { authorization: 'Bearer cdk_test-admin-key-0123456789abcdefghijklmnopqrstuv' }
+  const raw = await fetch(`http://127.0.0.1:${port}/images/upload?altText=Raw&photographer=Sergei%20Guneyev&agency=AFP`, { method: 'POST', headers: { ...auth, 'content-type': 'image/jpeg' }, body: await photo(1200, 800, '#aa3344') })
+  t.equal(raw.status, 201, 'raw body')
+  const rawImage = await raw.json() as { width: number, credit: string }
+  t.same([rawImage.width, rawImage.credit], [1200, 'Photo by Sergei Guneyev / AFP'])
+  const form = new FormData()
+  form.set('altText', 'Multipart')
+  form.set('file', new Blob([await photo(640, 480, '#22aa44')], { type: 'image/jpeg' }), 'photo.jpg')
+  const multipart = await fetch(`http://127.0.0.1:${port}/images/upload`, { method: 'POST', headers: auth, body: form })
+  t.equal(multipart.status, 201, 'multipart/form-data')
+  t.same(((await multipart.json()) as { height: number }).height, 480)
+})
+
 t.test('a client that disconnects mid-upload leaves nothing behind', async (t) => {
   const config = await testConfig(t, { backgroundJobs: false })
   const app = await buildTestApp(t, config)
