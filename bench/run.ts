@@ -1,9 +1,11 @@
 // `npm run bench`: seeds a temporary database, then measures Copydesk's hot reads against a bare
-// Fastify route serving the same bytes, in the same run, and prints the ratios.
+// Fastify route serving the same bytes, in the same run, and prints the ratios. Cases: an article by
+// slug, the latest 20, and a cached image rendition (an uploaded 3000×2000 JPEG as 800 px WebP).
 //   BENCH_ARTICLES (default 1000), BENCH_SECONDS per measurement (default 10), BENCH_CONNECTIONS (default 10)
 //   BENCH_POSTGRES_URL: a PostgreSQL server where a scratch database may be created; the run then
 //   measures PostgreSQL instead of SQLite (`npm run bench:postgres` starts a throw-away server).
 import autocannon from 'autocannon'
+import sharp from 'sharp'
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -57,6 +59,20 @@ async function seed (): Promise<string> {
   return slug
 }
 
+const benchKey = `cdk_bench_${'x'.repeat(40)}`
+
+/** Uploads a photo over HTTP, puts it on a published story (so readers may fetch it) and returns a rendition URL. */
+async function uploadPhoto (appUrl: string): Promise<string> {
+  const auth = { authorization: `Bearer ${benchKey}` }
+  const jpeg = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg({ quality: 85 }).toBuffer()
+  const uploaded = await fetch(`${appUrl}/images/upload?altText=Benchmark%20photo&photographer=Sergei%20Guneyev&agency=AFP`, { method: 'POST', headers: { ...auth, 'content-type': 'image/jpeg' }, body: jpeg })
+  if (uploaded.status !== 201) throw new Error(`upload: ${uploaded.status} ${await uploaded.text()}`)
+  const image = await uploaded.json() as { id: string, url: string }
+  const story = await fetch(`${appUrl}/articles`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ headline: 'Benchmark photo story', status: 'published', leadImageId: image.id, body: [{ type: 'paragraph', text: 'A photo.' }] }) })
+  if (story.status !== 201) throw new Error(`article: ${story.status} ${await story.text()}`)
+  return `${image.url}&w=800&format=webp`
+}
+
 async function startServer (args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, url: string }> {
   const child = fork(join(import.meta.dirname, 'serve.ts'), args, { env: { ...process.env, ...env }, execArgv: ['--import', 'tsx'] })
   const [message] = await once(child, 'message') as [{ port: number }]
@@ -73,13 +89,19 @@ try {
   if (postgresAdminUrl !== undefined) await runAdmin(postgresAdminUrl, `CREATE DATABASE "${postgresDatabase}"`)
   console.log(`Seeding ${articleCount} articles into ${engine}…`)
   const slug = await seed()
-  const app = await startServer(['app'], { DATABASE_URL: databaseUrl })
+  const app = await startServer(['app'], { DATABASE_URL: databaseUrl, COPYDESK_BOOTSTRAP_KEY: benchKey, IMAGE_STORAGE: 'filesystem', IMAGE_DIRECTORY: join(dir, 'images') })
   const cases = [
     { name: 'GET article by slug', path: `/articles/slug/${slug}` },
-    { name: 'GET latest 20', path: '/articles?limit=20' }
+    { name: 'GET latest 20', path: '/articles?limit=20' },
+    { name: 'GET cached rendition (800w WebP)', path: await uploadPhoto(app.url) }
   ]
-  const bytes: Record<string, string> = {}
-  for (const { path } of cases) bytes[path.split('?')[0] as string] = await (await fetch(app.url + path)).text()
+  // The first fetch of each also makes the rendition, so every measured request is a cached one.
+  const bytes: Record<string, { type: string, base64: string }> = {}
+  for (const { path } of cases) {
+    const response = await fetch(app.url + path)
+    if (response.status !== 200) throw new Error(`${path}: ${response.status}`)
+    bytes[path.split('?')[0] as string] = { type: response.headers.get('content-type') ?? 'application/octet-stream', base64: Buffer.from(await response.arrayBuffer()).toString('base64') }
+  }
   const bytesFile = join(dir, 'bytes.json')
   writeFileSync(bytesFile, JSON.stringify(bytes))
   const bare = await startServer(['bare', bytesFile], {})
@@ -91,7 +113,7 @@ try {
     await measure(app.url + path) // warm-up, same length, discarded
     const ours = await measure(app.url + path)
     const baseline = await measure(bare.url + path)
-    const size = Buffer.byteLength(bytes[path.split('?')[0] as string] as string)
+    const size = Buffer.from(bytes[path.split('?')[0] as string]!.base64, 'base64').length
     console.log(`| ${name} | ${size} | ${ours.rps.toFixed(0)} | ${ours.p99} | ${baseline.rps.toFixed(0)} | ${baseline.p99} | ${(ours.rps / baseline.rps).toFixed(2)} |`)
   }
   app.child.kill()

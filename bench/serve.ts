@@ -11,10 +11,11 @@ if (mode === 'app') {
   await app.listen({ port: 0, host: '127.0.0.1' })
   process.send?.({ port: (app.server.address() as { port: number }).port })
 } else {
-  const responses = JSON.parse(readFileSync(process.argv[3] as string, 'utf8')) as Record<string, string>
+  const responses = JSON.parse(readFileSync(process.argv[3] as string, 'utf8')) as Record<string, { type: string, base64: string }>
   const bare = Fastify({ logger: false })
-  for (const [path, body] of Object.entries(responses)) {
-    bare.get(path, async (_request, reply) => await reply.type('application/json; charset=utf-8').send(body))
+  for (const [path, { type, base64 }] of Object.entries(responses)) {
+    const body = Buffer.from(base64, 'base64')
+    bare.get(path, async (_request, reply) => await reply.type(type).send(body))
   }
   await bare.listen({ port: 0, host: '127.0.0.1' })
   process.send?.({ port: (bare.server.address() as { port: number }).port })

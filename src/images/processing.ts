@@ -1,6 +1,8 @@
 // The image work, done by sharp (libvips): what a file really is, a clean master to serve from, and
 // renditions in the sizes and formats frontends ask for.
 import { open } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { Semaphore } from 'async-mutex'
 import sharp, { type Metadata } from 'sharp'
 import { errors } from '../errors.ts'
 
@@ -14,6 +16,10 @@ export type AspectRatio = typeof aspectRatios[number]
 
 // Nothing decoded here may run away with the process: libvips' own cache is kept small too.
 sharp.cache({ memory: 64, files: 0, items: 100 })
+
+// Decoding takes memory in proportion to pixels (about 250 MB at peak for a 24 MP JPEG), so a burst
+// of uploads or cold renditions takes turns instead of all decoding at once.
+const decoding = new Semaphore(Math.max(2, Math.min(4, availableParallelism())))
 
 /**
  * The format the bytes say they are, by their magic numbers; the name and Content-Type a client
@@ -71,6 +77,10 @@ export interface Master { path: string, width: number, height: number, bytes: nu
  * damaged file fails here, before anything is stored.
  */
 export async function prepareMaster (source: string, target: string, inspection: Inspection, maxPixels: number): Promise<Master> {
+  return await decoding.runExclusive(async () => await encodeMaster(source, target, inspection, maxPixels))
+}
+
+async function encodeMaster (source: string, target: string, inspection: Inspection, maxPixels: number): Promise<Master> {
   const animated = inspection.format === 'gif' || inspection.format === 'webp'
   try {
     const pipeline = sharp(source, { limitInputPixels: maxPixels, failOn: 'error', animated }).rotate()
@@ -111,6 +121,10 @@ export function cropAround (width: number, height: number, ratio: AspectRatio, f
 }
 
 export async function renderRendition (master: Buffer, masterSize: { width: number, height: number }, request: RenditionRequest): Promise<Buffer> {
+  return await decoding.runExclusive(async () => await encodeRendition(master, masterSize, request))
+}
+
+async function encodeRendition (master: Buffer, masterSize: { width: number, height: number }, request: RenditionRequest): Promise<Buffer> {
   const animated = request.format === 'gif' || request.format === 'webp'
   let pipeline = sharp(master, { animated })
   if (request.aspectRatio !== undefined) pipeline = pipeline.extract(cropAround(masterSize.width, masterSize.height, request.aspectRatio, request.focalX, request.focalY))
