@@ -22,6 +22,8 @@ import { webhookRoutes, webhookSchemas } from './webhooks/routes.ts'
 import background from './plugins/background.ts'
 import access from './plugins/access.ts'
 import storage from './plugins/storage.ts'
+import httpCache from './plugins/http-cache.ts'
+import compress from '@fastify/compress'
 import { keyRoutes, keySchemas } from './keys/routes.ts'
 import { auditRoutes, auditSchemas } from './audit/routes.ts'
 
@@ -84,6 +86,9 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(database, { config })
   await app.register(access)
   await app.register(storage)
+  await app.register(httpCache)
+  // After the cache (hooks run in order): ETags are computed on, and responses cached as, the JSON itself.
+  await app.register(compress, { encodings: ['br', 'gzip'], threshold: 1024 })
 
   app.get('/health', {
     config: { access: 'public' },

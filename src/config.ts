@@ -5,6 +5,9 @@ import { Value } from 'typebox/value'
 
 const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
+/** A Cache-Control value: directives such as "public, max-age=60, stale-while-revalidate=300". */
+const CacheControl = Type.String({ minLength: 1, maxLength: 500, pattern: '^[a-z-]+(=\\d+)?(, ?[a-z-]+(=\\d+)?)*$' })
+
 export const ConfigSchema = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
   host: Type.String({ minLength: 1 }),
@@ -55,6 +58,14 @@ export const ConfigSchema = Type.Object({
   corsOrigins: Type.String({ maxLength: 4000 }),
   /** How long a preview link stays valid unless its request asks for less. */
   previewLinkTtlSeconds: Type.Integer({ minimum: 60, maximum: 30 * 86400 }),
+  /** Cache-Control for public (keyless) reads, per group of routes; staff responses are always private, no-store. */
+  cacheControlArticles: CacheControl,
+  cacheControlAuthors: CacheControl,
+  cacheControlImages: CacheControl,
+  cacheControlMasthead: CacheControl,
+  cacheControlFeeds: CacheControl,
+  /** Memory for public responses kept ready to serve until the next write (0 = off). */
+  responseCacheMb: Type.Integer({ minimum: 0, maximum: 4096 }),
   /** Where uploaded image files live: the local folder below, or S3-compatible object storage. */
   imageStorage: Type.Enum(['filesystem', 's3']),
   imageDirectory: Type.String({ minLength: 1 }),
@@ -105,6 +116,12 @@ export const defaultConfig: Config = {
   trustProxy: 'false',
   corsOrigins: '',
   previewLinkTtlSeconds: 86400,
+  cacheControlArticles: 'public, max-age=60, stale-while-revalidate=300, stale-if-error=86400',
+  cacheControlAuthors: 'public, max-age=300, stale-while-revalidate=600, stale-if-error=86400',
+  cacheControlImages: 'public, max-age=300, stale-while-revalidate=600, stale-if-error=86400',
+  cacheControlMasthead: 'public, max-age=600, stale-while-revalidate=3600, stale-if-error=86400',
+  cacheControlFeeds: 'public, max-age=300, stale-while-revalidate=600, stale-if-error=86400',
+  responseCacheMb: 64,
   imageStorage: 'filesystem',
   imageDirectory: './data/images',
   s3Bucket: '',
@@ -153,6 +170,12 @@ const environmentNames: Record<keyof Config, string> = {
   trustProxy: 'TRUST_PROXY',
   corsOrigins: 'CORS_ORIGINS',
   previewLinkTtlSeconds: 'PREVIEW_LINK_TTL_SECONDS',
+  cacheControlArticles: 'CACHE_CONTROL_ARTICLES',
+  cacheControlAuthors: 'CACHE_CONTROL_AUTHORS',
+  cacheControlImages: 'CACHE_CONTROL_IMAGES',
+  cacheControlMasthead: 'CACHE_CONTROL_MASTHEAD',
+  cacheControlFeeds: 'CACHE_CONTROL_FEEDS',
+  responseCacheMb: 'RESPONSE_CACHE_MB',
   imageStorage: 'IMAGE_STORAGE',
   imageDirectory: 'IMAGE_DIRECTORY',
   s3Bucket: 'S3_BUCKET',

@@ -24,7 +24,7 @@ t.test('writes through one instance are read back through the other at once', as
   const newSlugOnA = await a.inject({ method: 'GET', url: '/articles/slug/renamed-on-b' })
   t.equal(newSlugOnA.statusCode, 200, 'the new slug answers on A')
   t.equal(json(newSlugOnA).headline, 'Edited on B')
-  t.equal(newSlugOnA.headers.etag, '"2"', 'A reports the version B wrote')
+  t.match(newSlugOnA.headers.etag, /^"2-/, 'A reports the version B wrote')
 
   const staleOnA = await a.inject({ method: 'PATCH', url: `/articles/${created.id}`, headers: { 'if-match': '"1"' }, payload: { headline: 'Stale edit on A' } })
   t.equal(staleOnA.statusCode, 412, 'a stale edit through A is refused after B\'s edit')

@@ -56,7 +56,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.get('/articles', {
-    config: { access: 'public' },
+    config: { access: 'public', cache: 'articles' },
     schema: {
       operationId: 'listArticles',
       summary: 'List articles; by default the published ones, newest first ("Latest News")',
@@ -79,7 +79,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/articles/:id', {
-    config: { access: 'public' },
+    config: { access: 'public', cache: 'articles' },
     schema: {
       operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', tags,
       params: IdParams,
@@ -88,7 +88,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => sendArticle(reply, await articles.readOne(app.db, request.params.id, request.actor)))
 
   app.get('/articles/slug/:slug', {
-    config: { access: 'public' },
+    config: { access: 'public', cache: 'articles' },
     schema: {
       operationId: 'getArticleBySlug',
       summary: 'Read an article by slug, as a frontend renders it; a former slug answers 308 with the new location',

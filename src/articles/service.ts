@@ -83,11 +83,16 @@ export function etagOf (version: number): string {
   return `"${version}"`
 }
 
-/** True when an If-Match header (RFC 9110: strong comparison) admits the stored version. */
+/**
+ * True when an If-Match header admits the stored version. Reads answer `"<version>-<hash of the bytes>"`
+ * (the hash changes when an embedded author or image does); either form names the version.
+ */
 export function ifMatchAdmits (header: string | undefined, version: number): boolean {
   if (header === undefined) return true
-  const candidates = header.split(',').map((tag) => tag.trim())
-  return candidates.includes('*') || candidates.includes(etagOf(version))
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim()
+    return tag === '*' || tag === etagOf(version) || tag.startsWith(`"${version}-`)
+  })
 }
 
 function assertVersion (ifMatch: string | undefined, version: number): void {

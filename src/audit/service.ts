@@ -9,6 +9,8 @@ import { queueEvent, type EventName } from '../webhooks/events.ts'
 /** Inside the write's transaction (or alone, for an action that writes nothing else). */
 export async function recordAudit (tx: Prisma.TransactionClient | Database, actor: Actor, action: string, objectType: string, objectId: string | null): Promise<void> {
   await tx.auditEntry.create({ data: { keyId: actor.keyId, keyName: actor.keyName, action, objectType, objectId } })
+  // Every write is audited, so this is where cached responses learn they are stale (see plugins/http-cache.ts).
+  await tx.contentGeneration.update({ where: { id: 1 }, data: { value: { increment: 1 } } })
 }
 
 export async function readMany (db: Database, query: AuditListQuery): Promise<PageResult<AuditEntry>> {

@@ -12,7 +12,7 @@ const AuthorPageRef = Type.Unsafe({ $ref: 'AuthorPage#' })
 
 export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/authors', {
-    config: { access: 'public' },
+    config: { access: 'public', cache: 'authors' },
     schema: {
       operationId: 'listAuthors', summary: 'List authors', tags,
       querystring: AuthorListQuery,
@@ -33,7 +33,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/authors/:id', {
-    config: { access: 'public' },
+    config: { access: 'public', cache: 'authors' },
     schema: {
       operationId: 'getAuthor', summary: 'Read an author with their latest published articles', tags,
       params: IdParams,
@@ -45,7 +45,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/authors/slug/:slug', {
-    config: { access: 'public' },
+    config: { access: 'public', cache: 'authors' },
     schema: {
       operationId: 'getAuthorBySlug', summary: 'Read an author by slug, with their latest published articles (the author page)', tags,
       params: SlugParams,

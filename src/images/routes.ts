@@ -14,7 +14,7 @@ const tags = ['Images']
 
 export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/images', {
-    config: { access: 'public' },
+    config: { access: 'public', cache: 'images' },
     schema: {
       operationId: 'listImages', summary: 'List images, newest first', tags,
       querystring: ImageListQuery,
@@ -35,7 +35,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/images/:id', {
-    config: { access: 'public' },
+    config: { access: 'public', cache: 'images' },
     schema: {
       operationId: 'getImage', summary: 'Read an image', tags,
       params: IdParams,

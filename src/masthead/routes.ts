@@ -10,7 +10,7 @@ const tags = ['Masthead']
 
 export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/masthead', {
-    config: { access: 'public' },
+    config: { access: 'public', cache: 'masthead' },
     schema: {
       operationId: 'getMasthead', summary: 'The masthead: every staff role in order, with who holds it', tags,
       response: { 200: MastheadSchema }
@@ -30,7 +30,7 @@ export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/masthead/roles/:id', {
-    config: { access: 'public' },
+    config: { access: 'public', cache: 'masthead' },
     schema: {
       operationId: 'getMastheadRole', summary: 'Read one masthead role', tags,
       params: IdParams,

@@ -1,0 +1,183 @@
+// HTTP caching for content reads, decided in one place. Routes opt in with `config.cache` (their
+// group). For those:
+// - every 200 carries a strong ETag made from its bytes, and If-None-Match gets 304;
+// - keyless responses carry the group's Cache-Control and a Surrogate-Key / Cache-Tag header naming
+//   the objects shown, so a CDN can purge exactly what a write changed; staff responses stay
+//   `private, no-store` (set by the access plugin);
+// - keyless responses are kept in memory and served again without database work until the content
+//   generation moves. Every write raises it in its own transaction, so no instance serves a response
+//   older than a write it could have seen: the check is one primary-key read per request.
+import { createHash } from 'node:crypto'
+import BetterSqlite3 from 'better-sqlite3'
+import fp from 'fastify-plugin'
+import { LRUCache } from 'lru-cache'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../config.ts'
+import { sqlitePath } from '../db/providers.ts'
+
+export type CacheGroup = 'articles' | 'authors' | 'images' | 'masthead' | 'feeds'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Public content: cached, validated and tagged as described above. */
+    cache?: CacheGroup
+  }
+  interface FastifyRequest {
+    cacheState?: { generation: bigint, hit: boolean, keys: string[] }
+  }
+}
+
+const cacheControlSetting: Record<CacheGroup, keyof Config> = {
+  articles: 'cacheControlArticles',
+  authors: 'cacheControlAuthors',
+  images: 'cacheControlImages',
+  masthead: 'cacheControlMasthead',
+  feeds: 'cacheControlFeeds'
+}
+
+/** Headers a cached response is replayed with; the rest (security, request id, Vary) are per request. */
+const REPLAYED_HEADERS = ['content-type', 'etag', 'cache-control', 'surrogate-key', 'cache-tag', 'link', 'last-modified', 'x-total-count']
+
+interface CachedResponse {
+  generation: bigint
+  payload: string | Buffer
+  headers: Record<string, string>
+}
+
+/** The ETag for some bytes: strong (RFC 9110), and for articles led by their version, which If-Match takes. */
+function etagFor (payload: string | Buffer, version: string | undefined): string {
+  const hash = createHash('sha256').update(payload).digest('base64url').slice(0, 22)
+  return version === undefined ? `"${hash}"` : `"${version}-${hash}"`
+}
+
+/** True when If-None-Match names this ETag (weak comparison, as RFC 9110 asks for GET). */
+export function ifNoneMatchHits (header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false
+  const bare = etag.replace(/^W\//, '')
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim()
+    return tag === '*' || tag.replace(/^W\//, '') === bare
+  })
+}
+
+/**
+ * The objects a response shows, as purge keys: `article-<id>`, `author-<id>`, `image-<id>`,
+ * `masthead-role-<id>`, and `<group>-list` for lists and feeds (new items change them).
+ */
+export function surrogateKeysOf (group: CacheGroup, payload: unknown): string[] {
+  const keys = new Set<string>()
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 6 || value === null || typeof value !== 'object') return
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, depth + 1)
+      return
+    }
+    const record = value as Record<string, unknown>
+    if (typeof record.id === 'string') {
+      if ('headline' in record) keys.add(`article-${record.id}`)
+      else if ('mimeType' in record) keys.add(`image-${record.id}`)
+      else if ('title' in record && 'position' in record) keys.add(`masthead-role-${record.id}`)
+      else if ('name' in record && 'slug' in record) keys.add(`author-${record.id}`)
+    }
+    for (const item of Object.values(record)) if (item !== null && typeof item === 'object') visit(item, depth + 1)
+  }
+  visit(payload, 0)
+  const isList = payload !== null && typeof payload === 'object' && (Array.isArray((payload as { items?: unknown }).items) || Array.isArray((payload as { roles?: unknown }).roles))
+  if (isList || group === 'feeds') keys.add(`${group === 'feeds' ? 'articles' : group}-list`)
+  return [...keys]
+}
+
+/** Reads the content generation: a prepared statement on a read-only connection (SQLite) or one query (PostgreSQL). */
+function generationReader (config: Config, provider: string, readWithPrisma: () => Promise<bigint>): { read: () => Promise<bigint>, close: () => void } {
+  if (provider !== 'sqlite') return { read: readWithPrisma, close: () => {} }
+  const connection = new BetterSqlite3(sqlitePath(config.databaseUrl), { readonly: true, fileMustExist: true, timeout: config.sqliteBusyTimeoutMs })
+  const statement = connection.prepare('SELECT "value" FROM "ContentGeneration" WHERE "id" = 1').pluck().safeIntegers()
+  return {
+    read: async () => (statement.get() as bigint | undefined) ?? 0n,
+    close: () => { connection.close() }
+  }
+}
+
+export default fp(async (app) => {
+  const config = app.config
+  const reader = generationReader(config, app.dbProvider, async () => {
+    const rows = await app.db.$queryRaw<Array<{ value: bigint }>>`SELECT "value" FROM "ContentGeneration" WHERE "id" = 1`
+    return BigInt(rows[0]?.value ?? 0)
+  })
+  app.addHook('onClose', async () => { reader.close() })
+  const responses = config.responseCacheMb > 0
+    ? new LRUCache<string, CachedResponse>({ maxSize: config.responseCacheMb * 1024 * 1024, sizeCalculation: (entry) => Math.max(1, Buffer.byteLength(entry.payload) + 512) })
+    : null
+
+  // The document says what caches and frontends may rely on: the validators, 304, and the purge keys.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.cache === undefined || route.schema === undefined || route.method === 'HEAD') return
+    const schema = route.schema as { headers?: unknown, response?: Record<string, Record<string, unknown>> }
+    schema.headers ??= {
+      type: 'object',
+      properties: { 'if-none-match': { type: 'string', description: 'An ETag from an earlier response: 304 if it is still current' } }
+    }
+    const response = schema.response ??= {}
+    const ok = response['200']
+    if (ok !== undefined) {
+      response['200'] = {
+        ...ok,
+        headers: {
+          ...(ok.headers as object | undefined),
+          ETag: { type: 'string', description: 'Strong validator of these bytes (for articles: "<version>-<hash>"); send it in If-None-Match' },
+          'Cache-Control': { type: 'string', description: 'For keyless reads, the route group\'s setting (CACHE_CONTROL_*); for staff, private, no-store' },
+          'Surrogate-Key': { type: 'string', description: 'Space-separated purge keys of the objects shown (article-<id>, author-<id>, image-<id>, masthead-role-<id>, <group>-list); Cache-Tag has them comma-separated' }
+        }
+      }
+    }
+    response['304'] = { description: 'Not modified: the ETag in If-None-Match is current', type: 'null' }
+  })
+
+  const isRead = (request: FastifyRequest): boolean => request.method === 'GET' || request.method === 'HEAD'
+
+  app.addHook('onRequest', async (request, reply) => {
+    const group = request.routeOptions.config?.cache
+    if (group === undefined || !isRead(request) || request.actor !== null) return
+    const generation = await reader.read()
+    request.cacheState = { generation, hit: false, keys: [] }
+    const cached = responses?.get(request.url)
+    if (cached === undefined || cached.generation !== generation) return
+    request.cacheState.hit = true
+    reply.headers(cached.headers)
+    if (ifNoneMatchHits(request.headers['if-none-match'], cached.headers.etag as string)) return await reply.code(304).send()
+    return await reply.code(200).send(cached.payload)
+  })
+
+  app.addHook('preSerialization', async (request, _reply, payload) => {
+    const group = request.routeOptions.config?.cache
+    if (group !== undefined && request.cacheState !== undefined && !request.cacheState.hit) request.cacheState.keys = surrogateKeysOf(group, payload)
+    return payload
+  })
+
+  app.addHook('onSend', async (request, reply: FastifyReply, payload) => {
+    const group = request.routeOptions.config?.cache
+    if (group === undefined || !isRead(request) || request.cacheState?.hit === true) return payload
+    if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload
+    const version = reply.getHeader('etag')
+    const etag = etagFor(payload, typeof version === 'string' ? version.replace(/"/g, '') : undefined)
+    reply.header('etag', etag)
+    const state = request.cacheState
+    if (state !== undefined) {
+      reply.header('cache-control', config[cacheControlSetting[group]] as string)
+      if (state.keys.length > 0) reply.header('surrogate-key', state.keys.join(' ')).header('cache-tag', state.keys.join(','))
+      if (responses !== null && request.method === 'GET') {
+        const headers: Record<string, string> = {}
+        for (const name of REPLAYED_HEADERS) {
+          const value = reply.getHeader(name)
+          if (value !== undefined) headers[name] = String(value)
+        }
+        responses.set(request.url, { generation: state.generation, payload, headers })
+      }
+    }
+    if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
+      reply.code(304)
+      return ''
+    }
+    return payload
+  })
+}, { name: 'http-cache', dependencies: ['database', 'access'] })
