@@ -1,5 +1,5 @@
 // Building blocks shared by every resource's schemas.
-import { Type, type Static, type TSchema, type TString } from 'typebox'
+import { Type, type Static, type TProperties, type TSchema, type TString } from 'typebox'
 
 // No control characters: they break feeds, HTML and PostgreSQL text columns (NUL).
 const SINGLE_LINE = '^[^\\u0000-\\u001F\\u007F]*$'
@@ -43,12 +43,13 @@ export const PageQuery = {
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page (at most 100)' })
 }
 
-export const Page = <T extends TSchema>(item: T, name: string) => Type.Object({
+export const Page = <T extends TSchema, E extends TProperties = {}>(item: T, name: string, extra?: E) => Type.Object({
   items: Type.Array(item),
   total: Type.Integer({ minimum: 0, description: 'Items matching the query, across all pages' }),
   page: Type.Integer({ minimum: 1 }),
   limit: Type.Integer({ minimum: 1 }),
-  totalPages: Type.Integer({ minimum: 0 })
+  totalPages: Type.Integer({ minimum: 0 }),
+  ...(extra ?? {}) as E
 }, { title: `${name}List` })
 
 export interface PageResult<T> { items: T[], total: number, page: number, limit: number, totalPages: number }

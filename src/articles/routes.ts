@@ -47,6 +47,39 @@ const Moved = Type.Object({
   location: Type.String({ examples: ['/articles/slug/russia-admits-conscripts-sent-into-ukraine'] })
 }, { title: 'ArticleMoved', description: 'The slug belonged to this article before; follow Location' })
 
+const ArticleList = Page(ArticleSummaryRef, 'ArticleSummary', {
+  nextCursor: Nullable(Type.String({ description: 'Pass as cursor for the next page; null on the last' })),
+  prevCursor: Nullable(Type.String({ description: 'Pass as cursor for the previous page; null on the first' }))
+})
+
+/** RFC 8288 links to the neighbouring pages, keeping the request's other parameters. */
+function pageLinks (url: string, page: articles.ArticlePage): string {
+  const [path, search = ''] = url.split('?') as [string, string?]
+  const linkTo = (changes: Record<string, string | null>): string => {
+    const params = new URLSearchParams(search)
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null) params.delete(name)
+      else params.set(name, value)
+    }
+    const query = params.toString()
+    return `<${path}${query === '' ? '' : `?${query}`}>`
+  }
+  const links: string[] = []
+  // Cursors unless the client pages by number: they hold still while stories are published.
+  const byCursor = !new URLSearchParams(search).has('page')
+  if (byCursor) {
+    links.push(`${linkTo({ cursor: null, page: null })}; rel="first"`)
+    if (page.prevCursor !== null) links.push(`${linkTo({ cursor: page.prevCursor, page: null })}; rel="prev"`)
+    if (page.nextCursor !== null) links.push(`${linkTo({ cursor: page.nextCursor, page: null })}; rel="next"`)
+  } else {
+    links.push(`${linkTo({ page: '1' })}; rel="first"`)
+    if (page.page > 1) links.push(`${linkTo({ page: String(page.page - 1) })}; rel="prev"`)
+    if (page.page < page.totalPages) links.push(`${linkTo({ page: String(page.page + 1) })}; rel="next"`)
+    links.push(`${linkTo({ page: String(Math.max(1, page.totalPages)) })}; rel="last"`)
+  }
+  return links.join(', ')
+}
+
 export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** Strict mode: an edit that does not say which version it edits is refused. */
   const requireIfMatch = async (request: FastifyRequest): Promise<void> => {
@@ -62,9 +95,21 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List articles; by default the published ones, newest first ("Latest News")',
       tags,
       querystring: ArticleListQuery,
-      response: { 200: Page(ArticleSummaryRef, 'ArticleSummary'), ...problemResponses(400) }
+      response: {
+        200: {
+          description: 'A page of articles. The Link header (RFC 8288) names the first, prev and next pages: by cursor, or by number (with last) when the request gave page',
+          headers: { Link: { type: 'string', description: 'e.g. </articles?limit=20&cursor=…>; rel="next"' } },
+          ...ArticleList
+        },
+        ...problemResponses(400)
+      }
     }
-  }, async (request) => await articles.readMany(app.db, request.query, request.actor))
+  }, async (request, reply) => {
+    const page = await articles.readMany(app.db, request.query, request.actor)
+    const links = pageLinks(request.url, page)
+    if (links !== '') reply.header('link', links)
+    return page
+  })
 
   app.post('/articles', {
     config: { access: 'writer' },

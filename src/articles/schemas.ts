@@ -137,6 +137,8 @@ export const ArticleListQuery = Type.Object({
   authorId: Type.Optional(Uuid),
   publishedAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Published strictly after this instant' })),
   publishedBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Published strictly before this instant' })),
-  sort: Type.Optional(ArticleSort)
+  sort: Type.Optional(ArticleSort),
+  updatedSince: Type.Optional(Type.String({ format: 'date-time', description: 'Only articles changed at or after this instant: a frontend syncing what changed since its last visit' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400, pattern: '^[A-Za-z0-9_-]+$', description: 'Keyset pagination: a nextCursor or prevCursor from an earlier page (same filters and sort). Pages stay put while stories are published: no duplicates, no gaps. Not with page' }))
 }, { additionalProperties: false })
 export type ArticleListQuery = Static<typeof ArticleListQuery>

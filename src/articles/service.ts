@@ -270,21 +270,76 @@ export async function readOneBySlug (db: Database, slug: string, viewer: Actor |
   throw errors.articleNotFound(`slug ${slug}`)
 }
 
+type SortField = 'publishedAt' | 'updatedAt' | 'createdAt'
+type Direction = 'asc' | 'desc'
+
 function orderOf (sort: string): Prisma.ArticleOrderByWithRelationInput[] {
   const direction = sort.startsWith('-') ? 'desc' : 'asc'
-  const field = sort.replace(/^-/, '') as 'publishedAt' | 'updatedAt' | 'createdAt'
+  return orderFor(sort.replace(/^-/, '') as SortField, direction, 'last')
+}
+
+function orderFor (field: SortField, direction: Direction, nulls: 'first' | 'last'): Prisma.ArticleOrderByWithRelationInput[] {
   const primary: Prisma.ArticleOrderByWithRelationInput = field === 'publishedAt'
-    ? { publishedAt: { sort: direction, nulls: 'last' } }
+    ? { publishedAt: { sort: direction, nulls } }
     : { [field]: direction }
   return [primary, { id: direction }]
 }
 
-export async function readMany (db: Database, query: ArticleListQuery, viewer: Actor | null): Promise<PageResult<ArticleSummary>> {
+/**
+ * A keyset cursor: the sort it belongs to, which way it points, and the sort value and id of the
+ * item it points from. Opaque to clients (base64url JSON), checked like any input.
+ */
+interface Cursor { sort: string, towards: 'next' | 'prev', value: string | null, id: string }
+
+function encodeCursor (cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.sort, cursor.towards, cursor.value, cursor.id])).toString('base64url')
+}
+
+function decodeCursor (text: string, sort: string): Cursor {
+  const invalid = (message: string): CatalogueError => withFieldErrors(errors.validationFailed(`cursor ${message}`) as CatalogueError, [{ in: 'query', pointer: '/cursor', message }])
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'))
+  } catch {
+    throw invalid('is not a cursor this API gave out')
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 4) throw invalid('is not a cursor this API gave out')
+  const [cursorSort, towards, value, id] = parsed as unknown[]
+  if (typeof cursorSort !== 'string' || (towards !== 'next' && towards !== 'prev') || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id) ||
+    (value !== null && (typeof value !== 'string' || Number.isNaN(Date.parse(value))))) throw invalid('is not a cursor this API gave out')
+  if (cursorSort !== sort) throw invalid(`belongs to sort=${cursorSort}, not sort=${sort}`)
+  return { sort: cursorSort, towards, value: value as string | null, id }
+}
+
+/** Rows strictly after (value, id) in the given order. */
+function afterWhere (field: SortField, direction: Direction, nulls: 'first' | 'last', value: string | null, id: string): Prisma.ArticleWhereInput {
+  const beyond = direction === 'desc' ? 'lt' : 'gt'
+  if (value === null) {
+    // Only publishedAt is ever null (drafts): nulls sit together at one end, ordered by id.
+    const tied = { [field]: null, id: { [beyond]: id } }
+    return nulls === 'last' ? tied : { OR: [tied, { [field]: { not: null } }] }
+  }
+  const at = new Date(value)
+  return {
+    OR: [
+      { [field]: { [beyond]: at } },
+      { [field]: at, id: { [beyond]: id } },
+      ...(nulls === 'last' && field === 'publishedAt' ? [{ publishedAt: null }] : [])
+    ]
+  }
+}
+
+export interface ArticlePage extends PageResult<ArticleSummary> { nextCursor: string | null, prevCursor: string | null }
+
+export async function readMany (db: Database, query: ArticleListQuery, viewer: Actor | null): Promise<ArticlePage> {
   const where: Prisma.ArticleWhereInput = {}
   const status = query.status ?? 'published'
   if (status !== 'published' && viewer === null) {
     throw withFieldErrors(errors.authenticationRequired(`Only published articles are public; listing status=${status} needs a staff key`) as CatalogueError,
       [{ in: 'query', pointer: '/status', message: 'needs a staff key unless it is "published"' }])
+  }
+  if (query.cursor !== undefined && query.page > 1) {
+    throw withFieldErrors(errors.validationFailed('Use either page or cursor, not both') as CatalogueError, [{ in: 'query', pointer: '/page', message: 'cannot be combined with cursor' }])
   }
   if (status !== 'any') where.status = status
   if (query.author !== undefined) where.bylines = { some: { author: { slug: query.author } } }
@@ -295,11 +350,34 @@ export async function readMany (db: Database, query: ArticleListQuery, viewer: A
       ...(query.publishedBefore !== undefined ? { lt: new Date(query.publishedBefore) } : {})
     }
   }
+  if (query.updatedSince !== undefined) where.updatedAt = { gte: new Date(query.updatedSince) }
+
+  const sort = query.sort ?? '-publishedAt'
+  const field = sort.replace(/^-/, '') as SortField
+  const direction: Direction = sort.startsWith('-') ? 'desc' : 'asc'
+  const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor, sort)
+  // Going back, read the other way from the cursor, then turn the rows round.
+  const backwards = cursor?.towards === 'prev'
+  const readDirection: Direction = backwards ? (direction === 'desc' ? 'asc' : 'desc') : direction
+  const nulls = backwards ? 'first' : 'last'
+  const keyset = cursor === null ? where : { AND: [where, afterWhere(field, readDirection, nulls, cursor.value, cursor.id)] }
   const [records, total] = await db.$transaction([
-    db.article.findMany({ where, orderBy: orderOf(query.sort ?? '-publishedAt'), skip: (query.page - 1) * query.limit, take: query.limit, select: articleSummarySelect }),
+    db.article.findMany({ where: keyset, orderBy: orderFor(field, readDirection, nulls), skip: cursor === null ? (query.page - 1) * query.limit : 0, take: query.limit + 1, select: articleSummarySelect }),
     db.article.count({ where })
   ])
-  return pageResult(records.map(toArticleSummary), total, query.page, query.limit)
+  const more = records.length > query.limit
+  const rows = records.slice(0, query.limit)
+  if (backwards) rows.reverse()
+  const cursorAt = (row: SummaryRecord, towards: 'next' | 'prev'): string => encodeCursor({ sort, towards, value: (row[field] as Date | null)?.toISOString() ?? null, id: row.id })
+  const hasNext = backwards ? true : more
+  const hasPrev = cursor === null ? query.page > 1 : (backwards ? more : true)
+  const first = rows[0]
+  const last = rows.at(-1)
+  return {
+    ...pageResult(rows.map(toArticleSummary), total, cursor === null ? query.page : 1, query.limit),
+    nextCursor: hasNext && last !== undefined ? cursorAt(last, 'next') : null,
+    prevCursor: hasPrev && first !== undefined ? cursorAt(first, 'prev') : null
+  }
 }
 
 /** An author's most recent published articles, for the author page. */
