@@ -26,6 +26,7 @@ import httpCache from './plugins/http-cache.ts'
 import compress from '@fastify/compress'
 import { keyRoutes, keySchemas } from './keys/routes.ts'
 import { auditRoutes, auditSchemas } from './audit/routes.ts'
+import { deliveryRoutes } from './delivery/routes.ts'
 
 /** Schemas with an $id: named components in the OpenAPI document, referenced by routes. */
 const sharedSchemas = [ProblemSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema, ...webhookSchemas, ...keySchemas, ...auditSchemas]
@@ -124,6 +125,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(webhookRoutes)
   await app.register(keyRoutes)
   await app.register(auditRoutes)
+  await app.register(deliveryRoutes)
   await app.register(background)
   return app
 }

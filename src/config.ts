@@ -64,6 +64,19 @@ export const ConfigSchema = Type.Object({
   cacheControlImages: CacheControl,
   cacheControlMasthead: CacheControl,
   cacheControlFeeds: CacheControl,
+  /** The public website: feeds, sitemaps and structured data link to its pages. */
+  siteUrl: Type.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*[^\\s?#/])?$', maxLength: 500 }),
+  siteName: Type.String({ minLength: 1, maxLength: 200 }),
+  /** BCP 47 language of the publication, e.g. "en" or "en-US" (Google News wants it). */
+  siteLanguage: Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' }),
+  siteLogoUrl: Type.String({ maxLength: 1000, pattern: '^(https?://\\S+)?$' }),
+  /** Where an article or author page lives on the website: {slug} is replaced. */
+  articlePath: Type.String({ pattern: '^/\\S*\\{slug\\}\\S*$', maxLength: 200 }),
+  authorPath: Type.String({ pattern: '^/\\S*\\{slug\\}\\S*$', maxLength: 200 }),
+  /** Public address of this API (for absolute image URLs in feeds and structured data); empty = siteUrl. */
+  apiPublicUrl: Type.String({ pattern: '^(https?://[^\\s/?#]+(/[^\\s?#]*[^\\s?#/])?)?$', maxLength: 500 }),
+  /** URLs per sitemap file; beyond it /sitemap.xml becomes a sitemap index (the protocol allows 50,000). */
+  sitemapPageSize: Type.Integer({ minimum: 1, maximum: 50_000 }),
   /** Memory for public responses kept ready to serve until the next write (0 = off). */
   responseCacheMb: Type.Integer({ minimum: 0, maximum: 4096 }),
   /** Where uploaded image files live: the local folder below, or S3-compatible object storage. */
@@ -122,6 +135,14 @@ export const defaultConfig: Config = {
   cacheControlMasthead: 'public, max-age=600, stale-while-revalidate=3600, stale-if-error=86400',
   cacheControlFeeds: 'public, max-age=300, stale-while-revalidate=600, stale-if-error=86400',
   responseCacheMb: 64,
+  siteUrl: 'http://127.0.0.1:3000',
+  siteName: 'Copydesk',
+  siteLanguage: 'en',
+  siteLogoUrl: '',
+  articlePath: '/articles/{slug}',
+  authorPath: '/authors/{slug}',
+  apiPublicUrl: '',
+  sitemapPageSize: 50_000,
   imageStorage: 'filesystem',
   imageDirectory: './data/images',
   s3Bucket: '',
@@ -176,6 +197,14 @@ const environmentNames: Record<keyof Config, string> = {
   cacheControlMasthead: 'CACHE_CONTROL_MASTHEAD',
   cacheControlFeeds: 'CACHE_CONTROL_FEEDS',
   responseCacheMb: 'RESPONSE_CACHE_MB',
+  siteUrl: 'SITE_URL',
+  siteName: 'SITE_NAME',
+  siteLanguage: 'SITE_LANGUAGE',
+  siteLogoUrl: 'SITE_LOGO_URL',
+  articlePath: 'ARTICLE_PATH',
+  authorPath: 'AUTHOR_PATH',
+  apiPublicUrl: 'API_PUBLIC_URL',
+  sitemapPageSize: 'SITEMAP_PAGE_SIZE',
   imageStorage: 'IMAGE_STORAGE',
   imageDirectory: 'IMAGE_DIRECTORY',
   s3Bucket: 'S3_BUCKET',

@@ -2,7 +2,7 @@
 // stories are published, page numbers, RFC 8288 Link headers and updatedSince.
 import t from 'tap'
 import { anonymous, buildTestApp, json, post } from './helper.ts'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 
 const hour = 3_600_000
 const base = Date.parse('2026-01-01T00:00:00Z')
@@ -35,7 +35,7 @@ t.test('a reader following next links sees every story once, while newer ones ar
   let url: string | undefined = '/articles?limit=7'
   let pages = 0
   while (url !== undefined) {
-    const response = await app.inject({ method: 'GET', url, headers: anonymous })
+    const response: LightMyRequestResponse = await app.inject({ method: 'GET', url, headers: anonymous })
     t.equal(response.statusCode, 200)
     const page = json(response)
     t.equal(page.total, 25 + pages, 'the total counts what is published now')
@@ -99,7 +99,7 @@ t.test('drafts without a publication time page as safely as the rest (staff, sta
     const seen: string[] = []
     let url: string | undefined = `/articles?status=any&limit=4&sort=${sort}`
     while (url !== undefined) {
-      const response = await app.inject({ method: 'GET', url })
+      const response: LightMyRequestResponse = await app.inject({ method: 'GET', url })
       seen.push(...json(response).items.map((item: { id: string }) => item.id))
       url = links(response.headers.link).next
     }

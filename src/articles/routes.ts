@@ -7,6 +7,7 @@ import { actorOf } from '../keys/routes.ts'
 import { ArticleCreate, ArticleListQuery, ArticlePatch, ArticleRef, ArticleSummaryRef, CorrectionCreate, type Article } from './schemas.ts'
 import * as articles from './service.ts'
 import * as revisions from './revisions.ts'
+import { newsArticleJsonLd, siteOf } from '../delivery/site.ts'
 import { articleIdOf, mintLink, PREVIEW_TOKEN_PATTERN } from './preview.ts'
 
 const tags = ['Articles']
@@ -16,7 +17,8 @@ const withEtag = (description: string) => ({ description, headers: etagHeader, .
 const writeProblems = problemResponses(400, 404, 409, 412, 413, 415, 428, 503)
 
 function sendArticle (reply: FastifyReply, article: Article, status = 200): FastifyReply {
-  return reply.code(status).header('etag', articles.etagOf(article.version)).send(article)
+  const jsonLd = newsArticleJsonLd(article, siteOf(reply.server.config))
+  return reply.code(status).header('etag', articles.etagOf(article.version)).send({ ...article, jsonLd })
 }
 
 const RevisionParams = Type.Object({ id: Uuid, version: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false })

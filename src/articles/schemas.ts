@@ -116,7 +116,8 @@ export const ArticleSchema = Type.Object({
   bodyHtml: Type.String({ description: 'The body as sanitized HTML' }),
   bodyText: Type.String({ description: 'The body as plain text' }),
   wordCount: Type.Integer({ minimum: 0 }),
-  corrections: Type.Array(Type.Unsafe<Correction>({ $ref: 'Correction#' }), { description: 'Corrections and updates, oldest first' })
+  corrections: Type.Array(Type.Unsafe<Correction>({ $ref: 'Correction#' }), { description: 'Corrections and updates, oldest first' }),
+  jsonLd: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'schema.org NewsArticle (headline, image, datePublished, dateModified, author, publisher) as JSON-LD, ready to embed in the page' }))
 }, {
   $id: 'Article',
   title: 'Article',

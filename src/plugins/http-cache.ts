@@ -164,6 +164,8 @@ export default fp(async (app) => {
     const state = request.cacheState
     if (state !== undefined) {
       reply.header('cache-control', config[cacheControlSetting[group]] as string)
+      // Feeds and sitemaps are text, never seen as objects here: they change with the list of articles.
+      if (state.keys.length === 0 && group === 'feeds') state.keys = ['articles-list']
       if (state.keys.length > 0) reply.header('surrogate-key', state.keys.join(' ')).header('cache-tag', state.keys.join(','))
       if (responses !== null && request.method === 'GET') {
         const headers: Record<string, string> = {}

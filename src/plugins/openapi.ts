@@ -70,6 +70,7 @@ export default fp(async (app) => {
         { name: 'Revisions', description: 'Every version of an article: list, read, compare, restore' },
         { name: 'Webhooks', description: 'Signed POSTs to your endpoints when content changes' },
         { name: 'Access', description: 'API keys, roles and the audit trail' },
+        { name: 'Feeds and sitemaps', description: 'RSS, Atom and JSON Feed, sitemaps and the Google News sitemap, for readers, crawlers and aggregators' },
         { name: 'Operations', description: 'Health checks for load balancers' }
       ]
     },
