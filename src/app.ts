@@ -27,9 +27,11 @@ import compress from '@fastify/compress'
 import { keyRoutes, keySchemas } from './keys/routes.ts'
 import { auditRoutes, auditSchemas } from './audit/routes.ts'
 import { deliveryRoutes } from './delivery/routes.ts'
+import { taxonomyRoutes } from './taxonomy/routes.ts'
+import { SectionSchema, TagSchema } from './taxonomy/schemas.ts'
 
 /** Schemas with an $id: named components in the OpenAPI document, referenced by routes. */
-const sharedSchemas = [ProblemSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema, ...webhookSchemas, ...keySchemas, ...auditSchemas]
+const sharedSchemas = [ProblemSchema, SectionSchema, TagSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema, ...webhookSchemas, ...keySchemas, ...auditSchemas]
 
 function trustProxyOption (setting: string): boolean | string[] {
   if (setting === 'false') return false
@@ -122,6 +124,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(authorRoutes)
   await app.register(imageRoutes)
   await app.register(mastheadRoutes)
+  await app.register(taxonomyRoutes)
   await app.register(webhookRoutes)
   await app.register(keyRoutes)
   await app.register(auditRoutes)

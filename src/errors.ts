@@ -52,6 +52,8 @@ export const errors = {
   articleNotFound: entry('ARTICLE_NOT_FOUND', 404, 'No article matches %s'),
   authorNotFound: entry('AUTHOR_NOT_FOUND', 404, 'No author matches %s'),
   imageNotFound: entry('IMAGE_NOT_FOUND', 404, 'No image matches %s'),
+  sectionNotFound: entry('SECTION_NOT_FOUND', 404, 'No section matches %s'),
+  tagNotFound: entry('TAG_NOT_FOUND', 404, 'No tag matches %s'),
   mastheadRoleNotFound: entry('MASTHEAD_ROLE_NOT_FOUND', 404, 'No masthead role matches %s'),
   revisionNotFound: entry('REVISION_NOT_FOUND', 404, 'No revision matches %s'),
   webhookNotFound: entry('WEBHOOK_NOT_FOUND', 404, 'No webhook matches %s'),

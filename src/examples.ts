@@ -57,6 +57,8 @@ export const articleSummaryExample = {
   updatedAt: at,
   version: 3,
   leadImage: imageExample,
+  section: { id: '019ab8a4-5555-7666-8777-988899990000', slug: 'ukraine', name: 'Ukraine' },
+  tags: [{ id: '019ab8a4-6666-7777-8888-999900001111', slug: 'conscription', name: 'Conscription' }],
   bylines: [{ position: 0, role: 'reporter', author: authorSummaryExample }],
   readingTimeMinutes: 1
 }

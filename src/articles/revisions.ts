@@ -15,6 +15,9 @@ export interface Snapshot {
   status: string
   publishedAt: string | null
   leadImageId: string | null
+  /** Absent from revisions stored before sections and tags existed. */
+  sectionId?: string | null
+  tagIds?: string[]
   bylines: Array<{ authorId: string, role: string }>
   body: unknown[]
   metaTitle: string | null
@@ -32,6 +35,8 @@ export function snapshotOf (article: Article): Snapshot {
     status: article.status,
     publishedAt: article.publishedAt === null ? null : new Date(article.publishedAt).toISOString(),
     leadImageId: article.leadImage?.id ?? null,
+    sectionId: article.section?.id ?? null,
+    tagIds: article.tags.map((tag) => tag.id),
     bylines: article.bylines.map((byline) => ({ authorId: byline.author.id, role: byline.role })),
     body: article.body,
     metaTitle: article.metaTitle,
@@ -96,6 +101,8 @@ export function restorePatch (snapshot: Snapshot): ArticlePatch {
     dek: snapshot.dek,
     kicker: snapshot.kicker,
     leadImageId: snapshot.leadImageId,
+    ...(snapshot.sectionId !== undefined ? { sectionId: snapshot.sectionId } : {}),
+    ...(snapshot.tagIds !== undefined ? { tagIds: snapshot.tagIds } : {}),
     bylines: snapshot.bylines,
     body: snapshot.body as ArticlePatch['body'],
     metaTitle: snapshot.metaTitle,

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { HttpUrl, Line, Nullable, PageQuery, Slug, Timestamp, Title, Uuid } from '../common-schemas.ts'
 import { ImageRef } from '../images/schemas.ts'
 import { AuthorSummaryRef } from '../authors/schemas.ts'
+import { TermSummary } from '../taxonomy/schemas.ts'
 import { Body } from './body.ts'
 import { articleExample, articleSummaryExample, bodyExample, exampleIds } from '../examples.ts'
 
@@ -21,6 +22,8 @@ const writableFields = {
   kicker: Nullable(Line(80, { description: 'The label above the headline', examples: ['Ukraine'] })),
   body: Body,
   leadImageId: Nullable(Uuid),
+  sectionId: Nullable(Type.String({ format: 'uuid', description: 'The primary section it runs in' })),
+  tagIds: Type.Array(Uuid, { maxItems: 50, uniqueItems: true, description: 'Tags, in display order' }),
   bylines: Type.Array(Type.Object({
     authorId: Uuid,
     role: Type.Optional(BylineRole)
@@ -39,6 +42,8 @@ export const ArticleCreate = Type.Object({
   kicker: Type.Optional(writableFields.kicker),
   body: Type.Optional(writableFields.body),
   leadImageId: Type.Optional(writableFields.leadImageId),
+  sectionId: Type.Optional(writableFields.sectionId),
+  tagIds: Type.Optional(writableFields.tagIds),
   bylines: Type.Optional(writableFields.bylines),
   status: Type.Optional(writableFields.status),
   publishedAt: Type.Optional(writableFields.publishedAt),
@@ -80,6 +85,8 @@ const summaryFields = {
   updatedAt: Timestamp,
   version: Type.Integer({ minimum: 1, description: 'Increments on every change; also sent as the ETag' }),
   leadImage: Nullable(ImageRef),
+  section: Nullable(TermSummary),
+  tags: Type.Array(TermSummary),
   bylines: Type.Array(Byline),
   readingTimeMinutes: Type.Integer({ minimum: 0 })
 }
@@ -135,6 +142,8 @@ export const ArticleListQuery = Type.Object({
   ...PageQuery,
   status: Type.Optional(Type.Enum(['draft', 'scheduled', 'published', 'archived', 'any'], { default: 'published', description: 'Defaults to published ("Latest News")' })),
   author: Type.Optional(Slug),
+  section: Type.Optional(Slug),
+  tag: Type.Optional(Slug),
   authorId: Type.Optional(Uuid),
   publishedAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Published strictly after this instant' })),
   publishedBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Published strictly before this instant' })),

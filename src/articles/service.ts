@@ -33,6 +33,8 @@ export const articleSummarySelect = {
   version: true,
   wordCount: true,
   leadImage: true,
+  section: { select: { id: true, slug: true, name: true } },
+  tags: { orderBy: { position: 'asc' }, select: { tag: { select: { id: true, slug: true, name: true } } } },
   bylines: bylinesInclude
 } as const satisfies Prisma.ArticleSelect
 
@@ -51,9 +53,10 @@ type SummaryRecord = Prisma.ArticleGetPayload<{ select: typeof articleSummarySel
 type ArticleRecord = Prisma.ArticleGetPayload<{ select: typeof articleSelect }>
 
 export function toArticleSummary (record: SummaryRecord): ArticleSummary {
-  const { wordCount, leadImage, bylines, ...fields } = record
+  const { wordCount, leadImage, bylines, tags, ...fields } = record
   return {
     ...fields,
+    tags: tags.map(({ tag }) => tag),
     leadImage: leadImage === null ? null : toImage(leadImage),
     bylines: bylines.map((byline) => ({ ...byline, author: toAuthorSummary(byline.author) })),
     readingTimeMinutes: readingTimeMinutes(wordCount)
@@ -147,6 +150,15 @@ async function assertReferencesExist (tx: Transaction, input: ArticlePatch, body
       if (!known.has(byline.authorId)) problems.push({ in: 'body', pointer: `/bylines/${index}/authorId`, message: `no author has id ${byline.authorId}` })
       if (seen.has(byline.authorId)) problems.push({ in: 'body', pointer: `/bylines/${index}/authorId`, message: 'the same author is credited twice' })
       seen.add(byline.authorId)
+    })
+  }
+  if (input.sectionId !== undefined && input.sectionId !== null) {
+    if (await tx.section.count({ where: { id: input.sectionId } }) === 0) problems.push({ in: 'body', pointer: '/sectionId', message: `no section has id ${input.sectionId}` })
+  }
+  if (input.tagIds !== undefined) {
+    const known = new Set((await tx.tag.findMany({ where: { id: { in: input.tagIds } }, select: { id: true } })).map((tag) => tag.id))
+    input.tagIds.forEach((tagId, index) => {
+      if (!known.has(tagId)) problems.push({ in: 'body', pointer: `/tagIds/${index}`, message: `no tag has id ${tagId}` })
     })
   }
   if (body !== undefined) {
@@ -344,6 +356,8 @@ export async function readMany (db: Database, query: ArticleListQuery, viewer: A
   if (status !== 'any') where.status = status
   if (query.author !== undefined) where.bylines = { some: { author: { slug: query.author } } }
   if (query.authorId !== undefined) where.AND = [{ bylines: { some: { authorId: query.authorId } } }]
+  if (query.section !== undefined) where.section = { slug: query.section }
+  if (query.tag !== undefined) where.tags = { some: { tag: { slug: query.tag } } }
   if (query.publishedAfter !== undefined || query.publishedBefore !== undefined) {
     where.publishedAt = {
       ...(query.publishedAfter !== undefined ? { gt: new Date(query.publishedAfter) } : {}),
@@ -416,6 +430,8 @@ export async function createOne (db: Database, submitted: ArticleCreate, actor: 
         status,
         ...publication,
         leadImageId: input.leadImageId ?? null,
+        sectionId: input.sectionId ?? null,
+        tags: { create: (input.tagIds ?? []).map((tagId, position) => ({ tagId, position })) },
         metaTitle: input.metaTitle ?? null,
         metaDescription: input.metaDescription ?? null,
         canonicalUrl: input.canonicalUrl ?? null,
@@ -436,7 +452,7 @@ export async function createOne (db: Database, submitted: ArticleCreate, actor: 
 export async function replaceOne (db: Database, id: string, input: ArticleCreate, actor: Actor, ifMatch?: string): Promise<Article> {
   // A writer's replacement keeps the writer's byline unless the bylines are spelled out.
   const bylines = actor.role === 'writer' && actor.authorId !== null ? [{ authorId: actor.authorId }] : []
-  const cleared: ArticlePatch = { dek: null, kicker: null, body: [], leadImageId: null, bylines, status: 'draft', metaTitle: null, metaDescription: null, canonicalUrl: null }
+  const cleared: ArticlePatch = { dek: null, kicker: null, body: [], leadImageId: null, sectionId: null, tagIds: [], bylines, status: 'draft', metaTitle: null, metaDescription: null, canonicalUrl: null }
   return await updateOne(db, id, { ...cleared, ...input }, actor, ifMatch)
 }
 
@@ -477,7 +493,7 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
       version: { increment: 1 },
       updatedAt: new Date()
     }
-    for (const field of ['headline', 'dek', 'kicker', 'leadImageId', 'metaTitle', 'metaDescription', 'canonicalUrl'] as const) {
+    for (const field of ['headline', 'dek', 'kicker', 'leadImageId', 'sectionId', 'metaTitle', 'metaDescription', 'canonicalUrl'] as const) {
       if (patch[field] !== undefined) (data as Record<string, unknown>)[field] = patch[field]
     }
     if (body !== undefined) {
@@ -486,6 +502,10 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
       data.wordCount = body.words
       await tx.articleBodyImage.deleteMany({ where: { articleId: id } })
       await tx.articleBodyImage.createMany({ data: body.imageIds.map((imageId) => ({ articleId: id, imageId })) })
+    }
+    if (patch.tagIds !== undefined) {
+      await tx.articleTag.deleteMany({ where: { articleId: id } })
+      await tx.articleTag.createMany({ data: patch.tagIds.map((tagId, position) => ({ articleId: id, tagId, position })) })
     }
     if (bylines !== undefined) {
       await tx.byline.deleteMany({ where: { articleId: id } })

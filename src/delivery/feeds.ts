@@ -19,20 +19,34 @@ export const feedTypes: Record<FeedFormat, string> = {
   json: 'application/feed+json; charset=utf-8'
 }
 
-/** The latest published articles, overall or by one author, in the format asked for. */
-export async function latestFeed (db: Database, site: Site, format: FeedFormat, selfUrl: string, authorSlug: string | undefined): Promise<string> {
+export interface FeedFilter { author?: string, section?: string, tag?: string }
+
+/** The latest published articles, overall or for one author, section or tag, in the format asked for. */
+export async function latestFeed (db: Database, site: Site, format: FeedFormat, selfUrl: string, filter: FeedFilter): Promise<string> {
   let title = site.name
-  if (authorSlug !== undefined) {
-    const author = await db.author.findUnique({ where: { slug: authorSlug }, select: { name: true } })
-    if (author === null) throw errors.authorNotFound(`slug ${authorSlug}`)
+  let home = site.url
+  if (filter.author !== undefined) {
+    const author = await db.author.findUnique({ where: { slug: filter.author }, select: { name: true } })
+    if (author === null) throw errors.authorNotFound(`slug ${filter.author}`)
     title = `${author.name} – ${site.name}`
+    home = site.authorUrl(filter.author)
   }
-  const { items } = await articles.readMany(db, { page: 1, limit: FEED_LENGTH, status: 'published', ...(authorSlug !== undefined ? { author: authorSlug } : {}) }, null)
+  if (filter.section !== undefined) {
+    const section = await db.section.findUnique({ where: { slug: filter.section }, select: { name: true } })
+    if (section === null) throw errors.sectionNotFound(`slug ${filter.section}`)
+    title = `${section.name} – ${title}`
+  }
+  if (filter.tag !== undefined) {
+    const tag = await db.tag.findUnique({ where: { slug: filter.tag }, select: { name: true } })
+    if (tag === null) throw errors.tagNotFound(`slug ${filter.tag}`)
+    title = `${tag.name} – ${title}`
+  }
+  const { items } = await articles.readMany(db, { page: 1, limit: FEED_LENGTH, status: 'published', ...filter }, null)
   const feed = new Feed({
-    id: authorSlug === undefined ? site.url : site.authorUrl(authorSlug),
-    link: authorSlug === undefined ? site.url : site.authorUrl(authorSlug),
+    id: selfUrl,
+    link: home,
     title,
-    description: authorSlug === undefined ? `The latest from ${site.name}` : `The latest by ${title}`,
+    description: `The latest from ${title}`,
     language: site.language,
     updated: items.reduce((latest, item) => new Date(item.updatedAt) > latest ? new Date(item.updatedAt) : latest, new Date(0)),
     generator: 'Copydesk',
@@ -50,7 +64,8 @@ export async function latestFeed (db: Database, site: Site, format: FeedFormat, 
       date: new Date(article.publishedAt ?? article.updatedAt),
       published: new Date(article.publishedAt ?? article.updatedAt),
       ...(article.dek !== null ? { description: article.dek } : {}),
-      author: article.bylines.map((byline) => ({ name: byline.author.name, link: site.authorUrl(byline.author.slug) })),
+      // The library assumes a non-empty author list (JSON Feed reads the first).
+      ...(article.bylines.length > 0 ? { author: article.bylines.map((byline) => ({ name: byline.author.name, link: site.authorUrl(byline.author.slug) })) } : {}),
       ...(article.leadImage !== null ? { image: { url: site.absolute(article.leadImage.url), type: article.leadImage.mimeType ?? undefined, length: article.leadImage.bytes ?? undefined } } : {})
     })
   }

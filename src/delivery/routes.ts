@@ -6,7 +6,7 @@ import { feedTypes, latestFeed, newsSitemap, sitemap, sitemapPage, FEED_LENGTH, 
 import { siteOf } from './site.ts'
 
 const tags = ['Feeds and sitemaps']
-const FeedQuery = Type.Object({ author: Type.Optional(Slug) }, { additionalProperties: false })
+const FeedQuery = Type.Object({ author: Type.Optional(Slug), section: Type.Optional(Slug), tag: Type.Optional(Slug) }, { additionalProperties: false })
 const SitemapParams = Type.Object({ page: Type.Integer({ minimum: 1, maximum: 100_000 }) }, { additionalProperties: false })
 
 const JsonFeedSchema = {
@@ -45,14 +45,14 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: 'public', cache: 'feeds' },
       schema: {
         operationId,
-        summary: `The latest ${FEED_LENGTH} published articles as ${name}; ?author=<slug> for one author's`,
+        summary: `The latest ${FEED_LENGTH} published articles as ${name}; ?author=, ?section= or ?tag= (slugs) narrow it`,
         tags,
         querystring: FeedQuery,
         response: { 200: text(feedTypes[format], `${name} feed`, example), ...problemResponses(400, 404) }
       }
     }, async (request, reply) => {
       const self = apiUrl(request.url)
-      return await reply.type(feedTypes[format]).send(await latestFeed(app.db, site, format, self, request.query.author))
+      return await reply.type(feedTypes[format]).send(await latestFeed(app.db, site, format, self, request.query))
     })
   }
 

@@ -62,7 +62,7 @@ export function ifNoneMatchHits (header: string | undefined, etag: string): bool
 
 /**
  * The objects a response shows, as purge keys: `article-<id>`, `author-<id>`, `image-<id>`,
- * `masthead-role-<id>`, and `<group>-list` for lists and feeds (new items change them).
+ * `masthead-role-<id>`, `term-<id>` (sections and tags), and `<group>-list` for lists and feeds (new items change them).
  */
 export function surrogateKeysOf (group: CacheGroup, payload: unknown): string[] {
   const keys = new Set<string>()
@@ -77,7 +77,8 @@ export function surrogateKeysOf (group: CacheGroup, payload: unknown): string[] 
       if ('headline' in record) keys.add(`article-${record.id}`)
       else if ('mimeType' in record) keys.add(`image-${record.id}`)
       else if ('title' in record && 'position' in record) keys.add(`masthead-role-${record.id}`)
-      else if ('name' in record && 'slug' in record) keys.add(`author-${record.id}`)
+      else if ('jobTitle' in record) keys.add(`author-${record.id}`)
+      else if ('name' in record && 'slug' in record) keys.add(`term-${record.id}`)
     }
     for (const item of Object.values(record)) if (item !== null && typeof item === 'object') visit(item, depth + 1)
   }
@@ -126,7 +127,7 @@ export default fp(async (app) => {
           ...(ok.headers as object | undefined),
           ETag: { type: 'string', description: 'Strong validator of these bytes (for articles: "<version>-<hash>"); send it in If-None-Match' },
           'Cache-Control': { type: 'string', description: 'For keyless reads, the route group\'s setting (CACHE_CONTROL_*); for staff, private, no-store' },
-          'Surrogate-Key': { type: 'string', description: 'Space-separated purge keys of the objects shown (article-<id>, author-<id>, image-<id>, masthead-role-<id>, <group>-list); Cache-Tag has them comma-separated' }
+          'Surrogate-Key': { type: 'string', description: 'Space-separated purge keys of the objects shown (article-<id>, author-<id>, image-<id>, masthead-role-<id>, term-<id>, <group>-list); Cache-Tag has them comma-separated' }
         }
       }
     }

@@ -66,6 +66,7 @@ export default fp(async (app) => {
         { name: 'Articles', description: 'Stories: headline, dek, body blocks, bylines, lead image, status' },
         { name: 'Authors', description: 'Writers, photographers and editors' },
         { name: 'Images', description: 'Photos with alt text, caption and credit' },
+        { name: 'Sections and tags', description: 'Where articles are filed: one primary section, any number of tags' },
         { name: 'Masthead', description: 'The ordered staff roles and who holds them' },
         { name: 'Revisions', description: 'Every version of an article: list, read, compare, restore' },
         { name: 'Webhooks', description: 'Signed POSTs to your endpoints when content changes' },

@@ -1,0 +1,59 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { IdParams, Page, SlugParams } from '../common-schemas.ts'
+import { actorOf } from '../keys/routes.ts'
+import { problemResponses } from '../errors.ts'
+import { SectionRef, TagRef, TermCreate, TermListQuery, TermPatch, type TaxonomyKind } from './schemas.ts'
+import * as taxonomy from './service.ts'
+
+const kinds: Array<{ kind: TaxonomyKind, plural: string, title: string, ref: typeof SectionRef }> = [
+  { kind: 'section', plural: 'sections', title: 'Section', ref: SectionRef },
+  { kind: 'tag', plural: 'tags', title: 'Tag', ref: TagRef }
+]
+
+export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  for (const { kind, plural, title, ref } of kinds) {
+    const tags = ['Sections and tags']
+    const base = `/${plural}`
+    app.get(base, {
+      config: { access: 'public', cache: 'articles' },
+      schema: { operationId: `list${title}s`, summary: `List ${plural}, by name`, tags, querystring: TermListQuery, response: { 200: Page(ref, title), ...problemResponses(400) } }
+    }, async (request) => await taxonomy.readMany(app.db, kind, request.query))
+
+    app.post(base, {
+      config: { access: 'editor' },
+      schema: { operationId: `create${title}`, summary: `Create a ${kind} (the slug is made from the name when omitted)`, tags, body: TermCreate, response: { 201: ref, ...problemResponses(400, 409, 413, 415) } }
+    }, async (request, reply) => {
+      const created = await taxonomy.createOne(app.db, kind, request.body, actorOf(request))
+      return await reply.code(201).header('location', `${base}/${created.id}`).send(created)
+    })
+
+    app.get(`${base}/:id`, {
+      config: { access: 'public', cache: 'articles' },
+      schema: { operationId: `get${title}`, summary: `Read a ${kind}`, tags, params: IdParams, response: { 200: ref, ...problemResponses(400, 404) } }
+    }, async (request) => await taxonomy.readOne(app.db, kind, { id: request.params.id }))
+
+    app.get(`${base}/slug/:slug`, {
+      config: { access: 'public', cache: 'articles' },
+      schema: { operationId: `get${title}BySlug`, summary: `Read a ${kind} by slug (its articles: GET /articles?${kind}=<slug>)`, tags, params: SlugParams, response: { 200: ref, ...problemResponses(400, 404) } }
+    }, async (request) => await taxonomy.readOne(app.db, kind, { slug: request.params.slug }))
+
+    app.put(`${base}/:id`, {
+      config: { access: 'editor' },
+      schema: { operationId: `replace${title}`, summary: `Replace a ${kind} (the description is cleared when left out)`, tags, params: IdParams, body: TermCreate, response: { 200: ref, ...problemResponses(400, 404, 409, 413, 415) } }
+    }, async (request) => await taxonomy.replaceOne(app.db, kind, request.params.id, request.body, actorOf(request)))
+
+    app.patch(`${base}/:id`, {
+      config: { access: 'editor' },
+      schema: { operationId: `update${title}`, summary: `Change some of a ${kind}'s fields`, tags, params: IdParams, body: TermPatch, response: { 200: ref, ...problemResponses(400, 404, 409, 413, 415) } }
+    }, async (request) => await taxonomy.updateOne(app.db, kind, request.params.id, request.body, actorOf(request)))
+
+    app.delete(`${base}/:id`, {
+      config: { access: 'editor' },
+      schema: { operationId: `delete${title}`, summary: `Delete a ${kind} no article uses (409 otherwise)`, tags, params: IdParams, response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) } }
+    }, async (request, reply) => {
+      await taxonomy.deleteOne(app.db, kind, request.params.id, actorOf(request))
+      return await reply.code(204).send(null)
+    })
+  }
+}
