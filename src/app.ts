@@ -28,6 +28,7 @@ import { keyRoutes, keySchemas } from './keys/routes.ts'
 import { auditRoutes, auditSchemas } from './audit/routes.ts'
 import { deliveryRoutes } from './delivery/routes.ts'
 import { taxonomyRoutes } from './taxonomy/routes.ts'
+import { searchRoutes } from './search/routes.ts'
 import { SectionSchema, TagSchema } from './taxonomy/schemas.ts'
 
 /** Schemas with an $id: named components in the OpenAPI document, referenced by routes. */
@@ -125,6 +126,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(imageRoutes)
   await app.register(mastheadRoutes)
   await app.register(taxonomyRoutes)
+  await app.register(searchRoutes)
   await app.register(webhookRoutes)
   await app.register(keyRoutes)
   await app.register(auditRoutes)

@@ -11,6 +11,7 @@ import type { EventName } from '../webhooks/events.ts'
 import { recordChange } from '../audit/service.ts'
 import { systemActor, type Actor } from '../keys/roles.ts'
 import { recordRevision } from './revisions.ts'
+import { refreshSearchDocument } from '../search/documents.ts'
 
 type Transaction = Prisma.TransactionClient
 type Client = Database | Transaction
@@ -440,6 +441,7 @@ export async function createOne (db: Database, submitted: ArticleCreate, actor: 
       },
       select: { id: true }
     })
+    await refreshSearchDocument(tx, created.id)
     const article = await readById(tx, created.id)
     await recordRevision(tx, article, actor)
     await recordChange(tx, actor, 'article.created', eventData(article))
@@ -512,6 +514,7 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
       await tx.byline.createMany({ data: bylines.map((byline) => ({ ...byline, articleId: id })) })
     }
     await tx.article.update({ where: { id }, data })
+    await refreshSearchDocument(tx, id)
     const article = await readById(tx, id)
     await recordRevision(tx, article, actor)
     // Webhooks hear "updated" for scheduling and archiving; the audit trail names them.
@@ -526,6 +529,7 @@ export async function deleteOne (db: Database, id: string, actor: Actor, ifMatch
     const current = await lockForUpdate(tx, id)
     assertVersion(ifMatch, current.version)
     await tx.article.delete({ where: { id } })
+    await refreshSearchDocument(tx, id)
     await recordChange(tx, actor, 'article.deleted', { id, slug: current.slug })
   })
 }

@@ -2,6 +2,7 @@ import { freeSlugAmong } from '../slugs.ts'
 import type { Prisma, Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
+import { refreshSearchDocumentsOfAuthor } from '../search/documents.ts'
 import { recordChange } from '../audit/service.ts'
 import { toImage } from '../images/service.ts'
 import type { Actor } from '../keys/roles.ts'
@@ -126,6 +127,7 @@ export async function updateOne (db: Database, id: string, patch: AuthorPatch, a
     await assertAvatarExists(tx, patch.avatarImageId)
     const data = patch.name !== undefined ? { ...patch, sortName: sortNameOf(patch.name) } : patch
     const updated = await tx.author.update({ where: { id }, data, select: authorSelect })
+    if (patch.name !== undefined) await refreshSearchDocumentsOfAuthor(tx, id)
     await recordChange(tx, actor, 'author.updated', { id: updated.id, slug: updated.slug, name: updated.name })
     return toAuthor(updated)
   })

@@ -39,6 +39,8 @@ export interface MigrationSource {
 }
 
 const noFilters = { externalTables: [], externalEnums: [] }
+/** Tables the migrations create in raw SQL for full-text search (src/search), outside Prisma's models. */
+const searchTables = ['article_search', 'article_search_data', 'article_search_idx', 'article_search_content', 'article_search_docsize', 'article_search_config']
 
 export function readMigrationList (migrationsDir: string): MigrationList {
   const names = existsSync(migrationsDir)
@@ -144,7 +146,7 @@ export async function diffAppliedMigrationsToSchema (source: MigrationSource, sc
       to: { tag: 'schemaDatamodel', files: [schemaFile] },
       script: true,
       exitCode: null,
-      filters: noFilters
+      filters: { externalTables: searchTables, externalEnums: [] }
     })
     const sql = result.stdout ?? ''
     return sql.includes('This is an empty migration') || /^\s*$/.test(sql) ? '' : sql
