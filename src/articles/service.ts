@@ -286,13 +286,12 @@ export async function readOneBySlug (db: Database, slug: string, viewer: Actor |
 type SortField = 'publishedAt' | 'updatedAt' | 'createdAt'
 type Direction = 'asc' | 'desc'
 
-function orderOf (sort: string): Prisma.ArticleOrderByWithRelationInput[] {
-  const direction = sort.startsWith('-') ? 'desc' : 'asc'
-  return orderFor(sort.replace(/^-/, '') as SortField, direction, 'last')
-}
-
-function orderFor (field: SortField, direction: Direction, nulls: 'first' | 'last'): Prisma.ArticleOrderByWithRelationInput[] {
-  const primary: Prisma.ArticleOrderByWithRelationInput = field === 'publishedAt'
+/**
+ * `nulls` matters only where publishedAt can be missing (drafts): published and scheduled articles
+ * always have one, and there the plain order lets the (status, publishedAt, id) index do the sorting.
+ */
+function orderFor (field: SortField, direction: Direction, nulls: 'first' | 'last' | null): Prisma.ArticleOrderByWithRelationInput[] {
+  const primary: Prisma.ArticleOrderByWithRelationInput = field === 'publishedAt' && nulls !== null
     ? { publishedAt: { sort: direction, nulls } }
     : { [field]: direction }
   return [primary, { id: direction }]
@@ -325,7 +324,7 @@ function decodeCursor (text: string, sort: string): Cursor {
 }
 
 /** Rows strictly after (value, id) in the given order. */
-function afterWhere (field: SortField, direction: Direction, nulls: 'first' | 'last', value: string | null, id: string): Prisma.ArticleWhereInput {
+function afterWhere (field: SortField, direction: Direction, nulls: 'first' | 'last' | null, value: string | null, id: string): Prisma.ArticleWhereInput {
   const beyond = direction === 'desc' ? 'lt' : 'gt'
   if (value === null) {
     // Only publishedAt is ever null (drafts): nulls sit together at one end, ordered by id.
@@ -374,7 +373,7 @@ export async function readMany (db: Database, query: ArticleListQuery, viewer: A
   // Going back, read the other way from the cursor, then turn the rows round.
   const backwards = cursor?.towards === 'prev'
   const readDirection: Direction = backwards ? (direction === 'desc' ? 'asc' : 'desc') : direction
-  const nulls = backwards ? 'first' : 'last'
+  const nulls = field !== 'publishedAt' || status === 'published' || status === 'scheduled' ? null : backwards ? 'first' : 'last'
   const keyset = cursor === null ? where : { AND: [where, afterWhere(field, readDirection, nulls, cursor.value, cursor.id)] }
   const [records, total] = await db.$transaction([
     db.article.findMany({ where: keyset, orderBy: orderFor(field, readDirection, nulls), skip: cursor === null ? (query.page - 1) * query.limit : 0, take: query.limit + 1, select: articleSummarySelect }),
@@ -399,7 +398,7 @@ export async function readMany (db: Database, query: ArticleListQuery, viewer: A
 export async function readLatestByAuthor (db: Database, authorId: string, take = 10): Promise<ArticleSummary[]> {
   const records = await db.article.findMany({
     where: { status: 'published', bylines: { some: { authorId } } },
-    orderBy: orderOf('-publishedAt'),
+    orderBy: orderFor('publishedAt', 'desc', null),
     take,
     select: articleSummarySelect
   })
