@@ -129,3 +129,12 @@ t.test('updatedSince returns what changed; bad cursors are clear 400s', async (t
   t.equal(both.statusCode, 400)
   t.equal(json(both).errors[0].pointer, '/page')
 })
+
+t.test('filters and sorts are an allow-list: anything else is a 400 naming it', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  for (const [url, pointer] of [['/articles?sort=email', '/sort'], ['/articles?email=a%40b.c', '/email'], ['/articles?bodyText=x', '/bodyText'], ['/search?q=x&status=draft', '/status'], ['/authors?sort=email', '/sort']] as const) {
+    const response = await app.inject({ method: 'GET', url, headers: anonymous })
+    t.equal(response.statusCode, 400, url)
+    t.equal(json(response).errors[0].pointer, pointer, `${url} names ${pointer}`)
+  }
+})
