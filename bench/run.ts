@@ -8,7 +8,7 @@ import autocannon from 'autocannon'
 import sharp from 'sharp'
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openDatabase } from '../src/db/client.ts'
@@ -49,11 +49,13 @@ async function seed (): Promise<string> {
     { type: 'blockquote', text: 'A group of soldiers, including conscripts, has been taken captive.', attribution: 'Russia’s defense ministry' },
     { type: 'image', imageId: photo.id }
   ]
+  // Ten kinds of story, so a word is in some articles, not in all of them.
+  const bodyAbout = (topic: string): BodyBlock[] => body.map((block) => block.type === 'paragraph' ? { ...block, text: `${block.text} The ${topic} story continues.` } : block)
   const topics = ['conscripts', 'budget', 'election', 'pipeline', 'refugees', 'sanctions', 'harvest', 'strike', 'court', 'storm']
   const start = Date.parse('2014-01-01T00:00:00Z')
   const headlineOf = (i: number): string => `Story number ${i} about the ${topics[i % topics.length] as string} and the war`
-  const viaService = Math.min(articleCount, 50)
-  let template: { body: unknown, bodyText: string, wordCount: number } | undefined
+  const viaService = Math.min(articleCount, 50) // at least one of each kind (ten), as templates for the bulk rows
+  const templates: Array<{ body: unknown, bodyText: string, wordCount: number }> = []
   for (let i = 0; i < viaService; i++) {
     const article = await articles.createOne(prisma, {
       headline: headlineOf(i),
@@ -62,15 +64,16 @@ async function seed (): Promise<string> {
       leadImageId: photo.id,
       sectionId: sections[i % 3]!.id,
       bylines: [{ authorId: staff[i % 3]!.id }, { authorId: staff[(i + 1) % 3]!.id, role: 'photos' }],
-      body
+      body: bodyAbout(topics[i % topics.length] as string)
     }, seeder)
-    template ??= { body: article.body, bodyText: article.bodyText, wordCount: article.wordCount }
+    templates[i % topics.length] ??= { body: article.body, bodyText: article.bodyText, wordCount: article.wordCount }
   }
   const batch = 2000
   for (let from = viaService; from < articleCount; from += batch) {
     const rows = Array.from({ length: Math.min(batch, articleCount - from) }, (_, k) => {
       const i = from + k
-      return { id: randomUUID(), slug: `story-number-${i}`, headline: headlineOf(i), body: template!.body as object, bodyText: template!.bodyText, wordCount: template!.wordCount, status: 'published', publishedAt: new Date(start + i * 3_600_000), leadImageId: photo.id, sectionId: sections[i % 3]!.id }
+      const template = templates[i % topics.length]!
+      return { id: randomUUID(), slug: `story-number-${i}`, headline: headlineOf(i), body: template.body as object, bodyText: template.bodyText, wordCount: template.wordCount, status: 'published', publishedAt: new Date(start + i * 3_600_000), leadImageId: photo.id, sectionId: sections[i % 3]!.id }
     })
     await prisma.$transaction([
       prisma.article.createMany({ data: rows }),
@@ -78,11 +81,10 @@ async function seed (): Promise<string> {
       prisma.articleBodyImage.createMany({ data: rows.map((row) => ({ articleId: row.id, imageId: photo.id })) })
     ])
   }
-  // The search index, as the article_search migration fills it.
-  const names = provider === 'sqlite' ? 'group_concat(au."name", \' \')' : 'string_agg(au."name", \' \' ORDER BY b."position")'
+  // The search index, filled by the article_search migration's own statement.
+  const migration = readFileSync(join(import.meta.dirname, `../prisma/${provider}/migrations/20261202033000_article_search/migration.sql`), 'utf8')
   await prisma.$executeRawUnsafe('DELETE FROM "article_search"')
-  await prisma.$executeRawUnsafe(`INSERT INTO "article_search" ("article_id", "headline", "dek", "body", "authors")
-    SELECT a."id", a."headline", coalesce(a."dek", ''), a."bodyText", coalesce((SELECT ${names} FROM "Byline" b JOIN "Author" au ON au."id" = b."authorId" WHERE b."articleId" = a."id"), '') FROM "Article" a`)
+  await prisma.$executeRawUnsafe(migration.slice(migration.lastIndexOf('INSERT INTO')).replace(/;\s*$/, ''))
   if (provider === 'postgresql') await prisma.$executeRawUnsafe('ANALYZE')
   const middle = await prisma.article.findFirst({ where: { status: 'published' }, orderBy: [{ publishedAt: 'desc' }, { id: 'desc' }], skip: Math.floor(articleCount / 2), select: { slug: true } })
   await prisma.$disconnect()

@@ -77,6 +77,8 @@ export const ConfigSchema = Type.Object({
   apiPublicUrl: Type.String({ pattern: '^(https?://[^\\s/?#]+(/[^\\s?#]*[^\\s?#/])?)?$', maxLength: 500 }),
   /** URLs per sitemap file; beyond it /sitemap.xml becomes a sitemap index (the protocol allows 50,000). */
   sitemapPageSize: Type.Integer({ minimum: 1, maximum: 50_000 }),
+  /** Which header carries purge keys: Surrogate-Key (Fastly, Varnish) or Cache-Tag (Cloudflare, Akamai). */
+  purgeKeyHeader: Type.Enum(['surrogate-key', 'cache-tag']),
   /** Memory for public responses kept ready to serve until the next write (0 = off). */
   responseCacheMb: Type.Integer({ minimum: 0, maximum: 4096 }),
   /** Where uploaded image files live: the local folder below, or S3-compatible object storage. */
@@ -135,6 +137,7 @@ export const defaultConfig: Config = {
   cacheControlMasthead: 'public, max-age=600, stale-while-revalidate=3600, stale-if-error=86400',
   cacheControlFeeds: 'public, max-age=300, stale-while-revalidate=600, stale-if-error=86400',
   responseCacheMb: 64,
+  purgeKeyHeader: 'surrogate-key',
   siteUrl: 'http://127.0.0.1:3000',
   siteName: 'Copydesk',
   siteLanguage: 'en',
@@ -197,6 +200,7 @@ const environmentNames: Record<keyof Config, string> = {
   cacheControlMasthead: 'CACHE_CONTROL_MASTHEAD',
   cacheControlFeeds: 'CACHE_CONTROL_FEEDS',
   responseCacheMb: 'RESPONSE_CACHE_MB',
+  purgeKeyHeader: 'PURGE_KEY_HEADER',
   siteUrl: 'SITE_URL',
   siteName: 'SITE_NAME',
   siteLanguage: 'SITE_LANGUAGE',

@@ -16,7 +16,7 @@ const baseOptions: Options = {
 // RFC 3339 as ajv-formats reads it, narrowed to instants JavaScript and both databases can hold:
 // no leap seconds (Date cannot represent them) and years 1 to 9999 once in UTC.
 const ajvDateTime = addFormats.default.get('date-time') as unknown as { validate: (value: string) => boolean }
-function isStorableDateTime (value: string): boolean {
+export function isStorableDateTime (value: string): boolean {
   if (!ajvDateTime.validate(value)) return false
   const instant = new Date(value)
   if (Number.isNaN(instant.getTime())) return false

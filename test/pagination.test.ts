@@ -125,6 +125,12 @@ t.test('updatedSince returns what changed; bad cursors are clear 400s', async (t
   const otherSort = await app.inject({ method: 'GET', url: `/articles?sort=-updatedAt&cursor=${page.nextCursor as string}`, headers: anonymous })
   t.equal(otherSort.statusCode, 400)
   t.match(json(otherSort).detail, /sort=-publishedAt/)
+  for (const value of ['0000-01-01T00:00:00.000Z', '-200000-01-01T00:00:00.000Z', 'not a date']) {
+    const forged = Buffer.from(JSON.stringify(['-publishedAt', 'next', value, '00000000-0000-0000-0000-000000000000'])).toString('base64url')
+    t.equal((await app.inject({ method: 'GET', url: `/articles?cursor=${forged}`, headers: anonymous })).statusCode, 400, `a forged cursor at ${value}`)
+  }
+  const pageOneWithCursor = await app.inject({ method: 'GET', url: `/articles?limit=5&page=1&cursor=${page.nextCursor as string}`, headers: anonymous })
+  t.notMatch(String(pageOneWithCursor.headers.link), /page=2/, 'with a cursor, links are cursors')
   const both = await app.inject({ method: 'GET', url: `/articles?page=2&cursor=${page.nextCursor as string}`, headers: anonymous })
   t.equal(both.statusCode, 400)
   t.equal(json(both).errors[0].pointer, '/page')

@@ -68,7 +68,8 @@ function pageLinks (url: string, page: articles.ArticlePage): string {
   }
   const links: string[] = []
   // Cursors unless the client pages by number: they hold still while stories are published.
-  const byCursor = !new URLSearchParams(search).has('page')
+  const given = new URLSearchParams(search)
+  const byCursor = given.has('cursor') || !given.has('page')
   if (byCursor) {
     links.push(`${linkTo({ cursor: null, page: null })}; rel="first"`)
     if (page.prevCursor !== null) links.push(`${linkTo({ cursor: page.prevCursor, page: null })}; rel="prev"`)

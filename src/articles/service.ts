@@ -12,6 +12,7 @@ import { recordChange } from '../audit/service.ts'
 import { systemActor, type Actor } from '../keys/roles.ts'
 import { recordRevision } from './revisions.ts'
 import { refreshSearchDocument } from '../search/documents.ts'
+import { isStorableDateTime } from '../validation.ts'
 
 type Transaction = Prisma.TransactionClient
 type Client = Database | Transaction
@@ -318,7 +319,7 @@ function decodeCursor (text: string, sort: string): Cursor {
   if (!Array.isArray(parsed) || parsed.length !== 4) throw invalid('is not a cursor this API gave out')
   const [cursorSort, towards, value, id] = parsed as unknown[]
   if (typeof cursorSort !== 'string' || (towards !== 'next' && towards !== 'prev') || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id) ||
-    (value !== null && (typeof value !== 'string' || Number.isNaN(Date.parse(value))))) throw invalid('is not a cursor this API gave out')
+    (value !== null && (typeof value !== 'string' || !isStorableDateTime(value)))) throw invalid('is not a cursor this API gave out')
   if (cursorSort !== sort) throw invalid(`belongs to sort=${cursorSort}, not sort=${sort}`)
   return { sort: cursorSort, towards, value: value as string | null, id }
 }
@@ -559,6 +560,7 @@ export async function publishDue (db: Database, now = new Date(), actor: Actor =
       // The status in the WHERE clause makes the claim atomic: a second instance finds nothing to change.
       const { count } = await tx.article.updateMany({ where: { id, status: 'scheduled', publishedAt: { lte: now } }, data: { status: 'published', version: { increment: 1 }, updatedAt: new Date() } })
       if (count === 0) return false
+      await refreshSearchDocument(tx, id)
       const article = await readById(tx, id)
       await recordRevision(tx, article, actor)
       await recordChange(tx, actor, 'article.published', eventData(article))

@@ -78,7 +78,8 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => await reply.type('application/xml; charset=utf-8').send(await sitemapPage(app.db, site, request.params.page, app.config.sitemapPageSize)))
 
   app.get('/sitemap-news.xml', {
-    config: { access: 'public', cache: 'feeds' },
+    // The last 48 hours move with the clock, not only with writes: validated, never kept in memory.
+    config: { access: 'public', cache: 'feeds', cacheInMemory: false },
     schema: {
       operationId: 'getNewsSitemap',
       summary: 'Google News sitemap: articles published in the last 48 hours (at most 1,000)',

@@ -21,6 +21,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Public content: cached, validated and tagged as described above. */
     cache?: CacheGroup
+    /** False for responses that change with the clock, not only with writes (kept out of memory). */
+    cacheInMemory?: boolean
   }
   interface FastifyRequest {
     cacheState?: { generation: bigint, hit: boolean, keys: string[] }
@@ -66,6 +68,17 @@ export function ifNoneMatchHits (header: string | undefined, etag: string): bool
  */
 export function surrogateKeysOf (group: CacheGroup, payload: unknown): string[] {
   const keys = new Set<string>()
+  const items = payload !== null && typeof payload === 'object' ? (payload as { items?: unknown }).items : undefined
+  if (Array.isArray(items)) {
+    // A list names its articles (or other items) and its list key only: nested images, authors and
+    // terms would make the header too large for proxies and Node clients (16 KB of headers at most).
+    keys.add(`${group === 'feeds' ? 'articles' : group}-list`)
+    for (const item of items) {
+      const record = (item !== null && typeof item === 'object' && 'article' in item ? (item as { article: unknown }).article : item) as Record<string, unknown> | null
+      if (record !== null && typeof record === 'object') visitOne(record, keys)
+    }
+    return capped([...keys])
+  }
   const visit = (value: unknown, depth: number): void => {
     if (depth > 6 || value === null || typeof value !== 'object') return
     if (Array.isArray(value)) {
@@ -73,19 +86,36 @@ export function surrogateKeysOf (group: CacheGroup, payload: unknown): string[] 
       return
     }
     const record = value as Record<string, unknown>
-    if (typeof record.id === 'string') {
-      if ('headline' in record) keys.add(`article-${record.id}`)
-      else if ('mimeType' in record) keys.add(`image-${record.id}`)
-      else if ('title' in record && 'position' in record) keys.add(`masthead-role-${record.id}`)
-      else if ('jobTitle' in record) keys.add(`author-${record.id}`)
-      else if ('name' in record && 'slug' in record) keys.add(`term-${record.id}`)
-    }
+    visitOne(record, keys)
     for (const item of Object.values(record)) if (item !== null && typeof item === 'object') visit(item, depth + 1)
   }
   visit(payload, 0)
   const isList = payload !== null && typeof payload === 'object' && (Array.isArray((payload as { items?: unknown }).items) || Array.isArray((payload as { roles?: unknown }).roles))
   if (isList || group === 'feeds') keys.add(`${group === 'feeds' ? 'articles' : group}-list`)
-  return [...keys]
+  return capped([...keys])
+}
+
+function visitOne (record: Record<string, unknown>, keys: Set<string>): void {
+  if (typeof record.id !== 'string') return
+  if ('headline' in record) keys.add(`article-${record.id}`)
+  else if ('mimeType' in record) keys.add(`image-${record.id}`)
+  else if ('title' in record && 'position' in record) keys.add(`masthead-role-${record.id}`)
+  else if ('jobTitle' in record) keys.add(`author-${record.id}`)
+  else if ('name' in record && 'slug' in record) keys.add(`term-${record.id}`)
+}
+
+/** At most about 4 KB of keys, list keys first: beyond that, purging the list key covers the rest. */
+const MAX_KEY_BYTES = 4000
+function capped (keys: string[]): string[] {
+  const ordered = [...keys.filter((key) => key.endsWith('-list')), ...keys.filter((key) => !key.endsWith('-list'))]
+  const kept: string[] = []
+  let bytes = 0
+  for (const key of ordered) {
+    if (bytes + key.length + 1 > MAX_KEY_BYTES) break
+    kept.push(key)
+    bytes += key.length + 1
+  }
+  return kept
 }
 
 /** Reads the content generation: a prepared statement on a read-only connection (SQLite) or one query (PostgreSQL). */
@@ -127,7 +157,7 @@ export default fp(async (app) => {
           ...(ok.headers as object | undefined),
           ETag: { type: 'string', description: 'Strong validator of these bytes (for articles: "<version>-<hash>"); send it in If-None-Match' },
           'Cache-Control': { type: 'string', description: 'For keyless reads, the route group\'s setting (CACHE_CONTROL_*); for staff, private, no-store' },
-          'Surrogate-Key': { type: 'string', description: 'Space-separated purge keys of the objects shown (article-<id>, author-<id>, image-<id>, masthead-role-<id>, term-<id>, <group>-list); Cache-Tag has them comma-separated' }
+          'Surrogate-Key': { type: 'string', description: 'Space-separated purge keys of the objects shown (article-<id>, author-<id>, image-<id>, masthead-role-<id>, term-<id>; lists: <group>-list and their items); with PURGE_KEY_HEADER=cache-tag, sent as Cache-Tag, comma-separated' }
         }
       }
     }
@@ -167,8 +197,8 @@ export default fp(async (app) => {
       reply.header('cache-control', config[cacheControlSetting[group]] as string)
       // Feeds and sitemaps are text, never seen as objects here: they change with the list of articles.
       if (state.keys.length === 0 && group === 'feeds') state.keys = ['articles-list']
-      if (state.keys.length > 0) reply.header('surrogate-key', state.keys.join(' ')).header('cache-tag', state.keys.join(','))
-      if (responses !== null && request.method === 'GET') {
+      if (state.keys.length > 0) reply.header(config.purgeKeyHeader, state.keys.join(config.purgeKeyHeader === 'cache-tag' ? ',' : ' '))
+      if (responses !== null && request.method === 'GET' && request.routeOptions.config?.cacheInMemory !== false) {
         const headers: Record<string, string> = {}
         for (const name of REPLAYED_HEADERS) {
           const value = reply.getHeader(name)

@@ -1,19 +1,43 @@
-// The search index's copy of each article (headline, dek, body text, author names), rewritten in the
-// same transaction as every change to them, so search never disagrees with the articles.
+// The search index's copy of each article (headline, dek, body text, author names, and facets to
+// filter on), rewritten in the same transaction as every change to them, so search never disagrees
+// with the articles.
 import type { Database, Prisma } from '../db/client.ts'
 
 type Client = Database | Prisma.TransactionClient
+
+/**
+ * Filter tokens, matched by the full-text index itself (no join): `unpublished` for anything readers
+ * may not see, and the ids of the section, tags and authors (ids, not slugs: slugs can change).
+ */
+export const facet = {
+  unpublished: 'status_unpublished',
+  section: (id: string) => `section_${id.replace(/-/g, '')}`,
+  tag: (id: string) => `tag_${id.replace(/-/g, '')}`,
+  author: (id: string) => `author_${id.replace(/-/g, '')}`
+}
 
 /** Rewrites an article's search document; called inside every transaction that changes what it holds. */
 export async function refreshSearchDocument (tx: Client, articleId: string): Promise<void> {
   await tx.$executeRaw`DELETE FROM "article_search" WHERE "article_id" = ${articleId}`
   const article = await tx.article.findUnique({
     where: { id: articleId },
-    select: { headline: true, dek: true, bodyText: true, bylines: { orderBy: { position: 'asc' }, select: { author: { select: { name: true } } } } }
+    select: {
+      headline: true, dek: true, bodyText: true, status: true, publishedAt: true, sectionId: true,
+      tags: { select: { tagId: true } },
+      bylines: { orderBy: { position: 'asc' }, select: { author: { select: { id: true, name: true } } } }
+    }
   })
   if (article === null) return
   const authors = article.bylines.map((byline) => byline.author.name).join(' ')
-  await tx.$executeRaw`INSERT INTO "article_search" ("article_id", "headline", "dek", "body", "authors") VALUES (${articleId}, ${article.headline}, ${article.dek ?? ''}, ${article.bodyText}, ${authors})`
+  const facets = [
+    ...(article.status === 'published' ? [] : [facet.unpublished]),
+    ...(article.sectionId !== null ? [facet.section(article.sectionId)] : []),
+    ...article.tags.map(({ tagId }) => facet.tag(tagId)),
+    ...article.bylines.map(({ author }) => facet.author(author.id))
+  ].join(' ')
+  const publishedAt = article.publishedAt?.toISOString() ?? null
+  await tx.$executeRaw`INSERT INTO "article_search" ("article_id", "published_at", "headline", "dek", "body", "authors", "facets")
+    VALUES (${articleId}, ${publishedAt}, ${article.headline}, ${article.dek ?? ''}, ${article.bodyText}, ${authors}, ${facets})`
 }
 
 /** After an author's name changes: every article that credits them. */

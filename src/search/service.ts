@@ -7,6 +7,7 @@ import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { articleSummarySelect, toArticleSummary } from '../articles/service.ts'
 import type { ArticleSummary } from '../articles/schemas.ts'
 import type { Actor } from '../keys/roles.ts'
+import { facet } from './documents.ts'
 
 export interface SearchQuery {
   q: string
@@ -63,8 +64,34 @@ function markup (text: string): string {
 export interface SearchHit { article: ArticleSummary, score: number, highlights: { headline: string, snippet: string } }
 export interface SearchResult { items: SearchHit[], total: number, page: number, limit: number, totalPages: number, query: string }
 
-interface Row { id: string, score: number, headline: string, snippet: string }
+interface Ranked { id: string, score: number, position: bigint | number | string }
+interface Highlighted { id: string, headline: string, snippet: string }
 
+/** Slugs in the query become ids: the index files articles under ids, which never change. */
+async function filterIds (db: Database, query: SearchQuery): Promise<{ section?: string, tag?: string, author?: string } | null> {
+  const ids: { section?: string, tag?: string, author?: string } = {}
+  if (query.section !== undefined) {
+    const found = await db.section.findUnique({ where: { slug: query.section }, select: { id: true } })
+    if (found === null) return null
+    ids.section = found.id
+  }
+  if (query.tag !== undefined) {
+    const found = await db.tag.findUnique({ where: { slug: query.tag }, select: { id: true } })
+    if (found === null) return null
+    ids.tag = found.id
+  }
+  if (query.author !== undefined) {
+    const found = await db.author.findUnique({ where: { slug: query.author }, select: { id: true } })
+    if (found === null) return null
+    ids.author = found.id
+  }
+  return ids
+}
+
+/**
+ * Two steps, so the costly parts run only for the page shown: rank the matches (and count them),
+ * then highlight the page's hits.
+ */
 export async function search (db: Database, provider: Provider, query: SearchQuery, viewer: Actor | null): Promise<SearchResult> {
   const terms = parseQuery(query.q)
   if (terms.length === 0) {
@@ -74,52 +101,63 @@ export async function search (db: Database, provider: Provider, query: SearchQue
   if (status !== 'published' && viewer === null) {
     throw withFieldErrors(errors.authenticationRequired('Only published articles are searchable without a key') as CatalogueError, [{ in: 'query', pointer: '/status', message: 'needs a staff key unless it is "published"' }])
   }
-  const conditions: Prisma.Sql[] = []
-  if (status === 'published') conditions.push(Prisma.sql`a."status" = 'published'`)
-  if (query.section !== undefined) conditions.push(Prisma.sql`a."sectionId" IN (SELECT "id" FROM "Section" WHERE "slug" = ${query.section})`)
-  if (query.tag !== undefined) conditions.push(Prisma.sql`a."id" IN (SELECT at."articleId" FROM "ArticleTag" at JOIN "Tag" t ON t."id" = at."tagId" WHERE t."slug" = ${query.tag})`)
-  if (query.author !== undefined) conditions.push(Prisma.sql`a."id" IN (SELECT b."articleId" FROM "Byline" b JOIN "Author" au ON au."id" = b."authorId" WHERE au."slug" = ${query.author})`)
-  const after = query.publishedAfter === undefined ? undefined : new Date(query.publishedAfter)
-  const before = query.publishedBefore === undefined ? undefined : new Date(query.publishedBefore)
-  if (provider === 'sqlite') {
-    if (after !== undefined) conditions.push(Prisma.sql`julianday(a."publishedAt") > julianday(${after.toISOString()})`)
-    if (before !== undefined) conditions.push(Prisma.sql`julianday(a."publishedAt") < julianday(${before.toISOString()})`)
-  } else {
-    if (after !== undefined) conditions.push(Prisma.sql`a."publishedAt" > ${after}`)
-    if (before !== undefined) conditions.push(Prisma.sql`a."publishedAt" < ${before}`)
-  }
-  const filters = conditions.length === 0 ? Prisma.empty : Prisma.sql`AND ${Prisma.join(conditions, ' AND ')}`
+  const empty: SearchResult = { items: [], total: 0, page: query.page, limit: query.limit, totalPages: 0, query: query.q }
+  const ids = await filterIds(db, query)
+  if (ids === null) return empty
+  const after = query.publishedAfter === undefined ? undefined : new Date(query.publishedAfter).toISOString()
+  const before = query.publishedBefore === undefined ? undefined : new Date(query.publishedBefore).toISOString()
   const offset = (query.page - 1) * query.limit
 
-  let rows: Row[]
+  let ranked: Ranked[]
   let total: number
+  let highlighted: Highlighted[]
   if (provider === 'sqlite') {
-    const match = ftsMatch(terms)
-    const from = Prisma.sql`FROM "article_search" s JOIN "Article" a ON a."id" = s."article_id" WHERE "article_search" MATCH ${match} ${filters}`
-    ;[rows, total] = await db.$transaction(async (tx) => [
-      await tx.$queryRaw<Row[]>`SELECT s."article_id" AS "id", -bm25("article_search", 0.0, 10.0, 4.0, 1.0, 3.0) AS "score",
-          highlight("article_search", 1, ${OPEN}, ${CLOSE}) AS "headline",
-          snippet("article_search", 3, ${OPEN}, ${CLOSE}, '…', 24) AS "snippet"
-        ${from} ORDER BY bm25("article_search", 0.0, 10.0, 4.0, 1.0, 3.0), a."publishedAt" DESC, a."id" LIMIT ${query.limit} OFFSET ${offset}`,
-      Number((await tx.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" ${from}`)[0]?.n ?? 0)
+    const match = [
+      `(${ftsMatch(terms)})`,
+      ...(ids.section !== undefined ? [`facets:"${facet.section(ids.section)}"`] : []),
+      ...(ids.tag !== undefined ? [`facets:"${facet.tag(ids.tag)}"`] : []),
+      ...(ids.author !== undefined ? [`facets:"${facet.author(ids.author)}"`] : [])
+    ].join(' AND ') + (status === 'published' ? ` NOT facets:"${facet.unpublished}"` : '')
+    const dates = Prisma.sql`${after !== undefined ? Prisma.sql`AND "published_at" > ${after}` : Prisma.empty} ${before !== undefined ? Prisma.sql`AND "published_at" < ${before}` : Prisma.empty}`
+    const where = Prisma.sql`WHERE "article_search" MATCH ${match} ${dates}`
+    ;[ranked, total] = await db.$transaction(async (tx) => [
+      await tx.$queryRaw<Ranked[]>`SELECT "article_id" AS "id", rowid AS "position", -bm25("article_search", 0.0, 0.0, 10.0, 4.0, 1.0, 3.0, 0.0) AS "score"
+        FROM "article_search" ${where} ORDER BY bm25("article_search", 0.0, 0.0, 10.0, 4.0, 1.0, 3.0, 0.0), "published_at" DESC LIMIT ${query.limit} OFFSET ${offset}`,
+      Number((await tx.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" FROM "article_search" ${where}`)[0]?.n ?? 0)
     ])
+    highlighted = ranked.length === 0 ? [] : await db.$queryRaw<Highlighted[]>`SELECT "article_id" AS "id",
+        highlight("article_search", 2, ${OPEN}, ${CLOSE}) AS "headline",
+        snippet("article_search", 4, ${OPEN}, ${CLOSE}, '…', 24) AS "snippet"
+      FROM "article_search" WHERE "article_search" MATCH ${ftsMatch(terms)} AND rowid IN (${Prisma.join(ranked.map((row) => Number(row.position)))})`
   } else {
+    const conditions: Prisma.Sql[] = []
+    if (status === 'published') conditions.push(Prisma.sql`a."status" = 'published'`)
+    if (ids.section !== undefined) conditions.push(Prisma.sql`a."sectionId" = ${ids.section}`)
+    if (ids.tag !== undefined) conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM "ArticleTag" t WHERE t."articleId" = a."id" AND t."tagId" = ${ids.tag})`)
+    if (ids.author !== undefined) conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM "Byline" b WHERE b."articleId" = a."id" AND b."authorId" = ${ids.author})`)
+    if (after !== undefined) conditions.push(Prisma.sql`a."publishedAt" > ${new Date(after)}`)
+    if (before !== undefined) conditions.push(Prisma.sql`a."publishedAt" < ${new Date(before)}`)
+    const filters = conditions.length === 0 ? Prisma.empty : Prisma.sql`AND ${Prisma.join(conditions, ' AND ')}`
     const ts = tsQuery(terms)
     const from = Prisma.sql`FROM "article_search" s JOIN "Article" a ON a."id" = s."article_id", to_tsquery('english', ${ts}) query WHERE s."document" @@ query ${filters}`
-    ;[rows, total] = await db.$transaction(async (tx) => [
-      await tx.$queryRaw<Row[]>`SELECT s."article_id" AS "id", ts_rank_cd(s."document", query, 1)::float8 AS "score",
-          ts_headline('english', s."headline", query, ${`StartSel=${OPEN}, StopSel=${CLOSE}, HighlightAll=true`}) AS "headline",
-          ts_headline('english', s."body", query, ${`StartSel=${OPEN}, StopSel=${CLOSE}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "`}) AS "snippet"
+    ;[ranked, total] = await db.$transaction(async (tx) => [
+      await tx.$queryRaw<Ranked[]>`SELECT s."article_id" AS "id", s."article_id" AS "position", ts_rank_cd(s."document", query, 1)::float8 AS "score"
         ${from} ORDER BY "score" DESC, a."publishedAt" DESC NULLS LAST, a."id" LIMIT ${query.limit} OFFSET ${offset}`,
       Number((await tx.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" ${from}`)[0]?.n ?? 0)
     ])
+    highlighted = ranked.length === 0 ? [] : await db.$queryRaw<Highlighted[]>`SELECT s."article_id" AS "id",
+        ts_headline('english', s."headline", query, ${`StartSel=${OPEN}, StopSel=${CLOSE}, HighlightAll=true`}) AS "headline",
+        ts_headline('english', s."body", query, ${`StartSel=${OPEN}, StopSel=${CLOSE}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "`}) AS "snippet"
+      FROM "article_search" s, to_tsquery('english', ${ts}) query WHERE s."article_id" IN (${Prisma.join(ranked.map((row) => row.id))})`
   }
-  const records = await db.article.findMany({ where: { id: { in: rows.map((row) => row.id) } }, select: articleSummarySelect })
+  const records = await db.article.findMany({ where: { id: { in: ranked.map((row) => row.id) } }, select: articleSummarySelect })
   const byId = new Map(records.map((record) => [record.id, record]))
-  const items = rows.flatMap((row) => {
+  const highlights = new Map(highlighted.map((row) => [row.id, row]))
+  const items = ranked.flatMap((row) => {
     const record = byId.get(row.id)
     if (record === undefined) return []
-    return [{ article: toArticleSummary(record), score: Number(Number(row.score).toPrecision(6)), highlights: { headline: markup(row.headline), snippet: markup(row.snippet) } }]
+    const marked = highlights.get(row.id)
+    return [{ article: toArticleSummary(record), score: Number(Number(row.score).toPrecision(6)), highlights: { headline: markup(marked?.headline ?? record.headline), snippet: markup(marked?.snippet ?? '') } }]
   })
   return { items, total, page: query.page, limit: query.limit, totalPages: Math.ceil(total / query.limit), query: query.q }
 }
