@@ -144,3 +144,33 @@ t.test('filters and sorts are an allow-list: anything else is a 400 naming it', 
     t.equal(json(response).errors[0].pointer, pointer, `${url} names ${pointer}`)
   }
 })
+
+t.test('fields= trims responses and include= chooses the embedded relations', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const section = json(await post(app, '/sections', { name: 'Ukraine' }))
+  const author = json(await post(app, '/authors', { name: 'Alex Rowan' }))
+  const article = json(await post(app, '/articles', { headline: 'Trim Me', status: 'published', sectionId: section.id, bylines: [{ authorId: author.id }], body: [{ type: 'paragraph', text: 'Words.' }] }))
+
+  const list = await app.inject({ method: 'GET', url: '/articles?fields=slug,headline,publishedAt', headers: anonymous })
+  t.equal(list.statusCode, 200)
+  t.same(Object.keys(json(list).items[0]).sort(), ['headline', 'id', 'publishedAt', 'slug'], 'only what was asked for, and the id')
+  t.equal(json(list).total, 1, 'the page around them is whole')
+  t.ok(String(list.headers['surrogate-key']).includes(`article-${article.id as string}`), 'purge keys still name the article')
+  t.match(list.headers.etag, /^"/)
+
+  const one = json(await app.inject({ method: 'GET', url: `/articles/slug/${article.slug as string}?fields=headline,bodyHtml,jsonLd`, headers: anonymous }))
+  t.same(Object.keys(one).sort(), ['bodyHtml', 'headline', 'id', 'jsonLd'])
+  t.equal(one.jsonLd['@type'], 'NewsArticle')
+
+  const bare = json(await app.inject({ method: 'GET', url: `/articles/${article.id as string}?include=`, headers: anonymous }))
+  t.notOk('bylines' in bare || 'section' in bare || 'leadImage' in bare || 'tags' in bare, 'include= (empty): no relations')
+  t.equal(bare.headline, 'Trim Me')
+  const withSection = json(await app.inject({ method: 'GET', url: `/articles/${article.id as string}?include=section`, headers: anonymous }))
+  t.same(withSection.section.slug, 'ukraine')
+  t.notOk('bylines' in withSection)
+
+  for (const url of ['/articles?fields=email', '/articles?fields=bodyHtml', `/articles/${article.id as string}?include=author`, `/articles/${article.id as string}?fields=`]) {
+    const response = await app.inject({ method: 'GET', url, headers: anonymous })
+    t.equal(response.statusCode, 400, `${url}: only documented fields and relations`)
+  }
+})

@@ -4,6 +4,8 @@ import { Type } from 'typebox'
 import { IdParams, IfMatchHeaders, Nullable, Page, Slug, SlugParams, Timestamp, Uuid } from '../common-schemas.ts'
 import { errors, problemResponses } from '../errors.ts'
 import { actorOf } from '../keys/routes.ts'
+import { ArticleReadQuery, shapeOf } from './schemas.ts'
+import { surrogateKeysOf } from '../plugins/http-cache.ts'
 import { ArticleCreate, ArticleListQuery, ArticlePatch, ArticleRef, ArticleSummaryRef, CorrectionCreate, type Article } from './schemas.ts'
 import * as articles from './service.ts'
 import * as revisions from './revisions.ts'
@@ -16,9 +18,21 @@ const etagHeader = { ETag: { type: 'string', description: 'The article\'s versio
 const withEtag = (description: string) => ({ description, headers: etagHeader, ...ArticleRef })
 const writeProblems = problemResponses(400, 404, 409, 412, 413, 415, 428, 503)
 
-function sendArticle (reply: FastifyReply, article: Article, status = 200): FastifyReply {
-  const jsonLd = newsArticleJsonLd(article, siteOf(reply.server.config))
-  return reply.code(status).header('etag', articles.etagOf(article.version)).send({ ...article, jsonLd })
+function sendArticle (reply: FastifyReply, article: Article, status = 200, shape: { fields?: string, include?: string } = {}): FastifyReply {
+  const full = { ...article, jsonLd: newsArticleJsonLd(article, siteOf(reply.server.config)) }
+  reply.code(status).header('etag', articles.etagOf(article.version))
+  return shape.fields === undefined && shape.include === undefined ? reply.send(full) : sendShaped(reply, full, shape)
+}
+
+/**
+ * fields= / include=: the response schema's serializer needs every field, so a trimmed response is
+ * serialized here; its purge keys still name everything the full one shows.
+ */
+function sendShaped (reply: FastifyReply, full: Record<string, unknown> & { items?: Array<Record<string, unknown>> }, shape: { fields?: string, include?: string }): FastifyReply {
+  const state = reply.request.cacheState
+  if (state !== undefined) state.keys = surrogateKeysOf('articles', full)
+  const trimmed = full.items === undefined ? shapeOf(full, shape) : { ...full, items: full.items.map((item) => shapeOf(item, shape)) }
+  return reply.type('application/json; charset=utf-8').send(JSON.stringify(trimmed))
 }
 
 const RevisionParams = Type.Object({ id: Uuid, version: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false })
@@ -98,6 +112,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List articles; by default the published ones, newest first ("Latest News")',
       tags,
       querystring: ArticleListQuery,
+      'x-copydesk-trimmable': true,
       response: {
         200: {
           description: 'A page of articles. The Link header (RFC 8288) names the first, prev and next pages: by cursor, or by number (with last) when the request gave page',
@@ -111,6 +126,8 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const page = await articles.readMany(app.db, request.query, request.actor)
     const links = pageLinks(request.url, page)
     if (links !== '') reply.header('link', links)
+    const { fields, include } = request.query
+    if (fields !== undefined || include !== undefined) return sendShaped(reply, page as unknown as Record<string, unknown>, { fields, include })
     return page
   })
 
@@ -131,9 +148,11 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', tags,
       params: IdParams,
+      querystring: ArticleReadQuery,
+      'x-copydesk-trimmable': true,
       response: { 200: withEtag('The article'), ...problemResponses(400, 404) }
     }
-  }, async (request, reply) => sendArticle(reply, await articles.readOne(app.db, request.params.id, request.actor)))
+  }, async (request, reply) => sendArticle(reply, await articles.readOne(app.db, request.params.id, request.actor), 200, request.query))
 
   app.get('/articles/slug/:slug', {
     config: { access: 'public', cache: 'articles' },
@@ -142,6 +161,8 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Read an article by slug, as a frontend renders it; a former slug answers 308 with the new location',
       tags,
       params: SlugParams,
+      querystring: ArticleReadQuery,
+      'x-copydesk-trimmable': true,
       response: {
         200: withEtag('The article'),
         308: { description: 'The article moved to another slug', headers: { Location: { type: 'string', description: 'Where the article is now' } }, ...Moved },
@@ -150,8 +171,8 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const found = await articles.readOneBySlug(app.db, request.params.slug, request.actor)
-    if ('article' in found) return sendArticle(reply, found.article)
-    const location = `/articles/slug/${found.movedTo}`
+    if ('article' in found) return sendArticle(reply, found.article, 200, request.query)
+    const location = `/articles/slug/${found.movedTo}${request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : ''}`
     return await reply.code(308).header('location', location).send({ movedTo: found.movedTo, location })
   })
 

@@ -134,6 +134,29 @@ export const ArticleSchema = Type.Object({
 export type Article = Static<typeof ArticleSchema>
 export const ArticleRef = Type.Unsafe<Article>({ $ref: 'Article#' })
 
+/** Top-level fields a frontend may ask for with fields= (id always comes along). */
+export const summaryFieldNames = ['id', 'slug', 'headline', 'dek', 'kicker', 'status', 'publishedAt', 'createdAt', 'updatedAt', 'version', 'leadImage', 'section', 'tags', 'bylines', 'readingTimeMinutes'] as const
+export const articleFieldNames = [...summaryFieldNames, 'metaTitle', 'metaDescription', 'canonicalUrl', 'body', 'bodyHtml', 'bodyText', 'wordCount', 'corrections', 'jsonLd'] as const
+/** Embedded relations include= chooses among (all by default). */
+export const relationNames = ['leadImage', 'bylines', 'section', 'tags'] as const
+
+const commaList = (names: readonly string[], allowEmpty: boolean) => `^${allowEmpty ? '(' : ''}(${names.join('|')})(,(${names.join('|')}))*${allowEmpty ? ')?' : ''}$`
+const fieldsParam = (names: readonly string[]) => Type.String({ maxLength: 1000, pattern: commaList(names, false), description: `Only these fields, comma-separated (id is always included): ${names.join(', ')}` })
+const includeParam = Type.String({ maxLength: 100, pattern: commaList(relationNames, true), description: `Only these embedded relations, comma-separated (all when omitted; empty for none): ${relationNames.join(', ')}` })
+export const ShapeQuery = { fields: Type.Optional(fieldsParam(articleFieldNames)), include: Type.Optional(includeParam) }
+export const ArticleReadQuery = Type.Object(ShapeQuery, { additionalProperties: false })
+export type ArticleReadQuery = Static<typeof ArticleReadQuery>
+export const summaryShapeQuery = { fields: Type.Optional(fieldsParam(summaryFieldNames)), include: Type.Optional(includeParam) }
+
+/** The response with only the fields and relations asked for; unchanged when neither is given. */
+export function shapeOf<T extends Record<string, unknown>> (item: T, query: { fields?: string, include?: string }): Partial<T> {
+  if (query.fields === undefined && query.include === undefined) return item
+  const fields = query.fields === undefined ? null : new Set(['id', ...query.fields.split(',')])
+  const included = query.include === undefined ? null : new Set(query.include.split(',').filter(Boolean))
+  return Object.fromEntries(Object.entries(item).filter(([name]) =>
+    (fields === null || fields.has(name)) && (included === null || !(relationNames as readonly string[]).includes(name) || included.has(name)))) as Partial<T>
+}
+
 export const ArticleSort = Type.Enum(['-publishedAt', 'publishedAt', '-updatedAt', 'updatedAt', '-createdAt', 'createdAt'], {
   default: '-publishedAt',
   description: 'Order; a leading "-" means descending. Ties are broken by id, so pages never overlap.'
@@ -149,6 +172,8 @@ export const ArticleListQuery = Type.Object({
   publishedBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Published strictly before this instant' })),
   sort: Type.Optional(ArticleSort),
   updatedSince: Type.Optional(Type.String({ format: 'date-time', description: 'Only articles changed at or after this instant: a frontend syncing what changed since its last visit' })),
+  ...summaryShapeQuery,
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 400, pattern: '^[A-Za-z0-9_-]+$', description: 'Keyset pagination: a nextCursor or prevCursor from an earlier page (same filters and sort). Pages stay put while stories are published: no duplicates, no gaps. Not with page' }))
 }, { additionalProperties: false })
 export type ArticleListQuery = Static<typeof ArticleListQuery>
+

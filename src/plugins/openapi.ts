@@ -41,6 +41,27 @@ function documentNonJsonBodies (document: { paths?: Record<string, Record<string
   }
 }
 
+/**
+ * Article reads take fields= and include=; the document says a 200 is then the same shape with only
+ * what was asked for (the serializer, which needs every field, is not used for those).
+ */
+function documentTrimmableResponses (document: { paths?: Record<string, Record<string, any>> }): void { // eslint-disable-line @typescript-eslint/no-explicit-any -- plain JSON
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      if (operation?.['x-copydesk-trimmable'] !== true) continue
+      delete operation['x-copydesk-trimmable']
+      const content = operation.responses?.['200']?.content?.['application/json']
+      if (content?.schema === undefined) continue
+      const trimmedItem = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } }, additionalProperties: true, description: 'Only the fields and relations asked for with fields= and include=' }
+      const isList = operation.operationId === 'listArticles'
+      const trimmed = isList
+        ? { title: 'TrimmedArticleList', type: 'object', required: ['items', 'total'], properties: { items: { type: 'array', items: trimmedItem }, total: { type: 'integer' }, page: { type: 'integer' }, limit: { type: 'integer' }, totalPages: { type: 'integer' }, nextCursor: { type: ['string', 'null'] }, prevCursor: { type: ['string', 'null'] } } }
+        : { title: 'TrimmedArticle', ...trimmedItem }
+      content.schema = { anyOf: [content.schema, trimmed] }
+    }
+  }
+}
+
 export default fp(async (app) => {
   await app.register(swagger, {
     openapi: {
@@ -79,6 +100,7 @@ export default fp(async (app) => {
       const document = (documentObject as { openapiObject: Record<string, any> }).openapiObject // eslint-disable-line @typescript-eslint/no-explicit-any -- the generated document is plain JSON
       namePolymorphicBranches(document)
       documentNonJsonBodies(document)
+      documentTrimmableResponses(document)
       return document
     },
     refResolver: {
