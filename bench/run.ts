@@ -39,7 +39,8 @@ const seeder = systemActor('benchmark seed')
  * the API writes), the rest in bulk batches with the same shape, then the search index in one pass.
  */
 async function seed (): Promise<string> {
-  const { prisma, provider } = await openDatabase(loadConfig({}, { databaseUrl }))
+  // Bulk statements (the search index of every article at once) may run longer than a request may.
+  const { prisma, provider } = await openDatabase(loadConfig({}, { databaseUrl, databaseStatementTimeoutMs: 0 }))
   const photo = await images.createOne(prisma, { url: 'https://images.example.com/lead.jpg', mimeType: 'image/jpeg', width: 2048, height: 1365, altText: 'Lead photo', caption: 'A caption.', photographer: 'Sergei Guneyev', agency: 'AFP', distributor: 'Getty Images' }, seeder)
   const staff = await Promise.all(['Alex Rowan', 'Dana Brooks', 'Jordan Vale'].map(async (name) => await authors.createOne(prisma, { name }, seeder)))
   const sections = await Promise.all(['News', 'Politics', 'Ukraine'].map(async (name) => await taxonomy.createOne(prisma, 'section', { name }, seeder)))
