@@ -66,19 +66,6 @@ export type ImagePatch = Static<typeof ImagePatch>
 
 export const ImageListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false })
 
-/** Everything but the file: used for updates that keep the bytes (and for editors of uploads). */
-export const ImageMetadataPatch = Type.Object({
-  altText: Type.Optional(editableFields.altText),
-  caption: Type.Optional(editableFields.caption),
-  credit: Type.Optional(editableFields.credit),
-  photographer: Type.Optional(editableFields.photographer),
-  agency: Type.Optional(editableFields.agency),
-  distributor: Type.Optional(editableFields.distributor),
-  copyright: Type.Optional(editableFields.copyright),
-  source: Type.Optional(editableFields.source),
-  focalPoint: Type.Optional(editableFields.focalPoint)
-}, { additionalProperties: false })
-
 const FOCAL_POINT_TEXT = '^(0(\\.\\d{1,6})?|1(\\.0{1,6})?),(0(\\.\\d{1,6})?|1(\\.0{1,6})?)$'
 
 /** The text that travels with an upload: form fields, or query parameters for a raw upload. */
