@@ -4,6 +4,7 @@ import createError from '@fastify/error'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { patternHints } from './common-schemas.ts'
+import { securityHeaders } from './security-headers.ts'
 
 export const ProblemSchema = Type.Object({
   type: Type.String({ description: 'URI reference naming the kind of problem' }),
@@ -163,6 +164,8 @@ export function problemOf (error: FastifyError & CatalogueError, request: Fastif
 
 /** For errors Fastify raises before routing (a URL it cannot decode): the same problem+json. */
 export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // Raised before routing, so before the hook that sets these on every other response.
+  reply.headers(securityHeaders)
   void sendProblem(reply, problemOf(error as FastifyError & CatalogueError, request))
 }
 

@@ -5,9 +5,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import { errors, problemResponses } from '../errors.ts'
+import { securityHeaders } from '../security-headers.ts'
 import { accessLevels, allows, rolesAllowed, type Access, type Actor } from '../keys/roles.ts'
 import { authenticate, ensureBootstrapKey, ensureFirstKey } from '../keys/service.ts'
 import { databaseRateLimitStore } from '../keys/rate-limit-store.ts'
@@ -69,22 +69,7 @@ export default fp(async (app) => {
     if (!hidden) documentAccess(route, access)
   })
 
-  await app.register(helmet, {
-    // Swagger UI at /docs loads its own scripts and styles from this server; the API returns JSON.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'https:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        upgradeInsecureRequests: null
-      }
-    },
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-    hsts: { maxAge: 31_536_000, includeSubDomains: true }
-  })
+  app.addHook('onRequest', async (_request, reply) => { reply.headers(securityHeaders) })
 
   const origins = config.corsOrigins.split(',').map((origin) => origin.trim()).filter(Boolean)
   if (origins.length > 0) {
