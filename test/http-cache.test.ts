@@ -5,6 +5,7 @@ import t from 'tap'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { anonymous, buildTestApp, createAuthor, createImage, json, post, testDatabaseUrl } from './helper.ts'
 import type { FastifyInstance } from 'fastify'
+import { sharedFreshReads } from '../src/plugins/http-cache.ts'
 
 async function publishedStory (app: FastifyInstance): Promise<{ article: any, author: any, image: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const author = await createAuthor(app, { name: 'Alex Rowan' })
@@ -86,6 +87,28 @@ t.test('repeated reads are served from memory; the next write through any instan
   const edited = await a.inject({ method: 'PATCH', url: `/articles/${article.id}`, payload: { headline: 'Edited on A' } })
   t.equal(edited.statusCode, 200)
   t.equal(json(await b.inject({ method: 'GET', url, headers: anonymous })).headline, 'Edited on A', 'the first read on B after A\'s write is fresh')
+
+  await a.inject({ method: 'PATCH', url: `/articles/${article.id}`, payload: { headline: 'Edited again on A' } })
+  const burst = await Promise.all(Array.from({ length: 20 }, async () => await b.inject({ method: 'GET', url, headers: anonymous })))
+  t.same(new Set(burst.map((response) => json(response).headline)), new Set(['Edited again on A']), 'so is every one of a burst of concurrent reads')
+})
+
+t.test('concurrent readers share generation reads, but never one that began before they arrived', async (t) => {
+  const answers: Array<(generation: bigint) => void> = []
+  let started = 0
+  const read = sharedFreshReads(async () => {
+    started++
+    return await new Promise<bigint>((resolve) => answers.push(resolve))
+  })
+  const first = read()
+  const [second, third] = [read(), read()] // they arrive while the first read is on its way
+  t.equal(started, 1)
+  answers.shift()?.(1n)
+  t.equal(await first, 1n)
+  await new Promise(setImmediate)
+  t.equal(started, 2, 'the two waiting readers started one more read, together')
+  answers.shift()?.(2n)
+  t.same(await Promise.all([second, third]), [2n, 2n], 'and got its answer, not the older one')
 })
 
 t.test('with the response cache off, validators and headers are the same', async (t) => {

@@ -6,14 +6,17 @@
 //   `private, no-store` (set by the access plugin);
 // - keyless responses are kept in memory and served again without database work until the content
 //   generation moves. Every write raises it in its own transaction, so no instance serves a response
-//   older than a write it could have seen: the check is one primary-key read per request.
+//   older than a write it could have seen: the check is one primary-key read per request (on
+//   PostgreSQL, shared by the requests that arrived while it was being sent).
 import { createHash } from 'node:crypto'
 import BetterSqlite3 from 'better-sqlite3'
+import pg from 'pg'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
 import { sqlitePath } from '../db/providers.ts'
+import { errors, type CatalogueError } from '../errors.ts'
 
 export type CacheGroup = 'articles' | 'authors' | 'images' | 'masthead' | 'feeds'
 
@@ -118,24 +121,62 @@ function capped (keys: string[]): string[] {
   return kept
 }
 
-/** Reads the content generation: a prepared statement on a read-only connection (SQLite) or one query (PostgreSQL). */
-function generationReader (config: Config, provider: string, readWithPrisma: () => Promise<bigint>): { read: () => Promise<bigint>, close: () => void } {
-  if (provider !== 'sqlite') return { read: readWithPrisma, close: () => {} }
-  const connection = new BetterSqlite3(sqlitePath(config.databaseUrl), { readonly: true, fileMustExist: true, timeout: config.sqliteBusyTimeoutMs })
-  const statement = connection.prepare('SELECT "value" FROM "ContentGeneration" WHERE "id" = 1').pluck().safeIntegers()
+/**
+ * Requests share a read that began after they arrived: one round trip answers a burst of them, and
+ * none is given a generation older than its own arrival (a read already in flight may predate it).
+ */
+export function sharedFreshReads (read: () => Promise<bigint>): () => Promise<bigint> {
+  let inFlight: Promise<bigint> | null = null
+  let queued: Promise<bigint> | null = null
+  const start = (): Promise<bigint> => {
+    const reading = read()
+    const clear = (): void => { if (inFlight === reading) inFlight = null }
+    reading.then(clear, clear)
+    inFlight = reading
+    return reading
+  }
+  return async () => {
+    if (inFlight === null) return await start()
+    queued ??= inFlight.then(() => {}, () => {}).then(() => {
+      queued = null
+      return start()
+    })
+    return await queued
+  }
+}
+
+/**
+ * Reads the content generation: a prepared statement on a read-only connection (SQLite), or a
+ * prepared statement on a connection of its own, shared by concurrent requests (PostgreSQL).
+ */
+function generationReader (config: Config, provider: string): { read: () => Promise<bigint>, close: () => Promise<void> } {
+  if (provider === 'sqlite') {
+    const connection = new BetterSqlite3(sqlitePath(config.databaseUrl), { readonly: true, fileMustExist: true, timeout: config.sqliteBusyTimeoutMs })
+    const statement = connection.prepare('SELECT "value" FROM "ContentGeneration" WHERE "id" = 1').pluck().safeIntegers()
+    return {
+      read: async () => (statement.get() as bigint | undefined) ?? 0n,
+      close: async () => { connection.close() }
+    }
+  }
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: config.databaseConnectTimeoutMs, idleTimeoutMillis: 30_000 })
+  // An idle connection the server dropped is replaced on the next read; the error must not crash the process.
+  pool.on('error', () => {})
+  const query = { name: 'copydesk-content-generation', text: 'SELECT "value"::text AS "value" FROM "ContentGeneration" WHERE "id" = 1' }
   return {
-    read: async () => (statement.get() as bigint | undefined) ?? 0n,
-    close: () => { connection.close() }
+    read: sharedFreshReads(async () => {
+      const result = await pool.query<{ value: string }>(query).catch((error: unknown) => {
+        throw Object.assign(errors.tryAgain('The database does not answer; retry the request') as CatalogueError, { cause: error })
+      })
+      return BigInt(result.rows[0]?.value ?? 0)
+    }),
+    close: async () => { await pool.end() }
   }
 }
 
 export default fp(async (app) => {
   const config = app.config
-  const reader = generationReader(config, app.dbProvider, async () => {
-    const rows = await app.db.$queryRaw<Array<{ value: bigint }>>`SELECT "value" FROM "ContentGeneration" WHERE "id" = 1`
-    return BigInt(rows[0]?.value ?? 0)
-  })
-  app.addHook('onClose', async () => { reader.close() })
+  const reader = generationReader(config, app.dbProvider)
+  app.addHook('onClose', async () => { await reader.close() })
   const responses = config.responseCacheMb > 0
     ? new LRUCache<string, CachedResponse>({ maxSize: config.responseCacheMb * 1024 * 1024, sizeCalculation: (entry) => Math.max(1, Buffer.byteLength(entry.payload) + 512) })
     : null
