@@ -2,9 +2,9 @@
 // Fastify route serving the same bytes, in the same run, and prints the ratios. Cases: an article by
 // slug, the latest 20, and a cached image rendition (an uploaded 3000×2000 JPEG as 800 px WebP).
 //   BENCH_ARTICLES (default 1000; the issue's targets are stated for 100000), BENCH_SECONDS per measurement (default 10), BENCH_CONNECTIONS (default 10)
+//   BENCH_KEEP=1 leaves the seeded database behind (its URL is printed) instead of deleting it
 //   BENCH_POSTGRES_URL: a PostgreSQL server where a scratch database may be created; the run then
 //   measures PostgreSQL instead of SQLite (`npm run bench:postgres` starts a throw-away server).
-import autocannon from 'autocannon'
 import sharp from 'sharp'
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -138,9 +138,10 @@ async function startServer (args: string[], env: NodeJS.ProcessEnv): Promise<{ c
 }
 
 async function measure (url: string): Promise<{ rps: number, p99: number }> {
-  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 })
+  const load = fork(join(import.meta.dirname, 'load.ts'), [url, String(connections), String(seconds)], { execArgv: ['--import', 'tsx'] })
+  const [result] = await once(load, 'message') as [{ rps: number, p99: number, non2xx: number, errors: number }]
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`)
-  return { rps: result.requests.average, p99: result.latency.p99 }
+  return { rps: result.rps, p99: result.p99 }
 }
 
 try {
@@ -203,6 +204,7 @@ try {
   console.log(`\nSearch, one client, no cache, ${queries.length} queries × 10: p50 ${latency.p50.toFixed(1)} ms, p95 ${latency.p95.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms`)
   uncached.child.kill()
 } finally {
-  rmSync(dir, { recursive: true, force: true })
-  if (postgresAdminUrl !== undefined) await runAdmin(postgresAdminUrl, `DROP DATABASE IF EXISTS "${postgresDatabase}" WITH (FORCE)`)
+  if (process.env.BENCH_KEEP === '1') console.log(`\nKept the seeded database: ${databaseUrl}`)
+  else rmSync(dir, { recursive: true, force: true })
+  if (postgresAdminUrl !== undefined && process.env.BENCH_KEEP !== '1') await runAdmin(postgresAdminUrl, `DROP DATABASE IF EXISTS "${postgresDatabase}" WITH (FORCE)`)
 }
