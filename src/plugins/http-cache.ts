@@ -6,8 +6,8 @@
 //   `private, no-store` (set by the access plugin);
 // - keyless responses are kept in memory and served again without database work until the content
 //   generation moves. Every write raises it in its own transaction, so no instance serves a response
-//   older than a write it could have seen: the check is one primary-key read per request (on
-//   PostgreSQL, shared by the requests that arrived while it was being sent).
+//   older than a write it could have seen: the check is one primary-key read, shared by
+//   the requests that arrived before it began.
 import { createHash } from 'node:crypto'
 import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
@@ -45,7 +45,7 @@ const REPLAYED_HEADERS = ['content-type', 'etag', 'cache-control', 'surrogate-ke
 
 interface CachedResponse {
   generation: bigint
-  payload: string | Buffer
+  payload: Buffer
   headers: Record<string, string>
 }
 
@@ -146,15 +146,23 @@ export function sharedFreshReads (read: () => Promise<bigint>): () => Promise<bi
 }
 
 /**
- * Reads the content generation: a prepared statement on a read-only connection (SQLite), or a
- * prepared statement on a connection of its own, shared by concurrent requests (PostgreSQL).
+ * Reads the content generation, shared by the requests waiting for it: a prepared statement on a
+ * read-only connection (SQLite), or on a pooled connection of its own (PostgreSQL).
  */
 function generationReader (config: Config, provider: string): { read: () => Promise<bigint>, close: () => Promise<void> } {
   if (provider === 'sqlite') {
     const connection = new BetterSqlite3(sqlitePath(config.databaseUrl), { readonly: true, fileMustExist: true, timeout: config.sqliteBusyTimeoutMs })
     const statement = connection.prepare('SELECT "value" FROM "ContentGeneration" WHERE "id" = 1').pluck().safeIntegers()
+    // The read runs once the event loop has taken in this turn's requests (setImmediate), so every
+    // request that arrived before it shares it, and none is given a generation older than its arrival.
+    let next: Promise<bigint> | null = null
     return {
-      read: async () => (statement.get() as bigint | undefined) ?? 0n,
+      read: async () => await (next ??= new Promise<bigint>((resolve, reject) => {
+        setImmediate(() => {
+          next = null
+          try { resolve((statement.get() as bigint | undefined) ?? 0n) } catch (error) { reject(error) }
+        })
+      })),
       close: async () => { connection.close() }
     }
   }
@@ -178,7 +186,7 @@ export default fp(async (app) => {
   const reader = generationReader(config, app.dbProvider)
   app.addHook('onClose', async () => { await reader.close() })
   const responses = config.responseCacheMb > 0
-    ? new LRUCache<string, CachedResponse>({ maxSize: config.responseCacheMb * 1024 * 1024, sizeCalculation: (entry) => Math.max(1, Buffer.byteLength(entry.payload) + 512) })
+    ? new LRUCache<string, CachedResponse>({ maxSize: config.responseCacheMb * 1024 * 1024, sizeCalculation: (entry) => entry.payload.length + 512 })
     : null
 
   // The document says what caches and frontends may rely on: the validators, 304, and the purge keys.
@@ -245,7 +253,8 @@ export default fp(async (app) => {
           const value = reply.getHeader(name)
           if (value !== undefined) headers[name] = String(value)
         }
-        responses.set(request.url, { generation: state.generation, payload, headers })
+        // As bytes: a string would be encoded to UTF-8 again for every reader.
+        responses.set(request.url, { generation: state.generation, payload: Buffer.from(payload), headers })
       }
     }
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
