@@ -77,7 +77,10 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   // JSON only: text/plain would otherwise reach validation and read as a confusing 400.
   app.removeContentTypeParser(['text/plain'])
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
-  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id) })
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id)
+    done(null, payload)
+  })
   app.addHook('preValidation', async (request) => {
     const pointer = illFormedStringPointer(request.body)
     if (pointer !== null) {

@@ -30,7 +30,7 @@ function sendArticle (reply: FastifyReply, article: Article, status = 200, shape
  */
 function sendShaped (reply: FastifyReply, full: Record<string, unknown> & { items?: Array<Record<string, unknown>> }, shape: { fields?: string, include?: string }): FastifyReply {
   const state = reply.request.cacheState
-  if (state !== undefined) state.keys = surrogateKeysOf('articles', full)
+  if (state?.shared === true) state.keys = surrogateKeysOf('articles', full)
   const trimmed = full.items === undefined ? shapeOf(full, shape) : { ...full, items: full.items.map((item) => shapeOf(item, shape)) }
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(trimmed))
 }

@@ -69,7 +69,11 @@ export default fp(async (app) => {
     if (!hidden) documentAccess(route, access)
   })
 
-  app.addHook('onRequest', async (_request, reply) => { reply.headers(securityHeaders) })
+  // Callback-style hooks here and below: no promise per request for a few header writes.
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders)
+    done()
+  })
 
   const origins = config.corsOrigins.split(',').map((origin) => origin.trim()).filter(Boolean)
   if (origins.length > 0) {
@@ -145,9 +149,10 @@ export default fp(async (app) => {
     else await enforce(writeLimiter, config.writeRateLimit, request, reply, 'writes with this key')
   })
 
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     const vary = reply.getHeader('vary')
     reply.header('vary', vary === undefined ? 'Authorization' : `${String(vary)}, Authorization`)
+    done(null, payload)
   })
 
   app.addHook('onReady', async () => {

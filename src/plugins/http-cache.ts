@@ -28,9 +28,12 @@ declare module 'fastify' {
     cacheInMemory?: boolean
   }
   interface FastifyRequest {
-    cacheState?: { generation: bigint, hit: boolean, keys: string[] }
+    cacheState?: CacheState
   }
 }
+
+/** Set for reads of cached routes. `shared`: keyless, so anyone may cache it (staff responses are not). */
+interface CacheState { group: CacheGroup, shared: boolean, keep: boolean, generation: bigint, hit: boolean, keys: string[] }
 
 const cacheControlSetting: Record<CacheGroup, keyof Config> = {
   articles: 'cacheControlArticles',
@@ -216,38 +219,40 @@ export default fp(async (app) => {
   const isRead = (request: FastifyRequest): boolean => request.method === 'GET' || request.method === 'HEAD'
 
   app.addHook('onRequest', async (request, reply) => {
-    const group = request.routeOptions.config?.cache
-    if (group === undefined || !isRead(request) || request.actor !== null) return
-    const generation = await reader.read()
-    request.cacheState = { generation, hit: false, keys: [] }
+    // Read once: Fastify builds request.routeOptions anew on every access.
+    const route = request.routeOptions.config
+    if (route?.cache === undefined || !isRead(request)) return
+    const state: CacheState = { group: route.cache, shared: request.actor === null, keep: route.cacheInMemory !== false, generation: 0n, hit: false, keys: [] }
+    request.cacheState = state
+    if (!state.shared) return
+    state.generation = await reader.read()
     const cached = responses?.get(request.url)
-    if (cached === undefined || cached.generation !== generation) return
-    request.cacheState.hit = true
+    if (cached === undefined || cached.generation !== state.generation) return
+    state.hit = true
     reply.headers(cached.headers)
     if (ifNoneMatchHits(request.headers['if-none-match'], cached.headers.etag as string)) return await reply.code(304).send()
     return await reply.code(200).send(cached.payload)
   })
 
   app.addHook('preSerialization', async (request, _reply, payload) => {
-    const group = request.routeOptions.config?.cache
-    if (group !== undefined && request.cacheState !== undefined && !request.cacheState.hit) request.cacheState.keys = surrogateKeysOf(group, payload)
+    const state = request.cacheState
+    if (state?.shared === true && !state.hit) state.keys = surrogateKeysOf(state.group, payload)
     return payload
   })
 
   app.addHook('onSend', async (request, reply: FastifyReply, payload) => {
-    const group = request.routeOptions.config?.cache
-    if (group === undefined || !isRead(request) || request.cacheState?.hit === true) return payload
+    const state = request.cacheState
+    if (state === undefined || state.hit) return payload
     if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload
     const version = reply.getHeader('etag')
     const etag = etagFor(payload, typeof version === 'string' ? version.replace(/"/g, '') : undefined)
     reply.header('etag', etag)
-    const state = request.cacheState
-    if (state !== undefined) {
-      reply.header('cache-control', config[cacheControlSetting[group]] as string)
+    if (state.shared) {
+      reply.header('cache-control', config[cacheControlSetting[state.group]] as string)
       // Feeds and sitemaps are text, never seen as objects here: they change with the list of articles.
-      if (state.keys.length === 0 && group === 'feeds') state.keys = ['articles-list']
+      if (state.keys.length === 0 && state.group === 'feeds') state.keys = ['articles-list']
       if (state.keys.length > 0) reply.header(config.purgeKeyHeader, state.keys.join(config.purgeKeyHeader === 'cache-tag' ? ',' : ' '))
-      if (responses !== null && request.method === 'GET' && request.routeOptions.config?.cacheInMemory !== false) {
+      if (responses !== null && request.method === 'GET' && state.keep) {
         const headers: Record<string, string> = {}
         for (const name of REPLAYED_HEADERS) {
           const value = reply.getHeader(name)
