@@ -82,10 +82,11 @@ async function seed (): Promise<string> {
       prisma.articleBodyImage.createMany({ data: rows.map((row) => ({ articleId: row.id, imageId: photo.id })) })
     ])
   }
-  // The search index, filled by the article_search migration's own statement.
-  const migration = readFileSync(join(import.meta.dirname, `../prisma/${provider}/migrations/20261202033000_article_search/migration.sql`), 'utf8')
+  // The search index, filled by the statement of the migration that files it in publication order.
+  const migration = readFileSync(join(import.meta.dirname, `../prisma/${provider}/migrations/20261202060000_search_in_publication_order/migration.sql`), 'utf8')
   await prisma.$executeRawUnsafe('DELETE FROM "article_search"')
-  await prisma.$executeRawUnsafe(migration.slice(migration.lastIndexOf('INSERT INTO')).replace(/;\s*$/, ''))
+  const fill = migration.slice(migration.indexOf('INSERT INTO "article_search" ('))
+  for (const statement of fill.split(/;\s*\n/).map((text) => text.replace(/^(--.*\n)+/gm, '').trim()).filter(Boolean)) await prisma.$executeRawUnsafe(statement)
   if (provider === 'postgresql') await prisma.$executeRawUnsafe('ANALYZE')
   const middle = await prisma.article.findFirst({ where: { status: 'published' }, orderBy: [{ publishedAt: 'desc' }, { id: 'desc' }], skip: Math.floor(articleCount / 2), select: { slug: true } })
   await prisma.$disconnect()

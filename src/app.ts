@@ -61,6 +61,9 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
     connectionTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     http: { headersTimeout: config.headersTimeoutMs },
+    // Opening the database applies pending migrations, which may take minutes on a large archive
+    // (rebuilding a search index); connection attempts are bounded by DATABASE_CONNECT_* instead.
+    pluginTimeout: 0,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },

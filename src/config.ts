@@ -77,6 +77,8 @@ export const ConfigSchema = Type.Object({
   apiPublicUrl: Type.String({ pattern: '^(https?://[^\\s/?#]+(/[^\\s?#]*[^\\s?#/])?)?$', maxLength: 500 }),
   /** URLs per sitemap file; beyond it /sitemap.xml becomes a sitemap index (the protocol allows 50,000). */
   sitemapPageSize: Type.Integer({ minimum: 1, maximum: 50_000 }),
+  /** How many of the newest matches search ranks by relevance; older ones follow, newest first. */
+  searchRankWindow: Type.Integer({ minimum: 10, maximum: 1_000_000 }),
   /** Which header carries purge keys: Surrogate-Key (Fastly, Varnish) or Cache-Tag (Cloudflare, Akamai). */
   purgeKeyHeader: Type.Enum(['surrogate-key', 'cache-tag']),
   /** Memory for public responses kept ready to serve until the next write (0 = off). */
@@ -146,6 +148,7 @@ export const defaultConfig: Config = {
   authorPath: '/authors/{slug}',
   apiPublicUrl: '',
   sitemapPageSize: 50_000,
+  searchRankWindow: 2000,
   imageStorage: 'filesystem',
   imageDirectory: './data/images',
   s3Bucket: '',
@@ -209,6 +212,7 @@ const environmentNames: Record<keyof Config, string> = {
   authorPath: 'AUTHOR_PATH',
   apiPublicUrl: 'API_PUBLIC_URL',
   sitemapPageSize: 'SITEMAP_PAGE_SIZE',
+  searchRankWindow: 'SEARCH_RANK_WINDOW',
   imageStorage: 'IMAGE_STORAGE',
   imageDirectory: 'IMAGE_DIRECTORY',
   s3Bucket: 'S3_BUCKET',

@@ -100,3 +100,27 @@ t.test('the index follows every write: edits, renamed authors, unpublishing, del
   t.equal((await app.inject({ method: 'DELETE', url: `/articles/${mention.id as string}` })).statusCode, 204)
   t.equal((await find(app, 'q=budget&status=any', {})).total, 0, 'deleted: gone for everyone')
 })
+
+t.test('a word in every article: the newest matches ranked by relevance, then older ones newest first', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false, searchRankWindow: 10 })
+  const daysAgo = (days: number): string => new Date(Date.now() - days * 86_400_000).toISOString()
+  // Fourteen stories about the storm, one a day; the oldest and the fourth newest say it in the headline.
+  for (let day = 14; day >= 1; day--) {
+    const headline = day === 14 || day === 4 ? `Storm Report, Day ${day}` : `City Notes, Day ${day}`
+    t.equal((await post(app, '/articles', { headline, status: 'published', publishedAt: daysAgo(day), body: [paragraph('The storm went on.')] })).statusCode, 201)
+  }
+  // Written last, published earliest of all: it is filed by publication, not by writing.
+  await post(app, '/articles', { headline: 'City Notes, Day 20', status: 'published', publishedAt: daysAgo(20), body: [paragraph('The storm began.')] })
+
+  const first = await find(app, 'q=storm&limit=10')
+  t.equal(first.total, 15, 'total counts every match')
+  t.equal(headlinesOf(first)[0], 'Storm Report, Day 4', 'the headline match among the ten newest ranks first')
+  t.same(new Set(headlinesOf(first)), new Set(Array.from({ length: 10 }, (_, i) => i + 1).map((day) => day === 4 ? 'Storm Report, Day 4' : `City Notes, Day ${day}`)), 'page 1 is the ten newest')
+  const second = await find(app, 'q=storm&limit=10&page=2')
+  t.same(headlinesOf(second), ['City Notes, Day 11', 'City Notes, Day 12', 'City Notes, Day 13', 'Storm Report, Day 14', 'City Notes, Day 20'], 'then the older ones, newest first')
+  const straddling = await find(app, 'q=storm&limit=4&page=3')
+  t.same(headlinesOf(straddling).slice(2), ['City Notes, Day 11', 'City Notes, Day 12'], 'a page across the boundary ends the ranked part and starts the older one')
+
+  const wide = await buildTestApp(t, { backgroundJobs: false, databaseUrl: app.config.databaseUrl, searchRankWindow: 1000 })
+  t.equal(headlinesOf(await find(wide, 'q=storm&limit=2'))[1], 'Storm Report, Day 14', 'with a wider window every match is ranked')
+})

@@ -88,11 +88,37 @@ async function filterIds (db: Database, query: SearchQuery): Promise<{ section?:
   return ids
 }
 
+interface RankingQueries {
+  total: () => Promise<number>
+  /** The position (rowid) of the oldest of the newest `rankWindow` matches, or null without matches. */
+  cutoff: () => Promise<string | null>
+  byRelevance: (cutoff: bigint, limit: number, offset: number) => Promise<Ranked[]>
+  byRecency: (cutoff: bigint, limit: number, offset: number) => Promise<Ranked[]>
+}
+
+/**
+ * The page asked for, in this order: the newest `rankWindow` matches by relevance, then any older
+ * ones newest first. Scoring every match of a word found in nearly every article (a whole archive)
+ * would take seconds; the index files documents in publication order (search/documents.ts), so the
+ * newest matches are a range of it, and relevance among recent journalism is what readers look for.
+ */
+async function rankedPage (query: SearchQuery, rankWindow: number, queries: RankingQueries): Promise<[Ranked[], number]> {
+  const total = await queries.total()
+  const edge = total === 0 ? null : await queries.cutoff()
+  if (edge === null) return [[], total]
+  const cutoff = BigInt(edge)
+  const offset = (query.page - 1) * query.limit
+  const inWindow = Math.min(total, rankWindow)
+  const rows = offset < inWindow ? await queries.byRelevance(cutoff, query.limit, offset) : []
+  if (rows.length < query.limit && total > inWindow) rows.push(...await queries.byRecency(cutoff, query.limit - rows.length, Math.max(0, offset - inWindow)))
+  return [rows, total]
+}
+
 /**
  * Two steps, so the costly parts run only for the page shown: rank the matches (and count them),
  * then highlight the page's hits.
  */
-export async function search (db: Database, provider: Provider, query: SearchQuery, viewer: Actor | null): Promise<SearchResult> {
+export async function search (db: Database, provider: Provider, query: SearchQuery, viewer: Actor | null, rankWindow: number): Promise<SearchResult> {
   const terms = parseQuery(query.q)
   if (terms.length === 0) {
     throw withFieldErrors(errors.validationFailed('q has no words to search for') as CatalogueError, [{ in: 'query', pointer: '/q', message: 'needs at least one word (letters or digits)' }])
@@ -106,7 +132,6 @@ export async function search (db: Database, provider: Provider, query: SearchQue
   if (ids === null) return empty
   const after = query.publishedAfter === undefined ? undefined : new Date(query.publishedAfter).toISOString()
   const before = query.publishedBefore === undefined ? undefined : new Date(query.publishedBefore).toISOString()
-  const offset = (query.page - 1) * query.limit
 
   let ranked: Ranked[]
   let total: number
@@ -120,15 +145,21 @@ export async function search (db: Database, provider: Provider, query: SearchQue
     ].join(' AND ') + (status === 'published' ? ` NOT facets:"${facet.unpublished}"` : '')
     const dates = Prisma.sql`${after !== undefined ? Prisma.sql`AND "published_at" > ${after}` : Prisma.empty} ${before !== undefined ? Prisma.sql`AND "published_at" < ${before}` : Prisma.empty}`
     const where = Prisma.sql`WHERE "article_search" MATCH ${match} ${dates}`
-    ;[ranked, total] = await db.$transaction(async (tx) => [
-      await tx.$queryRaw<Ranked[]>`SELECT "article_id" AS "id", rowid AS "position", -bm25("article_search", 0.0, 0.0, 10.0, 4.0, 1.0, 3.0, 0.0) AS "score"
-        FROM "article_search" ${where} ORDER BY bm25("article_search", 0.0, 0.0, 10.0, 4.0, 1.0, 3.0, 0.0), "published_at" DESC LIMIT ${query.limit} OFFSET ${offset}`,
-      Number((await tx.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" FROM "article_search" ${where}`)[0]?.n ?? 0)
-    ])
-    highlighted = ranked.length === 0 ? [] : await db.$queryRaw<Highlighted[]>`SELECT "article_id" AS "id",
+    const score = Prisma.sql`bm25("article_search", 0.0, 0.0, 10.0, 4.0, 1.0, 3.0, 0.0)`
+    ;[ranked, total] = await db.$transaction(async (tx) => await rankedPage(query, rankWindow, {
+      total: async () => Number((await tx.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" FROM "article_search" ${where}`)[0]?.n ?? 0),
+      cutoff: async () => (await tx.$queryRaw<Array<{ cutoff: string | null }>>`SELECT CAST(min(rowid) AS TEXT) AS "cutoff" FROM (SELECT rowid FROM "article_search" ${where} ORDER BY rowid DESC LIMIT ${rankWindow})`)[0]?.cutoff ?? null,
+      byRelevance: async (cutoff, limit, offset) => await tx.$queryRaw<Ranked[]>`SELECT "article_id" AS "id", rowid AS "position", -${score} AS "score"
+        FROM "article_search" ${where} AND rowid >= ${cutoff} ORDER BY "score" DESC, rowid DESC LIMIT ${limit} OFFSET ${offset}`,
+      byRecency: async (cutoff, limit, offset) => await tx.$queryRaw<Ranked[]>`SELECT "article_id" AS "id", rowid AS "position", -${score} AS "score"
+        FROM "article_search" ${where} AND rowid < ${cutoff} ORDER BY rowid DESC LIMIT ${limit} OFFSET ${offset}`
+    }))
+    // One lookup per hit (rowid =): FTS5 answers `rowid IN (…)` by walking every match.
+    const highlightOne = (position: bigint | number | string): Prisma.Sql => Prisma.sql`SELECT "article_id" AS "id",
         highlight("article_search", 2, ${OPEN}, ${CLOSE}) AS "headline",
         snippet("article_search", 4, ${OPEN}, ${CLOSE}, '…', 24) AS "snippet"
-      FROM "article_search" WHERE "article_search" MATCH ${ftsMatch(terms)} AND rowid IN (${Prisma.join(ranked.map((row) => Number(row.position)))})`
+      FROM "article_search" WHERE "article_search" MATCH ${ftsMatch(terms)} AND rowid = ${BigInt(position)}`
+    highlighted = ranked.length === 0 ? [] : await db.$queryRaw<Highlighted[]>`${Prisma.join(ranked.map((row) => highlightOne(row.position)), ' UNION ALL ')}`
   } else {
     const conditions: Prisma.Sql[] = []
     if (status === 'published') conditions.push(Prisma.sql`a."status" = 'published'`)
@@ -140,11 +171,15 @@ export async function search (db: Database, provider: Provider, query: SearchQue
     const filters = conditions.length === 0 ? Prisma.empty : Prisma.sql`AND ${Prisma.join(conditions, ' AND ')}`
     const ts = tsQuery(terms)
     const from = Prisma.sql`FROM "article_search" s JOIN "Article" a ON a."id" = s."article_id", to_tsquery('english', ${ts}) query WHERE s."document" @@ query ${filters}`
-    ;[ranked, total] = await db.$transaction(async (tx) => [
-      await tx.$queryRaw<Ranked[]>`SELECT s."article_id" AS "id", s."article_id" AS "position", ts_rank_cd(s."document", query, 1)::float8 AS "score"
-        ${from} ORDER BY "score" DESC, a."publishedAt" DESC NULLS LAST, a."id" LIMIT ${query.limit} OFFSET ${offset}`,
-      Number((await tx.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" ${from}`)[0]?.n ?? 0)
-    ])
+    const score = Prisma.sql`ts_rank_cd(s."document", query, 1)::float8`
+    ;[ranked, total] = await db.$transaction(async (tx) => await rankedPage(query, rankWindow, {
+      total: async () => Number((await tx.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" ${from}`)[0]?.n ?? 0),
+      cutoff: async () => (await tx.$queryRaw<Array<{ cutoff: string | null }>>`SELECT min("position")::text AS "cutoff" FROM (SELECT s."rowid" AS "position" ${from} ORDER BY s."rowid" DESC LIMIT ${rankWindow}) newest`)[0]?.cutoff ?? null,
+      byRelevance: async (cutoff, limit, offset) => await tx.$queryRaw<Ranked[]>`SELECT s."article_id" AS "id", s."rowid" AS "position", ${score} AS "score"
+        ${from} AND s."rowid" >= ${cutoff} ORDER BY "score" DESC, s."rowid" DESC, s."article_id" LIMIT ${limit} OFFSET ${offset}`,
+      byRecency: async (cutoff, limit, offset) => await tx.$queryRaw<Ranked[]>`SELECT s."article_id" AS "id", s."rowid" AS "position", ${score} AS "score"
+        ${from} AND s."rowid" < ${cutoff} ORDER BY s."rowid" DESC, s."article_id" LIMIT ${limit} OFFSET ${offset}`
+    }))
     highlighted = ranked.length === 0 ? [] : await db.$queryRaw<Highlighted[]>`SELECT s."article_id" AS "id",
         ts_headline('english', s."headline", query, ${`StartSel=${OPEN}, StopSel=${CLOSE}, HighlightAll=true`}) AS "headline",
         ts_headline('english', s."body", query, ${`StartSel=${OPEN}, StopSel=${CLOSE}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "`}) AS "snippet"
