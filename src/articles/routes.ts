@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { LRUCache } from 'lru-cache'
 import { IdParams, IfMatchHeaders, Nullable, Page, Slug, SlugParams, Timestamp, Uuid } from '../common-schemas.ts'
 import { errors, problemResponses } from '../errors.ts'
 import { actorOf } from '../keys/routes.ts'
@@ -98,6 +99,8 @@ function pageLinks (url: string, page: articles.ArticlePage): string {
 }
 
 export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  /** Totals of public article lists for the current content generation (see articles.readMany). */
+  const publicTotals = new LRUCache<string, number>({ max: 1000 })
   /** Strict mode: an edit that does not say which version it edits is refused. */
   const requireIfMatch = async (request: FastifyRequest): Promise<void> => {
     if (app.config.requireIfMatch && request.headers['if-match'] === undefined) {
@@ -123,7 +126,8 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const page = await articles.readMany(app.db, request.query, request.actor)
+    const state = request.cacheState
+    const page = await articles.readMany(app.db, request.query, request.actor, state?.shared === true ? { generation: state.generation, totals: publicTotals } : undefined)
     const links = pageLinks(request.url, page)
     if (links !== '') reply.header('link', links)
     const { fields, include } = request.query

@@ -1,3 +1,4 @@
+import type { LRUCache } from 'lru-cache'
 import { freeSlugAmong } from '../slugs.ts'
 import { Prisma, type Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError, type FieldError } from '../errors.ts'
@@ -333,18 +334,30 @@ function afterWhere (field: SortField, direction: Direction, nulls: 'first' | 'l
     return nulls === 'last' ? tied : { OR: [tied, { [field]: { not: null } }] }
   }
   const at = new Date(value)
+  if (nulls === 'last' && field === 'publishedAt') {
+    return { OR: [{ publishedAt: { [beyond]: at } }, { publishedAt: at, id: { [beyond]: id } }, { publishedAt: null }] }
+  }
+  // "At or beyond the cursor's time, and not the rows already shown at that time": the first half
+  // is a range of the (status, time, id) index, so reading starts at the cursor and stops after one
+  // page, however deep (an OR alone made the database gather and sort everything beyond it).
   return {
-    OR: [
-      { [field]: { [beyond]: at } },
-      { [field]: at, id: { [beyond]: id } },
-      ...(nulls === 'last' && field === 'publishedAt' ? [{ publishedAt: null }] : [])
+    AND: [
+      { [field]: { [beyond === 'lt' ? 'lte' : 'gte']: at } },
+      { OR: [{ [field]: { [beyond]: at } }, { id: { [beyond]: id } }] }
     ]
   }
 }
 
 export interface ArticlePage extends PageResult<ArticleSummary> { nextCursor: string | null, prevCursor: string | null }
 
-export async function readMany (db: Database, query: ArticleListQuery, viewer: Actor | null): Promise<ArticlePage> {
+/**
+ * Totals of public lists, remembered per content generation: counting 100,000 published articles
+ * costs more than reading a page of them, and the count only changes with a write (which moves the
+ * generation). Every page of a list, by number or by cursor, shares one count.
+ */
+export interface RememberedTotals { generation: bigint, totals: LRUCache<string, number> }
+
+export async function readMany (db: Database, query: ArticleListQuery, viewer: Actor | null, remembered?: RememberedTotals): Promise<ArticlePage> {
   const where: Prisma.ArticleWhereInput = {}
   const status = query.status ?? 'published'
   if (status !== 'published' && viewer === null) {
@@ -376,10 +389,11 @@ export async function readMany (db: Database, query: ArticleListQuery, viewer: A
   const readDirection: Direction = backwards ? (direction === 'desc' ? 'asc' : 'desc') : direction
   const nulls = field !== 'publishedAt' || status === 'published' || status === 'scheduled' ? null : backwards ? 'first' : 'last'
   const keyset = cursor === null ? where : { AND: [where, afterWhere(field, readDirection, nulls, cursor.value, cursor.id)] }
-  const [records, total] = await db.$transaction([
-    db.article.findMany({ where: keyset, orderBy: orderFor(field, readDirection, nulls), skip: cursor === null ? (query.page - 1) * query.limit : 0, take: query.limit + 1, select: articleSummarySelect }),
-    db.article.count({ where })
-  ])
+  const pageQuery = db.article.findMany({ where: keyset, orderBy: orderFor(field, readDirection, nulls), skip: cursor === null ? (query.page - 1) * query.limit : 0, take: query.limit + 1, select: articleSummarySelect })
+  const totalKey = remembered === undefined ? '' : `${remembered.generation}:${JSON.stringify(where)}`
+  const known = remembered?.totals.get(totalKey)
+  const [records, total] = known !== undefined ? [await pageQuery, known] : await db.$transaction([pageQuery, db.article.count({ where })])
+  if (known === undefined) remembered?.totals.set(totalKey, total)
   const more = records.length > query.limit
   const rows = records.slice(0, query.limit)
   if (backwards) rows.reverse()
