@@ -148,7 +148,7 @@ export const defaultConfig: Config = {
   authorPath: '/authors/{slug}',
   apiPublicUrl: '',
   sitemapPageSize: 50_000,
-  searchRankWindow: 2000,
+  searchRankWindow: 1000,
   imageStorage: 'filesystem',
   imageDirectory: './data/images',
   s3Bucket: '',

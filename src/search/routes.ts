@@ -40,7 +40,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'searchArticles',
       summary: 'Search articles by relevance over headline, dek, body and author names, with highlighted snippets',
-      description: 'Results are the newest matches (up to SEARCH_RANK_WINDOW, 2,000 unless configured) ranked by relevance, then any older matches, newest first: a word found across a whole archive is still answered at once. `total` counts every match.',
+      description: 'Results are the newest matches (up to SEARCH_RANK_WINDOW, 1,000 unless configured) ranked by relevance, then any older matches, newest first: a word found across a whole archive is still answered at once. `total` counts every match.',
       tags: ['Articles'],
       querystring: SearchQuery,
       response: { 200: SearchResult, ...problemResponses(400, 401) }

@@ -98,7 +98,8 @@ interface RankingQueries {
 
 /**
  * The page asked for, in this order: the newest `rankWindow` matches by relevance, then any older
- * ones newest first. Scoring every match of a word found in nearly every article (a whole archive)
+ * ones newest first. Not in a transaction: a write landing between the count and the page is
+ * harmless here, and on SQLite a transaction would hold the one connection for the whole search. Scoring every match of a word found in nearly every article (a whole archive)
  * would take seconds; the index files documents in publication order (search/documents.ts), so the
  * newest matches are a range of it, and relevance among recent journalism is what readers look for.
  */
@@ -146,14 +147,14 @@ export async function search (db: Database, provider: Provider, query: SearchQue
     const dates = Prisma.sql`${after !== undefined ? Prisma.sql`AND "published_at" > ${after}` : Prisma.empty} ${before !== undefined ? Prisma.sql`AND "published_at" < ${before}` : Prisma.empty}`
     const where = Prisma.sql`WHERE "article_search" MATCH ${match} ${dates}`
     const score = Prisma.sql`bm25("article_search", 0.0, 0.0, 10.0, 4.0, 1.0, 3.0, 0.0)`
-    ;[ranked, total] = await db.$transaction(async (tx) => await rankedPage(query, rankWindow, {
-      total: async () => Number((await tx.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" FROM "article_search" ${where}`)[0]?.n ?? 0),
-      cutoff: async () => (await tx.$queryRaw<Array<{ cutoff: string | null }>>`SELECT CAST(min(rowid) AS TEXT) AS "cutoff" FROM (SELECT rowid FROM "article_search" ${where} ORDER BY rowid DESC LIMIT ${rankWindow})`)[0]?.cutoff ?? null,
-      byRelevance: async (cutoff, limit, offset) => await tx.$queryRaw<Ranked[]>`SELECT "article_id" AS "id", rowid AS "position", -${score} AS "score"
+    ;[ranked, total] = await rankedPage(query, rankWindow, {
+      total: async () => Number((await db.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" FROM "article_search" ${where}`)[0]?.n ?? 0),
+      cutoff: async () => (await db.$queryRaw<Array<{ cutoff: string | null }>>`SELECT CAST(min(rowid) AS TEXT) AS "cutoff" FROM (SELECT rowid FROM "article_search" ${where} ORDER BY rowid DESC LIMIT ${rankWindow})`)[0]?.cutoff ?? null,
+      byRelevance: async (cutoff, limit, offset) => await db.$queryRaw<Ranked[]>`SELECT "article_id" AS "id", rowid AS "position", -${score} AS "score"
         FROM "article_search" ${where} AND rowid >= ${cutoff} ORDER BY "score" DESC, rowid DESC LIMIT ${limit} OFFSET ${offset}`,
-      byRecency: async (cutoff, limit, offset) => await tx.$queryRaw<Ranked[]>`SELECT "article_id" AS "id", rowid AS "position", -${score} AS "score"
+      byRecency: async (cutoff, limit, offset) => await db.$queryRaw<Ranked[]>`SELECT "article_id" AS "id", rowid AS "position", -${score} AS "score"
         FROM "article_search" ${where} AND rowid < ${cutoff} ORDER BY rowid DESC LIMIT ${limit} OFFSET ${offset}`
-    }))
+    })
     // One lookup per hit (rowid =): FTS5 answers `rowid IN (…)` by walking every match.
     const highlightOne = (position: bigint | number | string): Prisma.Sql => Prisma.sql`SELECT "article_id" AS "id",
         highlight("article_search", 2, ${OPEN}, ${CLOSE}) AS "headline",
@@ -172,14 +173,14 @@ export async function search (db: Database, provider: Provider, query: SearchQue
     const ts = tsQuery(terms)
     const from = Prisma.sql`FROM "article_search" s JOIN "Article" a ON a."id" = s."article_id", to_tsquery('english', ${ts}) query WHERE s."document" @@ query ${filters}`
     const score = Prisma.sql`ts_rank_cd(s."document", query, 1)::float8`
-    ;[ranked, total] = await db.$transaction(async (tx) => await rankedPage(query, rankWindow, {
-      total: async () => Number((await tx.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" ${from}`)[0]?.n ?? 0),
-      cutoff: async () => (await tx.$queryRaw<Array<{ cutoff: string | null }>>`SELECT min("position")::text AS "cutoff" FROM (SELECT s."rowid" AS "position" ${from} ORDER BY s."rowid" DESC LIMIT ${rankWindow}) newest`)[0]?.cutoff ?? null,
-      byRelevance: async (cutoff, limit, offset) => await tx.$queryRaw<Ranked[]>`SELECT s."article_id" AS "id", s."rowid" AS "position", ${score} AS "score"
+    ;[ranked, total] = await rankedPage(query, rankWindow, {
+      total: async () => Number((await db.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" ${from}`)[0]?.n ?? 0),
+      cutoff: async () => (await db.$queryRaw<Array<{ cutoff: string | null }>>`SELECT min("position")::text AS "cutoff" FROM (SELECT s."rowid" AS "position" ${from} ORDER BY s."rowid" DESC LIMIT ${rankWindow}) newest`)[0]?.cutoff ?? null,
+      byRelevance: async (cutoff, limit, offset) => await db.$queryRaw<Ranked[]>`SELECT s."article_id" AS "id", s."rowid" AS "position", ${score} AS "score"
         ${from} AND s."rowid" >= ${cutoff} ORDER BY "score" DESC, s."rowid" DESC, s."article_id" LIMIT ${limit} OFFSET ${offset}`,
-      byRecency: async (cutoff, limit, offset) => await tx.$queryRaw<Ranked[]>`SELECT s."article_id" AS "id", s."rowid" AS "position", ${score} AS "score"
+      byRecency: async (cutoff, limit, offset) => await db.$queryRaw<Ranked[]>`SELECT s."article_id" AS "id", s."rowid" AS "position", ${score} AS "score"
         ${from} AND s."rowid" < ${cutoff} ORDER BY s."rowid" DESC, s."article_id" LIMIT ${limit} OFFSET ${offset}`
-    }))
+    })
     highlighted = ranked.length === 0 ? [] : await db.$queryRaw<Highlighted[]>`SELECT s."article_id" AS "id",
         ts_headline('english', s."headline", query, ${`StartSel=${OPEN}, StopSel=${CLOSE}, HighlightAll=true`}) AS "headline",
         ts_headline('english', s."body", query, ${`StartSel=${OPEN}, StopSel=${CLOSE}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "`}) AS "snippet"
