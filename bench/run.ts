@@ -140,7 +140,10 @@ async function startServer (args: string[], env: NodeJS.ProcessEnv): Promise<{ c
 
 async function measure (url: string): Promise<{ rps: number, p99: number }> {
   const load = fork(join(import.meta.dirname, 'load.ts'), [url, String(connections), String(seconds)], { execArgv: ['--import', 'tsx'] })
-  const [result] = await once(load, 'message') as [{ rps: number, p99: number, non2xx: number, errors: number }]
+  const [result] = await Promise.race([
+    once(load, 'message') as Promise<[{ rps: number, p99: number, non2xx: number, errors: number }]>,
+    once(load, 'exit').then(([code]) => { throw new Error(`the load generator exited (${String(code)}) without a result`) })
+  ])
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`)
   return { rps: result.rps, p99: result.p99 }
 }
@@ -205,7 +208,7 @@ try {
   console.log(`\nSearch, one client, no cache, ${queries.length} queries × 10: p50 ${latency.p50.toFixed(1)} ms, p95 ${latency.p95.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms`)
   uncached.child.kill()
 } finally {
-  if (process.env.BENCH_KEEP === '1') console.log(`\nKept the seeded database: ${databaseUrl}`)
+  if (process.env.BENCH_KEEP === '1') console.log(`\nKept the seeded database: ${databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`)
   else rmSync(dir, { recursive: true, force: true })
   if (postgresAdminUrl !== undefined && process.env.BENCH_KEEP !== '1') await runAdmin(postgresAdminUrl, `DROP DATABASE IF EXISTS "${postgresDatabase}" WITH (FORCE)`)
 }

@@ -62,8 +62,8 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
     keepAliveTimeout: config.keepAliveTimeoutMs,
     http: { headersTimeout: config.headersTimeoutMs },
     // Opening the database applies pending migrations, which may take minutes on a large archive
-    // (rebuilding a search index); connection attempts are bounded by DATABASE_CONNECT_* instead.
-    pluginTimeout: 0,
+    // (rebuilding a search index): Fastify's 10 s would stop the server half-way.
+    pluginTimeout: 30 * 60_000,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },

@@ -13,7 +13,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
 import { sqlitePath } from '../db/providers.ts'
 import { errors, type CatalogueError } from '../errors.ts'
@@ -152,7 +152,7 @@ export function sharedFreshReads (read: () => Promise<bigint>): () => Promise<bi
  * Reads the content generation, shared by the requests waiting for it: a prepared statement on a
  * read-only connection (SQLite), or on a pooled connection of its own (PostgreSQL).
  */
-function generationReader (config: Config, provider: string): { read: () => Promise<bigint>, close: () => Promise<void> } {
+function generationReader (config: Config, provider: string, log: FastifyBaseLogger): { read: () => Promise<bigint>, close: () => Promise<void> } {
   if (provider === 'sqlite') {
     const connection = new BetterSqlite3(sqlitePath(config.databaseUrl), { readonly: true, fileMustExist: true, timeout: config.sqliteBusyTimeoutMs })
     const statement = connection.prepare('SELECT "value" FROM "ContentGeneration" WHERE "id" = 1').pluck().safeIntegers()
@@ -169,10 +169,14 @@ function generationReader (config: Config, provider: string): { read: () => Prom
       close: async () => { connection.close() }
     }
   }
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: config.databaseConnectTimeoutMs, idleTimeoutMillis: 30_000 })
-  // An idle connection the server dropped is replaced on the next read; the error must not crash the process.
-  pool.on('error', () => {})
-  const query = { name: 'copydesk-content-generation', text: 'SELECT "value"::text AS "value" FROM "ContentGeneration" WHERE "id" = 1' }
+  // Bounded like every other query (DATABASE_STATEMENT_TIMEOUT_MS), so a dead connection after a
+  // failover fails the waiting readers with 503 instead of holding them; unnamed, so it also works
+  // through PgBouncer in transaction mode.
+  const timeout = config.databaseStatementTimeoutMs > 0 ? config.databaseStatementTimeoutMs : undefined
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: config.databaseConnectTimeoutMs, idleTimeoutMillis: 30_000, keepAlive: true, statement_timeout: timeout, query_timeout: timeout })
+  // An idle connection the server dropped is replaced on the next read; it must not crash the process.
+  pool.on('error', (error) => { log.warn({ err: error }, 'content generation connection lost; the next read reconnects') })
+  const query = 'SELECT "value"::text AS "value" FROM "ContentGeneration" WHERE "id" = 1'
   return {
     read: sharedFreshReads(async () => {
       const result = await pool.query<{ value: string }>(query).catch((error: unknown) => {
@@ -186,7 +190,7 @@ function generationReader (config: Config, provider: string): { read: () => Prom
 
 export default fp(async (app) => {
   const config = app.config
-  const reader = generationReader(config, app.dbProvider)
+  const reader = generationReader(config, app.dbProvider, app.log)
   app.addHook('onClose', async () => { await reader.close() })
   const responses = config.responseCacheMb > 0
     ? new LRUCache<string, CachedResponse>({ maxSize: config.responseCacheMb * 1024 * 1024, sizeCalculation: (entry) => entry.payload.length + 512 })

@@ -92,6 +92,7 @@ interface RankingQueries {
   total: () => Promise<number>
   /** The position (rowid) of the oldest of the newest `rankWindow` matches, or null without matches. */
   cutoff: () => Promise<string | null>
+  atOrAbove: (cutoff: bigint) => Promise<number>
   byRelevance: (cutoff: bigint, limit: number, offset: number) => Promise<Ranked[]>
   byRecency: (cutoff: bigint, limit: number, offset: number) => Promise<Ranked[]>
 }
@@ -109,7 +110,9 @@ async function rankedPage (query: SearchQuery, rankWindow: number, queries: Rank
   if (edge === null) return [[], total]
   const cutoff = BigInt(edge)
   const offset = (query.page - 1) * query.limit
-  const inWindow = Math.min(total, rankWindow)
+  // Counted, not assumed to be rankWindow: PostgreSQL may file two documents under one position, and
+  // a story published since the count may have joined. The two parts then split the matches exactly.
+  const inWindow = await queries.atOrAbove(cutoff)
   const rows = offset < inWindow ? await queries.byRelevance(cutoff, query.limit, offset) : []
   if (rows.length < query.limit && total > inWindow) rows.push(...await queries.byRecency(cutoff, query.limit - rows.length, Math.max(0, offset - inWindow)))
   return [rows, total]
@@ -150,6 +153,7 @@ export async function search (db: Database, provider: Provider, query: SearchQue
     ;[ranked, total] = await rankedPage(query, rankWindow, {
       total: async () => Number((await db.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" FROM "article_search" ${where}`)[0]?.n ?? 0),
       cutoff: async () => (await db.$queryRaw<Array<{ cutoff: string | null }>>`SELECT CAST(min(rowid) AS TEXT) AS "cutoff" FROM (SELECT rowid FROM "article_search" ${where} ORDER BY rowid DESC LIMIT ${rankWindow})`)[0]?.cutoff ?? null,
+      atOrAbove: async (cutoff) => Number((await db.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" FROM "article_search" ${where} AND rowid >= ${cutoff}`)[0]?.n ?? 0),
       byRelevance: async (cutoff, limit, offset) => await db.$queryRaw<Ranked[]>`SELECT "article_id" AS "id", rowid AS "position", -${score} AS "score"
         FROM "article_search" ${where} AND rowid >= ${cutoff} ORDER BY "score" DESC, rowid DESC LIMIT ${limit} OFFSET ${offset}`,
       byRecency: async (cutoff, limit, offset) => await db.$queryRaw<Ranked[]>`SELECT "article_id" AS "id", rowid AS "position", -${score} AS "score"
@@ -176,6 +180,7 @@ export async function search (db: Database, provider: Provider, query: SearchQue
     ;[ranked, total] = await rankedPage(query, rankWindow, {
       total: async () => Number((await db.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" ${from}`)[0]?.n ?? 0),
       cutoff: async () => (await db.$queryRaw<Array<{ cutoff: string | null }>>`SELECT min("position")::text AS "cutoff" FROM (SELECT s."rowid" AS "position" ${from} ORDER BY s."rowid" DESC LIMIT ${rankWindow}) newest`)[0]?.cutoff ?? null,
+      atOrAbove: async (cutoff) => Number((await db.$queryRaw<Array<{ n: bigint | number }>>`SELECT count(*) AS "n" ${from} AND s."rowid" >= ${cutoff}`)[0]?.n ?? 0),
       byRelevance: async (cutoff, limit, offset) => await db.$queryRaw<Ranked[]>`SELECT s."article_id" AS "id", s."rowid" AS "position", ${score} AS "score"
         ${from} AND s."rowid" >= ${cutoff} ORDER BY "score" DESC, s."rowid" DESC, s."article_id" LIMIT ${limit} OFFSET ${offset}`,
       byRecency: async (cutoff, limit, offset) => await db.$queryRaw<Ranked[]>`SELECT s."article_id" AS "id", s."rowid" AS "position", ${score} AS "score"

@@ -2,11 +2,11 @@
 -- + a sequence number (drafts without a time: their last change), as src/search/documents.ts files
 -- new ones. The newest matches of a query are then a rowid range, and src/search/service.ts ranks
 -- relevance among them without scoring every match of a very common word. More than a thousand
--- articles in one millisecond (a bulk import) are filed below every dated one.
+-- articles in one millisecond (a bulk import) are filed below every possible date (-8.64e18).
 DELETE FROM "article_search";
 
 INSERT INTO "article_search" (rowid, "article_id", "published_at", "headline", "dek", "body", "authors", "facets")
-SELECT CASE WHEN f."n" < 1000 THEN f."ms" * 1000 + f."n" ELSE -9000000000000000 - f."overall" END,
+SELECT CASE WHEN f."n" < 1000 THEN f."ms" * 1000 + f."n" ELSE -9000000000000000000 + f."overall" END,
        f."id",
        CASE WHEN f."publishedAt" IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', f."publishedAt") END,
        f."headline", coalesce(f."dek", ''), f."bodyText",
