@@ -86,14 +86,17 @@ t.test('snippets are safe HTML; filters narrow; nonsense is a clear 400', async 
 
 t.test('the index follows every write: edits, renamed authors, unpublishing, deletion', async (t) => {
   const app = await buildTestApp(t, { backgroundJobs: false })
-  const { rowan, lead, mention } = await newsroom(app)
+  const { rowan, vale, lead, mention } = await newsroom(app)
   await app.inject({ method: 'PATCH', url: `/articles/${lead.id as string}`, payload: { headline: 'Kremlin Changes Its Story on Soldiers' } })
   t.same(headlinesOf(await find(app, 'q=kremlin')), ['Kremlin Changes Its Story on Soldiers'], 'the new headline is found')
   t.same(headlinesOf(await find(app, 'q=admits')), [], 'the old one is not')
 
+  await post(app, '/articles', { headline: 'Harbor Reopens', status: 'published', publishedAt: new Date(Date.now() - 50 * 3_600_000).toISOString(), bylines: [{ authorId: vale.id }, { authorId: rowan.id }], body: [paragraph('Ships moved again.')] })
   await app.inject({ method: 'PATCH', url: `/authors/${rowan.id as string}`, payload: { name: 'Alexandra Stone' } })
-  t.same(headlinesOf(await find(app, 'q=stone')), ['Kremlin Changes Its Story on Soldiers'], 'a renamed author is found under the new name')
+  t.same(new Set(headlinesOf(await find(app, 'q=stone'))), new Set(['Kremlin Changes Its Story on Soldiers', 'Harbor Reopens']), 'a renamed author is found under the new name')
   t.same(headlinesOf(await find(app, 'q=rowan')), [])
+  t.same(headlinesOf(await find(app, 'q=vale%20stone')), ['Harbor Reopens'], 'a co-author is still found beside the new name')
+  t.same(headlinesOf(await find(app, 'q=ships')), ['Harbor Reopens'], 'the rest of the document is intact')
 
   await app.inject({ method: 'PATCH', url: `/articles/${lead.id as string}`, payload: { status: 'draft' } })
   t.same(headlinesOf(await find(app, 'q=kremlin')), [], 'unpublished: gone for readers')
