@@ -263,11 +263,12 @@ t.test('every write is audited: who, what, which object, when', async (t) => {
   t.equal(refused.statusCode, 404)
 
   const trail = json(await app.inject({ method: 'GET', url: `/audit?objectType=article&objectId=${article.id}` }))
-  t.same(trail.items.map((entry: any) => entry.action), ['article.deleted', 'article.updated', 'article.published', 'article.created'])
+  // One row per write: creating an article as published is one write (webhooks hear both events).
+  t.same(trail.items.map((entry: any) => entry.action), ['article.deleted', 'article.updated', 'article.created'])
   t.ok(trail.items.every((entry: any) => entry.keyId === editor.id && entry.keyName === 'editor key'), 'each names the key and its name')
   t.ok(trail.items.every((entry: any) => Date.parse(entry.createdAt) <= Date.now()))
   const byKey = json(await app.inject({ method: 'GET', url: `/audit?keyId=${editor.id}` }))
-  t.equal(byKey.total, 4)
+  t.equal(byKey.total, 3)
   const admin = json(await app.inject({ method: 'GET', url: '/audit?action=key.created' }))
   t.equal(admin.items[0].objectId, editor.id, 'key management is audited too')
   t.equal((await app.inject({ method: 'GET', url: '/audit?objectType=password' })).statusCode, 400)

@@ -5,7 +5,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { Prisma, type Database } from '../db/client.ts'
 import { errors } from '../errors.ts'
 import type { Actor } from '../keys/roles.ts'
-import { recordAudit } from '../audit/service.ts'
+import { commitChange } from '../changes/index.ts'
 
 export const PREVIEW_TOKEN_PATTERN = '^[0-9a-f-]{36}\\.[0-9]{1,12}\\.[0-9a-f]{64}$'
 const SECRET_NAME = 'preview-links'
@@ -36,7 +36,7 @@ export async function mintLink (db: Database, articleId: string, ttlSeconds: num
   }
   const expires = Math.floor(Date.now() / 1000) + ttlSeconds
   const token = `${articleId}.${expires}.${signatureOf(await signingSecret(db), articleId, expires)}`
-  await recordAudit(db, actor, 'article.preview-linked', 'article', articleId)
+  await db.$transaction(async (tx) => { await commitChange(tx, { actor, objectType: 'article', objectId: articleId, action: 'article.preview-linked', showsNothingNew: true }) })
   return { token, url: `/preview/${token}`, expiresAt: new Date(expires * 1000).toISOString() }
 }
 

@@ -9,10 +9,9 @@ import { toImage } from '../images/service.ts'
 import { bodyToHtml, bodyToText, countWords, imageIdsOf, readingTimeMinutes, sanitizeBody, unusableInlineTexts, type BodyBlock, type RenderableImage } from './body.ts'
 import type { Article, ArticleCreate, ArticleListQuery, ArticlePatch, ArticleStatus, ArticleSummary, Correction, CorrectionCreate } from './schemas.ts'
 import type { EventName } from '../webhooks/events.ts'
-import { recordChange } from '../audit/service.ts'
 import { systemActor, type Actor } from '../keys/roles.ts'
 import { recordRevision } from './revisions.ts'
-import { refreshSearchDocument } from '../search/documents.ts'
+import { commitChange } from '../changes/index.ts'
 import { isStorableDateTime } from '../validation.ts'
 
 type Transaction = Prisma.TransactionClient
@@ -259,6 +258,12 @@ async function readById (client: Client, id: string): Promise<Article> {
   return toArticle(record)
 }
 
+/** The article as the public sees it, or null while it is not published (for the read model). */
+export async function readPublished (tx: Client, id: string): Promise<Article | null> {
+  const record = await tx.article.findFirst({ where: { id, status: 'published' }, select: articleSelect })
+  return record === null ? null : toArticle(record)
+}
+
 /** What a reader may see: staff see every status, the public only what is published. */
 const visibleTo = (viewer: Actor | null): Prisma.ArticleWhereInput => viewer === null ? { status: 'published' } : {}
 
@@ -305,11 +310,11 @@ function orderFor (field: SortField, direction: Direction, nulls: 'first' | 'las
  */
 interface Cursor { sort: string, towards: 'next' | 'prev', value: string | null, id: string }
 
-function encodeCursor (cursor: Cursor): string {
+export function encodeCursor (cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.sort, cursor.towards, cursor.value, cursor.id])).toString('base64url')
 }
 
-function decodeCursor (text: string, sort: string): Cursor {
+export function decodeCursor (text: string, sort: string): Cursor {
   const invalid = (message: string): CatalogueError => withFieldErrors(errors.validationFailed(`cursor ${message}`) as CatalogueError, [{ in: 'query', pointer: '/cursor', message }])
   let parsed: unknown
   try {
@@ -455,11 +460,11 @@ export async function createOne (db: Database, submitted: ArticleCreate, actor: 
       },
       select: { id: true }
     })
-    await refreshSearchDocument(tx, created.id)
     const article = await readById(tx, created.id)
     await recordRevision(tx, article, actor)
-    await recordChange(tx, actor, 'article.created', eventData(article))
-    if (status === 'published') await recordChange(tx, actor, 'article.published', eventData(article))
+    // One change; subscribers to publication hear of an article created as published too.
+    const event: EventName[] = status === 'published' ? ['article.created', 'article.published'] : ['article.created']
+    await commitChange(tx, { actor, objectType: 'article', objectId: article.id, action: 'article.created', event, data: eventData(article), version: article.version })
     return article
   }))
 }
@@ -528,12 +533,12 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
       await tx.byline.createMany({ data: bylines.map((byline) => ({ ...byline, articleId: id })) })
     }
     await tx.article.update({ where: { id }, data })
-    await refreshSearchDocument(tx, id)
     const article = await readById(tx, id)
     await recordRevision(tx, article, actor)
     // Webhooks hear "updated" for scheduling and archiving; the audit trail names them.
-    const auditAction = status !== current.status && (status === 'scheduled' || status === 'archived') ? `article.${status}` : undefined
-    await recordChange(tx, actor, eventOf(current.status, status), eventData(article), auditAction)
+    const event = eventOf(current.status, status)
+    const action = status !== current.status && (status === 'scheduled' || status === 'archived') ? `article.${status}` : event
+    await commitChange(tx, { actor, objectType: 'article', objectId: id, action, event, data: eventData(article), version: article.version })
     return article
   })
 }
@@ -543,8 +548,7 @@ export async function deleteOne (db: Database, id: string, actor: Actor, ifMatch
     const current = await lockForUpdate(tx, id)
     assertVersion(ifMatch, current.version)
     await tx.article.delete({ where: { id } })
-    await refreshSearchDocument(tx, id)
-    await recordChange(tx, actor, 'article.deleted', { id, slug: current.slug })
+    await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.deleted', event: 'article.deleted', data: { id, slug: current.slug } })
   })
 }
 
@@ -560,7 +564,7 @@ export async function addCorrection (db: Database, id: string, input: Correction
     await tx.article.update({ where: { id }, data: { version: { increment: 1 }, updatedAt: new Date() } })
     const article = await readById(tx, id)
     await recordRevision(tx, article, actor)
-    await recordChange(tx, actor, 'article.updated', eventData(article))
+    await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.updated', event: 'article.updated', data: eventData(article), version: article.version })
     return { article, correction: correction as unknown as Correction }
   })
 }
@@ -574,10 +578,9 @@ export async function publishDue (db: Database, now = new Date(), actor: Actor =
       // The status in the WHERE clause makes the claim atomic: a second instance finds nothing to change.
       const { count } = await tx.article.updateMany({ where: { id, status: 'scheduled', publishedAt: { lte: now } }, data: { status: 'published', version: { increment: 1 }, updatedAt: new Date() } })
       if (count === 0) return false
-      await refreshSearchDocument(tx, id)
       const article = await readById(tx, id)
       await recordRevision(tx, article, actor)
-      await recordChange(tx, actor, 'article.published', eventData(article))
+      await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.published', event: 'article.published', data: eventData(article), version: article.version })
       return true
     })
     if (done) published.push(id)

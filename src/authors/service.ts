@@ -2,8 +2,7 @@ import { freeSlugAmong } from '../slugs.ts'
 import type { Prisma, Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
-import { refreshSearchDocumentsOfAuthor } from '../search/documents.ts'
-import { recordChange } from '../audit/service.ts'
+import { commitChange } from '../changes/index.ts'
 import { toImage } from '../images/service.ts'
 import type { Actor } from '../keys/roles.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
@@ -110,7 +109,7 @@ export async function createOne (db: Database, input: AuthorCreate, actor: Actor
       },
       select: authorSelect
     })
-    await recordChange(tx, actor, 'author.created', { id: created.id, slug: created.slug, name: created.name })
+    await commitChange(tx, { actor, objectType: 'author', objectId: created.id, action: 'author.created', event: 'author.created', data: { id: created.id, slug: created.slug, name: created.name } })
     return toAuthor(created)
   }))
 }
@@ -127,8 +126,7 @@ export async function updateOne (db: Database, id: string, patch: AuthorPatch, a
     await assertAvatarExists(tx, patch.avatarImageId)
     const data = patch.name !== undefined ? { ...patch, sortName: sortNameOf(patch.name) } : patch
     const updated = await tx.author.update({ where: { id }, data, select: authorSelect })
-    if (patch.name !== undefined) await refreshSearchDocumentsOfAuthor(tx, id)
-    await recordChange(tx, actor, 'author.updated', { id: updated.id, slug: updated.slug, name: updated.name })
+    await commitChange(tx, { actor, objectType: 'author', objectId: id, action: 'author.updated', event: 'author.updated', data: { id: updated.id, slug: updated.slug, name: updated.name }, changedFields: Object.keys(patch) })
     return toAuthor(updated)
   })
 }
@@ -143,6 +141,6 @@ export async function deleteOne (db: Database, id: string, actor: Actor): Promis
     ].filter(Boolean)
     if (uses.length > 0) throw errors.inUse(`The author is still ${uses.join(' and ')}. Remove those bylines and roles first.`) as CatalogueError
     await tx.author.delete({ where: { id } })
-    await recordChange(tx, actor, 'author.deleted', { id })
+    await commitChange(tx, { actor, objectType: 'author', objectId: id, action: 'author.deleted', event: 'author.deleted', data: { id } })
   })
 }

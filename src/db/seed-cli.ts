@@ -1,10 +1,10 @@
 // `npm run db:seed`: loads the demo content into the database DATABASE_URL names (migrating it
 // first). A database that already has content is left as it is.
 import { loadConfig } from '../config.ts'
-import { openDatabase } from './client.ts'
+import { openForWrites } from '../changes/open.ts'
 import { isEmpty, seedDemoContent } from './seed.ts'
 
-const { prisma } = await openDatabase(loadConfig())
+const { prisma } = await openForWrites(loadConfig(), (message) => { console.log(message) })
 try {
   if (!await isEmpty(prisma)) {
     console.log('The database already has content; nothing was seeded.')

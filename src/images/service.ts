@@ -8,7 +8,7 @@ import type { Image, ImageCreate, ImagePatch, ImageUploadFields, RenditionQuery 
 import type { ImageStorage } from './storage.ts'
 import type { ReceivedFile } from './upload.ts'
 import { extensions, inspect, mimeTypes, prepareMaster, renderRendition, type ImageFormat, type Master } from './processing.ts'
-import { recordChange } from '../audit/service.ts'
+import { commitChange } from '../changes/index.ts'
 import type { Actor } from '../keys/roles.ts'
 
 type ImageRecord = NonNullable<Awaited<ReturnType<Database['image']['findUnique']>>>
@@ -84,7 +84,7 @@ export async function readOne (db: Database, id: string, viewer: Actor | null): 
 export async function createOne (db: Database, input: ImageCreate, actor: Actor): Promise<Image> {
   return await db.$transaction(async (tx) => {
     const image = await tx.image.create({ data: columnsOf(withCredit(input)) })
-    await recordChange(tx, actor, 'image.created', { id: image.id, url: image.url })
+    await commitChange(tx, { actor, objectType: 'image', objectId: image.id, action: 'image.created', event: 'image.created', data: { id: image.id, url: image.url } })
     return toImage(image)
   })
 }
@@ -108,7 +108,7 @@ export async function updateOne (db: Database, id: string, input: ImagePatch, ac
     }
     const data = columnsOf(replacing ? withCredit(input) : withCredit(input, current))
     const image = await tx.image.update({ where: { id }, data })
-    await recordChange(tx, actor, 'image.updated', { id: image.id, url: image.url })
+    await commitChange(tx, { actor, objectType: 'image', objectId: image.id, action: 'image.updated', event: 'image.updated', data: { id: image.id, url: image.url } })
     return toImage(image)
   })
 }
@@ -128,7 +128,7 @@ export async function deleteOne (db: Database, id: string, actor: Actor): Promis
     ].filter(Boolean)
     if (uses.length > 0) throw errors.inUse(`The image is still in use: ${uses.join('; ')}. Remove those references first.`) as CatalogueError
     await tx.image.delete({ where: { id } })
-    await recordChange(tx, actor, 'image.deleted', { id })
+    await commitChange(tx, { actor, objectType: 'image', objectId: id, action: 'image.deleted', event: 'image.deleted', data: { id } })
     return { storageKey: image.storageKey, contentHash: image.contentHash }
   })
 }
@@ -191,7 +191,7 @@ export async function createFromUpload (db: Database, storage: ImageStorage, fil
   try {
     return await db.$transaction(async (tx) => {
       const image = await tx.image.create({ data: { ...metadataColumns(fields), ...fileColumns(file, stored) } as Prisma.ImageUncheckedCreateInput })
-      await recordChange(tx, actor, 'image.created', { id: image.id, url: toImage(image).url })
+      await commitChange(tx, { actor, objectType: 'image', objectId: image.id, action: 'image.created', event: 'image.created', data: { id: image.id, url: toImage(image).url } })
       return { image: toImage(image), created: true }
     })
   } catch (error) {
@@ -213,7 +213,7 @@ export async function replaceFile (db: Database, storage: ImageStorage, id: stri
   const image = await db.$transaction(async (tx) => {
     if (await tx.image.count({ where: { id } }) === 0) throw errors.imageNotFound(`id ${id}`)
     const updated = await tx.image.update({ where: { id }, data: fileColumns(file, stored) })
-    await recordChange(tx, actor, 'image.updated', { id, url: toImage(updated).url })
+    await commitChange(tx, { actor, objectType: 'image', objectId: id, action: 'image.updated', event: 'image.updated', data: { id, url: toImage(updated).url } })
     return updated
   })
   if (current.contentHash !== null && current.storageKey !== null) await removeFiles(storage, current.storageKey, current.contentHash)

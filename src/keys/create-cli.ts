@@ -2,7 +2,7 @@
 // in the database DATABASE_URL names and prints it, once. Works without any existing key.
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config.ts'
-import { openDatabase } from '../db/client.ts'
+import { openForWrites } from '../changes/open.ts'
 import { problemOf, type CatalogueError } from '../errors.ts'
 import { roles, systemActor, type Role } from './roles.ts'
 import { createOne } from './service.ts'
@@ -14,7 +14,7 @@ if (values.name === undefined || values.name.trim() === '' || !roles.includes(va
   process.exit(2)
 }
 
-const { prisma } = await openDatabase(loadConfig())
+const { prisma } = await openForWrites(loadConfig(), (message) => { console.log(message) })
 try {
   let authorId: string | null = null
   if (values.author !== undefined) {

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Prisma, type Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
-import { recordAudit } from '../audit/service.ts'
+import { commitChange } from '../changes/index.ts'
 import type { Actor, Role } from './roles.ts'
 import type { ApiKey, ApiKeyCreate, KeyListQuery } from './schemas.ts'
 
@@ -61,7 +61,7 @@ export async function createOne (db: Database, input: ApiKeyCreate, actor: Actor
       data: { name: input.name, role: input.role, authorId: input.authorId ?? null, secretHash: hashOf(secret), prefix: prefixOf(secret) },
       select: keySelect
     })
-    await recordAudit(tx, actor, 'key.created', 'key', created.id)
+    await commitChange(tx, { actor, objectType: 'key', objectId: created.id, action: 'key.created' })
     return { ...toKey(created), secret }
   })
 }
@@ -88,7 +88,7 @@ export async function revokeOne (db: Database, id: string, actor: Actor): Promis
     if (key === null) throw errors.keyNotFound(`id ${id}`)
     if (key.revokedAt !== null) return
     await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } })
-    await recordAudit(tx, actor, 'key.revoked', 'key', id)
+    await commitChange(tx, { actor, objectType: 'key', objectId: id, action: 'key.revoked' })
   })
 }
 
@@ -104,13 +104,13 @@ export async function ensureBootstrapKey (db: Database, secret: string): Promise
     const existing = await tx.apiKey.findUnique({ where: { secretHash: hash }, select: { id: true, role: true, revokedAt: true } })
     if (existing === null) {
       const created = await tx.apiKey.create({ data: { name: 'bootstrap (COPYDESK_BOOTSTRAP_KEY)', role: 'admin', secretHash: hash, prefix: prefixOf(secret) }, select: { id: true } })
-      await recordAudit(tx, startUp, 'key.created', 'key', created.id)
+      await commitChange(tx, { actor: startUp, objectType: 'key', objectId: created.id, action: 'key.created' })
       return null
     }
     if (existing.revokedAt !== null) return `COPYDESK_BOOTSTRAP_KEY names key ${existing.id}, which was revoked; it stays revoked. Set a new value to bootstrap another key.`
     if (existing.role !== 'admin') {
       await tx.apiKey.update({ where: { id: existing.id }, data: { role: 'admin' } })
-      await recordAudit(tx, startUp, 'key.promoted', 'key', existing.id)
+      await commitChange(tx, { actor: startUp, objectType: 'key', objectId: existing.id, action: 'key.promoted' })
     }
     return null
   })
@@ -123,7 +123,7 @@ export async function ensureFirstKey (db: Database): Promise<string | null> {
   try {
     await db.$transaction(async (tx) => {
       await tx.apiKey.create({ data: { id: FIRST_KEY_ID, name: 'first admin key', role: 'admin', secretHash: hashOf(secret), prefix: prefixOf(secret) } })
-      await recordAudit(tx, startUp, 'key.created', 'key', FIRST_KEY_ID)
+      await commitChange(tx, { actor: startUp, objectType: 'key', objectId: FIRST_KEY_ID, action: 'key.created' })
     })
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return null // another instance created it at the same moment

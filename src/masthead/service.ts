@@ -2,7 +2,7 @@ import type { Prisma, Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { authorSummarySelect, toAuthorSummary } from '../authors/service.ts'
 import type { MastheadRole, MastheadRoleCreate, MastheadRolePatch } from './schemas.ts'
-import { recordAudit } from '../audit/service.ts'
+import { commitChange } from '../changes/index.ts'
 import type { Actor } from '../keys/roles.ts'
 
 type Transaction = Prisma.TransactionClient
@@ -47,7 +47,7 @@ export async function createOne (db: Database, input: MastheadRoleCreate, actor:
       },
       select: roleSelect
     })
-    await recordAudit(tx, actor, 'masthead-role.created', 'masthead-role', created.id)
+    await commitChange(tx, { actor, objectType: 'masthead-role', objectId: created.id, action: 'masthead-role.created' })
     return toRole(created)
   })
 }
@@ -60,8 +60,9 @@ export async function updateOne (db: Database, id: string, patch: MastheadRolePa
   return await db.$transaction(async (tx) => {
     if (await tx.mastheadRole.count({ where: { id } }) === 0) throw errors.mastheadRoleNotFound(`id ${id}`)
     await assertHolderExists(tx, patch.holderId)
-    await recordAudit(tx, actor, 'masthead-role.updated', 'masthead-role', id)
-    return toRole(await tx.mastheadRole.update({ where: { id }, data: patch, select: roleSelect }))
+    const updated = toRole(await tx.mastheadRole.update({ where: { id }, data: patch, select: roleSelect }))
+    await commitChange(tx, { actor, objectType: 'masthead-role', objectId: id, action: 'masthead-role.updated' })
+    return updated
   })
 }
 
@@ -69,6 +70,6 @@ export async function deleteOne (db: Database, id: string, actor: Actor): Promis
   await db.$transaction(async (tx) => {
     const { count } = await tx.mastheadRole.deleteMany({ where: { id } })
     if (count === 0) throw errors.mastheadRoleNotFound(`id ${id}`)
-    await recordAudit(tx, actor, 'masthead-role.deleted', 'masthead-role', id)
+    await commitChange(tx, { actor, objectType: 'masthead-role', objectId: id, action: 'masthead-role.deleted' })
   })
 }

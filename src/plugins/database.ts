@@ -1,9 +1,10 @@
 // Opens (and migrates) the database for the app's lifetime and closes it with the app.
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
-import { openDatabase, type Database } from '../db/client.ts'
+import type { Database } from '../db/client.ts'
 import type { Provider } from '../db/providers.ts'
 import { backfillSortNames } from '../authors/service.ts'
+import { openForWrites } from '../changes/open.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,7 +15,7 @@ declare module 'fastify' {
 }
 
 export default fp<{ config: Config }>(async (app, { config }) => {
-  const { prisma, provider, appliedMigrations } = await openDatabase(config, (message) => { app.log.warn(message) })
+  const { prisma, provider, appliedMigrations } = await openForWrites(config, (message) => { app.log.warn(message) })
   if (appliedMigrations.length > 0) app.log.info({ migrations: appliedMigrations }, 'applied database migrations')
   await backfillSortNames(prisma)
   app.decorate('db', prisma)

@@ -4,10 +4,13 @@
 // - keyless responses carry the group's Cache-Control and a Surrogate-Key / Cache-Tag header naming
 //   the objects shown, so a CDN can purge exactly what a write changed; staff responses stay
 //   `private, no-store` (set by the access plugin);
-// - keyless responses are kept in memory and served again without database work until the content
-//   generation moves. Every write raises it in its own transaction, so no instance serves a response
-//   older than a write it could have seen: the check is one primary-key read, shared by
-//   the requests that arrived before it began.
+// - keyless responses are kept in memory, with the purge keys of what they show, and served again
+//   without database work. Every change the public can see raises the content generation (to its
+//   sequence number in the change log) in its own transaction. Before answering, an instance reads
+//   the generation (one primary-key read, shared by the requests that arrived before it began); when
+//   it moved, the instance reads the purge keys of the changes in between and drops exactly the
+//   responses that show those objects. So no instance serves a response older than a write it could
+//   have seen, and writes the public cannot see (keys, webhooks, drafts) drop nothing.
 import { createHash } from 'node:crypto'
 import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
@@ -32,8 +35,11 @@ declare module 'fastify' {
   }
 }
 
-/** Set for reads of cached routes. `shared`: keyless, so anyone may cache it (staff responses are not). */
-interface CacheState { group: CacheGroup, shared: boolean, keep: boolean, generation: bigint, hit: boolean, keys: string[] }
+/**
+ * Set for reads of cached routes. `shared`: keyless, so anyone may cache it (staff responses are not).
+ * Routes answering from stored documents set `keys` and `etag` themselves (nothing to compute).
+ */
+interface CacheState { group: CacheGroup, shared: boolean, keep: boolean, generation: bigint, hit: boolean, keys: string[], etag?: string }
 
 const cacheControlSetting: Record<CacheGroup, keyof Config> = {
   articles: 'cacheControlArticles',
@@ -47,13 +53,13 @@ const cacheControlSetting: Record<CacheGroup, keyof Config> = {
 const REPLAYED_HEADERS = ['content-type', 'etag', 'cache-control', 'surrogate-key', 'cache-tag', 'link', 'last-modified', 'x-total-count']
 
 interface CachedResponse {
-  generation: bigint
   payload: Buffer
   headers: Record<string, string>
+  keys: string[]
 }
 
 /** The ETag for some bytes: strong (RFC 9110), and for articles led by their version, which If-Match takes. */
-function etagFor (payload: string | Buffer, version: string | undefined): string {
+export function etagFor (payload: string | Buffer, version: string | undefined): string {
   const hash = createHash('sha256').update(payload).digest('base64url').slice(0, 22)
   return version === undefined ? `"${hash}"` : `"${version}-${hash}"`
 }
@@ -73,6 +79,11 @@ export function ifNoneMatchHits (header: string | undefined, etag: string): bool
  * `masthead-role-<id>`, `term-<id>` (sections and tags), and `<group>-list` for lists and feeds (new items change them).
  */
 export function surrogateKeysOf (group: CacheGroup, payload: unknown): string[] {
+  return capped(allSurrogateKeysOf(group, payload))
+}
+
+/** Every purge key of a response, uncapped: what the in-memory cache drops it by. */
+export function allSurrogateKeysOf (group: CacheGroup, payload: unknown): string[] {
   const keys = new Set<string>()
   const items = payload !== null && typeof payload === 'object' ? (payload as { items?: unknown }).items : undefined
   if (Array.isArray(items)) {
@@ -83,7 +94,7 @@ export function surrogateKeysOf (group: CacheGroup, payload: unknown): string[] 
       const record = (item !== null && typeof item === 'object' && 'article' in item ? (item as { article: unknown }).article : item) as Record<string, unknown> | null
       if (record !== null && typeof record === 'object') visitOne(record, keys)
     }
-    return capped([...keys])
+    return [...keys]
   }
   const visit = (value: unknown, depth: number): void => {
     if (depth > 6 || value === null || typeof value !== 'object') return
@@ -98,7 +109,7 @@ export function surrogateKeysOf (group: CacheGroup, payload: unknown): string[] 
   visit(payload, 0)
   const isList = payload !== null && typeof payload === 'object' && (Array.isArray((payload as { items?: unknown }).items) || Array.isArray((payload as { roles?: unknown }).roles))
   if (isList || group === 'feeds') keys.add(`${group === 'feeds' ? 'articles' : group}-list`)
-  return capped([...keys])
+  return [...keys]
 }
 
 function visitOne (record: Record<string, unknown>, keys: Set<string>): void {
@@ -112,7 +123,7 @@ function visitOne (record: Record<string, unknown>, keys: Set<string>): void {
 
 /** At most about 4 KB of keys, list keys first: beyond that, purging the list key covers the rest. */
 const MAX_KEY_BYTES = 4000
-function capped (keys: string[]): string[] {
+export function capped (keys: string[]): string[] {
   const ordered = [...keys.filter((key) => key.endsWith('-list')), ...keys.filter((key) => !key.endsWith('-list'))]
   const kept: string[] = []
   let bytes = 0
@@ -152,10 +163,25 @@ export function sharedFreshReads (read: () => Promise<bigint>): () => Promise<bi
  * Reads the content generation, shared by the requests waiting for it: a prepared statement on a
  * read-only connection (SQLite), or on a pooled connection of its own (PostgreSQL).
  */
-function generationReader (config: Config, provider: string, log: FastifyBaseLogger): { read: () => Promise<bigint>, close: () => Promise<void> } {
+/** Past this many changes between two reads, dropping everything is cheaper than reading their keys. */
+const MAX_CHANGES_READ = 1000
+
+interface GenerationReader {
+  read: () => Promise<bigint>
+  /** Purge keys of the public changes after `from` up to `to`; null when there are too many to read. */
+  purgeKeysBetween: (from: bigint, to: bigint) => Promise<string[] | null>
+  close: () => Promise<void>
+}
+
+const PURGE_KEYS_SQL = `SELECT "purgeKeys" FROM "Change" WHERE "publicChange" = $true AND "seq" > $1 AND "seq" <= $2 ORDER BY "seq" LIMIT ${MAX_CHANGES_READ + 1}`
+const keysOfRows = (rows: Array<{ purgeKeys: string }>): string[] | null =>
+  rows.length > MAX_CHANGES_READ ? null : rows.flatMap((row) => row.purgeKeys.split(' '))
+
+function generationReader (config: Config, provider: string, log: FastifyBaseLogger): GenerationReader {
   if (provider === 'sqlite') {
     const connection = new BetterSqlite3(sqlitePath(config.databaseUrl), { readonly: true, fileMustExist: true, timeout: config.sqliteBusyTimeoutMs })
     const statement = connection.prepare('SELECT "value" FROM "ContentGeneration" WHERE "id" = 1').pluck().safeIntegers()
+    const changes = connection.prepare(PURGE_KEYS_SQL.replace('$true', '1').replace('$1', '?').replace('$2', '?'))
     // The read runs once the event loop has taken in this turn's requests (setImmediate), so every
     // request that arrived before it shares it, and none is given a generation older than its arrival.
     let next: Promise<bigint> | null = null
@@ -166,6 +192,7 @@ function generationReader (config: Config, provider: string, log: FastifyBaseLog
           try { resolve((statement.get() as bigint | undefined) ?? 0n) } catch (error) { reject(error) }
         })
       })),
+      purgeKeysBetween: async (from, to) => keysOfRows(changes.all(from, to) as Array<{ purgeKeys: string }>),
       close: async () => { connection.close() }
     }
   }
@@ -177,14 +204,98 @@ function generationReader (config: Config, provider: string, log: FastifyBaseLog
   // An idle connection the server dropped is replaced on the next read; it must not crash the process.
   pool.on('error', (error) => { log.warn({ err: error }, 'content generation connection lost; the next read reconnects') })
   const query = 'SELECT "value"::text AS "value" FROM "ContentGeneration" WHERE "id" = 1'
+  const unavailable = (error: unknown): never => {
+    throw Object.assign(errors.tryAgain('The database does not answer; retry the request') as CatalogueError, { cause: error })
+  }
   return {
     read: sharedFreshReads(async () => {
-      const result = await pool.query<{ value: string }>(query).catch((error: unknown) => {
-        throw Object.assign(errors.tryAgain('The database does not answer; retry the request') as CatalogueError, { cause: error })
-      })
+      const result = await pool.query<{ value: string }>(query).catch(unavailable)
       return BigInt(result.rows[0]?.value ?? 0)
     }),
+    purgeKeysBetween: async (from, to) => {
+      const result = await pool.query<{ purgeKeys: string }>(PURGE_KEYS_SQL.replace('$true', 'true'), [String(from), String(to)]).catch(unavailable)
+      return keysOfRows(result.rows)
+    },
     close: async () => { await pool.end() }
+  }
+}
+
+/** Keyless responses by URL, with an index from purge key to the URLs that show it. */
+class ResponseCache {
+  readonly #entries: LRUCache<string, CachedResponse>
+  readonly #byKey = new Map<string, Set<string>>()
+
+  constructor (maxBytes: number) {
+    this.#entries = new LRUCache<string, CachedResponse>({
+      maxSize: maxBytes,
+      sizeCalculation: (entry) => entry.payload.length + 512,
+      dispose: (entry, url) => { this.#unindex(url, entry.keys) }
+    })
+  }
+
+  get (url: string): CachedResponse | undefined { return this.#entries.get(url) }
+
+  set (url: string, entry: CachedResponse): void {
+    this.#entries.set(url, entry)
+    if (this.#entries.get(url) !== entry) return // larger than the whole cache
+    for (const key of entry.keys) {
+      let urls = this.#byKey.get(key)
+      if (urls === undefined) this.#byKey.set(key, urls = new Set())
+      urls.add(url)
+    }
+  }
+
+  /** Drops every response that shows one of these objects; `*` drops them all. */
+  drop (keys: Iterable<string>): void {
+    for (const key of keys) {
+      if (key === '*') return this.clear()
+      const urls = this.#byKey.get(key)
+      if (urls === undefined) continue
+      for (const url of [...urls]) this.#entries.delete(url)
+    }
+  }
+
+  clear (): void {
+    this.#entries.clear()
+    this.#byKey.clear()
+  }
+
+  #unindex (url: string, keys: string[]): void {
+    for (const key of keys) {
+      const urls = this.#byKey.get(key)
+      if (urls === undefined) continue
+      urls.delete(url)
+      if (urls.size === 0) this.#byKey.delete(key)
+    }
+  }
+}
+
+/**
+ * Keeps the cache in step with the change log: moving from the generation last seen to a newer one
+ * drops what the changes in between name. Requests that see the same new generation share one read.
+ */
+function generationSync (reader: GenerationReader, responses: ResponseCache | null): { to: (generation: bigint) => Promise<void>, isCurrent: (generation: bigint) => boolean } {
+  let seen: bigint | null = null
+  let catchingUp: Promise<void> | null = null
+  const catchUp = async (from: bigint, to: bigint): Promise<void> => {
+    const keys = responses === null ? [] : await reader.purgeKeysBetween(from, to)
+    if (keys === null) responses?.clear()
+    else responses?.drop(keys)
+    if (seen === null || seen < to) seen = to
+  }
+  return {
+    to: async (generation) => {
+      // The first read of this process: nothing is cached yet.
+      if (seen === null) seen = generation
+      while (seen < generation) {
+        if (catchingUp === null) {
+          const running = catchUp(seen, generation).finally(() => { if (catchingUp === running) catchingUp = null })
+          catchingUp = running
+        }
+        await catchingUp
+      }
+    },
+    isCurrent: (generation) => seen === generation
   }
 }
 
@@ -192,9 +303,8 @@ export default fp(async (app) => {
   const config = app.config
   const reader = generationReader(config, app.dbProvider, app.log)
   app.addHook('onClose', async () => { await reader.close() })
-  const responses = config.responseCacheMb > 0
-    ? new LRUCache<string, CachedResponse>({ maxSize: config.responseCacheMb * 1024 * 1024, sizeCalculation: (entry) => entry.payload.length + 512 })
-    : null
+  const responses = config.responseCacheMb > 0 ? new ResponseCache(config.responseCacheMb * 1024 * 1024) : null
+  const sync = generationSync(reader, responses)
 
   // The document says what caches and frontends may rely on: the validators, 304, and the purge keys.
   app.addHook('onRoute', (route) => {
@@ -230,8 +340,9 @@ export default fp(async (app) => {
     request.cacheState = state
     if (!state.shared) return
     state.generation = await reader.read()
+    await sync.to(state.generation)
     const cached = responses?.get(request.url)
-    if (cached === undefined || cached.generation !== state.generation) return
+    if (cached === undefined) return
     state.hit = true
     reply.headers(cached.headers)
     if (ifNoneMatchHits(request.headers['if-none-match'], cached.headers.etag as string)) return await reply.code(304).send()
@@ -240,7 +351,7 @@ export default fp(async (app) => {
 
   app.addHook('preSerialization', async (request, _reply, payload) => {
     const state = request.cacheState
-    if (state?.shared === true && !state.hit) state.keys = surrogateKeysOf(state.group, payload)
+    if (state?.shared === true && !state.hit) state.keys = allSurrogateKeysOf(state.group, payload)
     return payload
   })
 
@@ -249,21 +360,22 @@ export default fp(async (app) => {
     if (state === undefined || state.hit) return payload
     if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload
     const version = reply.getHeader('etag')
-    const etag = etagFor(payload, typeof version === 'string' ? version.replace(/"/g, '') : undefined)
+    const etag = state.etag ?? etagFor(payload, typeof version === 'string' ? version.replace(/"/g, '') : undefined)
     reply.header('etag', etag)
     if (state.shared) {
       reply.header('cache-control', config[cacheControlSetting[state.group]] as string)
       // Feeds and sitemaps are text, never seen as objects here: they change with the list of articles.
       if (state.keys.length === 0 && state.group === 'feeds') state.keys = ['articles-list']
-      if (state.keys.length > 0) reply.header(config.purgeKeyHeader, state.keys.join(config.purgeKeyHeader === 'cache-tag' ? ',' : ' '))
-      if (responses !== null && request.method === 'GET' && state.keep) {
+      if (state.keys.length > 0) reply.header(config.purgeKeyHeader, capped(state.keys).join(config.purgeKeyHeader === 'cache-tag' ? ',' : ' '))
+      // Not when a change was seen while this was rendered: it may predate that change, whose keys were already dropped.
+      if (responses !== null && request.method === 'GET' && state.keep && sync.isCurrent(state.generation)) {
         const headers: Record<string, string> = {}
         for (const name of REPLAYED_HEADERS) {
           const value = reply.getHeader(name)
           if (value !== undefined) headers[name] = String(value)
         }
         // As bytes: a string would be encoded to UTF-8 again for every reader.
-        responses.set(request.url, { generation: state.generation, payload: Buffer.from(payload), headers })
+        responses.set(request.url, { payload: Buffer.from(payload), headers, keys: state.keys })
       }
     }
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {

@@ -3,7 +3,7 @@ import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
 import { freeSlugAmong } from '../slugs.ts'
-import { recordAudit } from '../audit/service.ts'
+import { commitChange } from '../changes/index.ts'
 import type { Actor } from '../keys/roles.ts'
 import type { TaxonomyKind, Term, TermCreate, TermPatch } from './schemas.ts'
 
@@ -60,7 +60,7 @@ export async function createOne (db: Database, kind: TaxonomyKind, input: TermCr
     const slug = input.slug ?? await freeSlugAmong(input.name, label[kind], conflicts, async (base) =>
       new Set((await terms(tx, kind).findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((row) => row.slug)))
     const created = await terms(tx, kind).create({ data: { name: input.name, slug, description: input.description ?? null } })
-    await recordAudit(tx, actor, `${kind}.created`, kind, created.id)
+    await commitChange(tx, { actor, objectType: kind, objectId: created.id, action: `${kind}.created` })
     return created
   }))
 }
@@ -70,7 +70,7 @@ export async function updateOne (db: Database, kind: TaxonomyKind, id: string, p
     if (await terms(tx, kind).count({ where: { id } }) === 0) throw notFound(kind, `id ${id}`)
     if (patch.slug !== undefined) await assertSlugFree(tx, kind, patch.slug, id)
     const updated = await terms(tx, kind).update({ where: { id }, data: patch })
-    await recordAudit(tx, actor, `${kind}.updated`, kind, id)
+    await commitChange(tx, { actor, objectType: kind, objectId: id, action: `${kind}.updated` })
     return updated
   })
 }
@@ -85,6 +85,6 @@ export async function deleteOne (db: Database, kind: TaxonomyKind, id: string, a
     if (uses > 0) throw errors.inUse(`The ${label[kind]} is used by ${uses} article(s); file them elsewhere first`)
     const { count } = await terms(tx, kind).deleteMany({ where: { id } })
     if (count === 0) throw notFound(kind, `id ${id}`)
-    await recordAudit(tx, actor, `${kind}.deleted`, kind, id)
+    await commitChange(tx, { actor, objectType: kind, objectId: id, action: `${kind}.deleted` })
   })
 }

@@ -3,7 +3,7 @@ import type { Database } from '../db/client.ts'
 import { errors } from '../errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { DeliveryListQuery, WebhookCreate, WebhookPatch } from './schemas.ts'
-import { recordAudit } from '../audit/service.ts'
+import { commitChange } from '../changes/index.ts'
 import type { Actor } from '../keys/roles.ts'
 
 // Everything but the secret, which is shown once, at creation.
@@ -26,7 +26,7 @@ export async function createOne (db: Database, input: WebhookCreate, actor: Acto
       data: { url: input.url, events: input.events, description: input.description ?? null, active: input.active ?? true, secret },
       select: webhookSelect
     })
-    await recordAudit(tx, actor, 'webhook.created', 'webhook', created.id)
+    await commitChange(tx, { actor, objectType: 'webhook', objectId: created.id, action: 'webhook.created' })
     return { ...created, secret }
   })
 }
@@ -34,8 +34,9 @@ export async function createOne (db: Database, input: WebhookCreate, actor: Acto
 export async function updateOne (db: Database, id: string, patch: WebhookPatch, actor: Actor): Promise<unknown> {
   return await db.$transaction(async (tx) => {
     if (await tx.webhook.count({ where: { id } }) === 0) throw errors.webhookNotFound(`id ${id}`)
-    await recordAudit(tx, actor, 'webhook.updated', 'webhook', id)
-    return await tx.webhook.update({ where: { id }, data: patch, select: webhookSelect })
+    const updated = await tx.webhook.update({ where: { id }, data: patch, select: webhookSelect })
+    await commitChange(tx, { actor, objectType: 'webhook', objectId: id, action: 'webhook.updated' })
+    return updated
   })
 }
 
@@ -43,7 +44,7 @@ export async function deleteOne (db: Database, id: string, actor: Actor): Promis
   await db.$transaction(async (tx) => {
     const { count } = await tx.webhook.deleteMany({ where: { id } })
     if (count === 0) throw errors.webhookNotFound(`id ${id}`)
-    await recordAudit(tx, actor, 'webhook.deleted', 'webhook', id)
+    await commitChange(tx, { actor, objectType: 'webhook', objectId: id, action: 'webhook.deleted' })
   })
 }
 

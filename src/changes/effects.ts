@@ -1,0 +1,78 @@
+// What a change to each kind of object leads to, inside the write's transaction: the search
+// documents and public documents it refreshes, and the purge keys of the cached responses it makes
+// stale. `publicChange` is false when nothing the public reads moved (a draft's edit, a key, a
+// webhook, a preview link): then no cache anywhere is touched.
+import type { Prisma } from '../db/client.ts'
+import { refreshSearchDocument, refreshSearchDocumentsOfAuthor } from '../search/documents.ts'
+import { publishedArticlesShowing, refreshPublicArticle, type ArticleRefresh, type StoredArticle } from '../read-model/articles.ts'
+import type { Change, ObjectType, SpineContext } from './index.ts'
+
+type Transaction = Prisma.TransactionClient
+export interface Effects { publicChange: boolean, purgeKeys: string[] }
+type Effect = (tx: Transaction, change: Change, context: SpineContext) => Promise<Effects>
+
+const NOTHING_PUBLIC: Effects = { publicChange: false, purgeKeys: [] }
+/** A purge key that drops every cached response (a rebuilt read model). */
+export const PURGE_EVERYTHING = '*'
+
+function keysOf (stored: StoredArticle | null): string[] {
+  return stored === null ? [] : stored.purgeKeys.split(' ')
+}
+
+/**
+ * What a change to an article makes stale: the article, the pages of what it shows (its authors'
+ * pages list it, its images become public with it), and the article lists, feeds and searches (any
+ * of which may now include it, leave it out, or match it differently).
+ */
+function articlePurgeKeys (id: string, { before, after }: ArticleRefresh): Effects {
+  if (before === null && after === null) return NOTHING_PUBLIC
+  if (before !== null && after !== null && before.document === after.document && before.summary === after.summary) return NOTHING_PUBLIC
+  const keys = new Set([`article-${id}`, 'articles-list', ...keysOf(before), ...keysOf(after)])
+  if (before === null || after === null) keys.add('images-list')
+  return { publicChange: true, purgeKeys: [...keys] }
+}
+
+/** Re-renders the published articles that embed an object (author, image, section, tag). */
+async function refreshShowing (tx: Transaction, context: SpineContext, showing: Parameters<typeof publishedArticlesShowing>[1]): Promise<string[]> {
+  const ids = await publishedArticlesShowing(tx, showing)
+  for (const id of ids) await refreshPublicArticle(tx, id, context)
+  return ids.map((id) => `article-${id}`)
+}
+
+const effects: Record<ObjectType, Effect> = {
+  article: async (tx, change, context) => {
+    const id = change.objectId as string
+    await refreshSearchDocument(tx, id)
+    return articlePurgeKeys(id, await refreshPublicArticle(tx, id, context))
+  },
+  author: async (tx, change, context) => {
+    const id = change.objectId as string
+    if (change.changedFields?.includes('name') === true) await refreshSearchDocumentsOfAuthor(tx, id)
+    const articles = await refreshShowing(tx, context, { author: id })
+    return { publicChange: true, purgeKeys: [`author-${id}`, 'authors-list', ...articles] }
+  },
+  image: async (tx, change, context) => {
+    const id = change.objectId as string
+    const articles = await refreshShowing(tx, context, { image: id })
+    return { publicChange: true, purgeKeys: [`image-${id}`, 'images-list', 'authors-list', ...articles] }
+  },
+  section: async (tx, change, context) => {
+    const id = change.objectId as string
+    const articles = await refreshShowing(tx, context, { section: id })
+    return { publicChange: true, purgeKeys: [`term-${id}`, 'articles-list', ...articles] }
+  },
+  tag: async (tx, change, context) => {
+    const id = change.objectId as string
+    const articles = await refreshShowing(tx, context, { tag: id })
+    return { publicChange: true, purgeKeys: [`term-${id}`, 'articles-list', ...articles] }
+  },
+  'masthead-role': async (_tx, change) => ({ publicChange: true, purgeKeys: [`masthead-role-${change.objectId as string}`, 'masthead-list'] }),
+  // Staff-only objects: audited and logged, never a reason to drop cached content.
+  key: async () => NOTHING_PUBLIC,
+  webhook: async () => NOTHING_PUBLIC,
+  'read-model': async () => ({ publicChange: true, purgeKeys: [PURGE_EVERYTHING] })
+}
+
+export function effectsOf (change: Change): Effect {
+  return change.showsNothingNew === true ? async () => NOTHING_PUBLIC : effects[change.objectType]
+}

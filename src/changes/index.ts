@@ -1,0 +1,74 @@
+// The change spine: every write calls commitChange exactly once, inside its own transaction. It
+// appends the change to the change log and carries out everything that follows from it (the audit
+// row, the search documents, the public read model, the purge keys that cached responses are dropped
+// by, the webhook queue), so a write and all its consequences commit or vanish together, and no
+// service has to remember them. What each kind of object leads to is listed in ./effects.ts.
+import type { Database, Prisma } from '../db/client.ts'
+import type { RenderContext } from '../read-model/articles.ts'
+import type { Actor } from '../keys/roles.ts'
+import { queueEvent, type EventName } from '../webhooks/events.ts'
+import { effectsOf } from './effects.ts'
+
+export type ObjectType = 'article' | 'author' | 'image' | 'masthead-role' | 'section' | 'tag' | 'key' | 'webhook' | 'read-model'
+
+export interface Change {
+  actor: Actor
+  objectType: ObjectType
+  objectId: string | null
+  /** What the audit trail calls it: article.published, key.created, article.preview-linked, ... */
+  action: string
+  /** The webhook event(s) it amounts to, for content that has events. */
+  event?: EventName | EventName[]
+  /** A small summary of the object (id, slug, ...): the webhook payload, and a tombstone once it is gone. */
+  data?: Record<string, unknown>
+  /** The object's version after the change, where it has one. */
+  version?: number
+  /** Fields the write changed, where an effect depends on them (an author's name is in search documents). */
+  changedFields?: readonly string[]
+  /** True for an action on an object that changes nothing about it (a preview link minted for an article). */
+  showsNothingNew?: boolean
+}
+
+/** What the spine needs besides the transaction: how to render public documents. */
+export type SpineContext = RenderContext
+
+const SPINE = Symbol.for('copydesk.change-spine')
+
+/** Called when the database opens. Prisma's transaction clients see the base client's properties. */
+export function bindChangeSpine (db: Database, context: SpineContext): void {
+  Object.defineProperty(db, SPINE, { value: context, configurable: true })
+}
+
+function contextOf (tx: Prisma.TransactionClient): SpineContext {
+  const context = (tx as unknown as Record<symbol, SpineContext | undefined>)[SPINE]
+  if (context === undefined) throw new Error('This database client was opened without the change spine (bindChangeSpine)')
+  return context
+}
+
+export interface CommittedChange { seq: bigint, publicChange: boolean, purgeKeys: string[] }
+
+export async function commitChange (tx: Prisma.TransactionClient, change: Change): Promise<CommittedChange> {
+  const { publicChange, purgeKeys } = await effectsOf(change)(tx, change, contextOf(tx))
+  // Taken last, and held to commit: sequence numbers become visible in the order they were given.
+  const { value: seq } = await tx.changeSequence.update({ where: { id: 1 }, data: { value: { increment: 1 } }, select: { value: true } })
+  const data = change.data ?? (change.objectId === null ? {} : { id: change.objectId })
+  await tx.change.create({
+    data: {
+      seq,
+      objectType: change.objectType,
+      objectId: change.objectId,
+      action: change.action,
+      version: change.version ?? null,
+      keyId: change.actor.keyId,
+      keyName: change.actor.keyName,
+      publicChange,
+      purgeKeys: purgeKeys.join(' '),
+      data: JSON.stringify(data)
+    }
+  })
+  await tx.auditEntry.create({ data: { keyId: change.actor.keyId, keyName: change.actor.keyName, action: change.action, objectType: change.objectType, objectId: change.objectId } })
+  // The signal every instance's response cache reads (plugins/http-cache.ts): only content moves it.
+  if (publicChange) await tx.contentGeneration.update({ where: { id: 1 }, data: { value: seq } })
+  for (const event of change.event === undefined ? [] : [change.event].flat()) await queueEvent(tx, event, data)
+  return { seq, publicChange, purgeKeys }
+}

@@ -1,0 +1,148 @@
+// The public read model of articles: for every published article, the exact bytes a keyless reader
+// is sent (the whole article with its JSON-LD, and its form in lists), rendered when the article or
+// anything it shows changes, inside that write's transaction. Keyless reads answer from these bytes
+// (src/read-model/reads.ts) without rendering; drafts never enter it.
+import fastJson from 'fast-json-stringify'
+import type { Database, Prisma } from '../db/client.ts'
+import { ArticleSchema, ArticleSummarySchema, CorrectionSchema } from '../articles/schemas.ts'
+import { AuthorSchema, AuthorSummarySchema } from '../authors/schemas.ts'
+import { ImageSchema } from '../images/schemas.ts'
+import { SectionSchema, TagSchema } from '../taxonomy/schemas.ts'
+import { BodyBlock } from '../articles/body.ts'
+import type { Article } from '../articles/schemas.ts'
+import { newsArticleJsonLd, type Site } from '../delivery/site.ts'
+import { allSurrogateKeysOf, etagFor } from '../plugins/http-cache.ts'
+import { commitChange } from '../changes/index.ts'
+import { systemActor } from '../keys/roles.ts'
+
+type Transaction = Prisma.TransactionClient
+
+/** Content schemas, by $id: what the route serializers resolve references against. */
+export const contentSchemas = [SectionSchema, TagSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema]
+
+// The serializers Fastify builds from the routes' response schemas, built the same way, so the
+// stored bytes are the bytes the live path sends (test/read-model.test.ts compares them).
+const external = Object.fromEntries(contentSchemas.map((schema) => [(schema as { $id?: string }).$id, schema]))
+const serializeArticle = fastJson({ $ref: 'Article#' }, { schema: external })
+const serializeSummary = fastJson({ $ref: 'ArticleSummary#' }, { schema: external })
+
+/**
+ * What rendering needs: the site settings documents embed, and the article as the public sees it
+ * (passed in by the caller, since the article service itself commits changes through the spine).
+ */
+export interface RenderContext {
+  site: Site
+  readPublishedArticle: (tx: Transaction, id: string) => Promise<Article | null>
+}
+
+/** Raised when rendering changes shape, so stored documents are rebuilt on the next start. */
+export const RENDERER_VERSION = 1
+
+/** What the stored documents depend on besides the database: a change of settings rebuilds them. */
+export function readModelFingerprint (site: Site): string {
+  return JSON.stringify([RENDERER_VERSION, site.name, site.language, site.url, site.logoUrl, site.articleUrl('{slug}'), site.authorUrl('{slug}'), site.absolute('/')])
+}
+
+export interface StoredArticle {
+  id: string
+  slug: string
+  publishedAt: Date
+  version: number
+  document: string
+  etag: string
+  summary: string
+  purgeKeys: string
+}
+
+/** Renders the public documents of an article, or null when the public may not read it. */
+export async function renderPublicArticle (tx: Transaction, id: string, { site, readPublishedArticle }: RenderContext): Promise<StoredArticle | null> {
+  const article = await readPublishedArticle(tx, id)
+  if (article === null || article.publishedAt === null) return null
+  const full = { ...article, jsonLd: newsArticleJsonLd(article, site) }
+  const document = serializeArticle(full)
+  return {
+    id,
+    slug: article.slug,
+    publishedAt: new Date(article.publishedAt),
+    version: article.version,
+    document,
+    etag: etagFor(document, String(article.version)),
+    summary: serializeSummary(article),
+    purgeKeys: allSurrogateKeysOf('articles', full).join(' ')
+  }
+}
+
+export interface ArticleRefresh { before: StoredArticle | null, after: StoredArticle | null }
+
+/** Brings an article's stored documents up to date; says what the public saw before and sees now. */
+export async function refreshPublicArticle (tx: Transaction, id: string, context: RenderContext): Promise<ArticleRefresh> {
+  const before = await tx.publicArticle.findUnique({ where: { id } })
+  const after = await renderPublicArticle(tx, id, context)
+  if (after === null) {
+    if (before !== null) await tx.publicArticle.delete({ where: { id } })
+  } else if (before === null) {
+    // An upsert: two instances rebuilding at once may both find it missing.
+    await tx.publicArticle.upsert({ where: { id }, create: after, update: after })
+  } else if (before.document !== after.document || before.summary !== after.summary) {
+    await tx.publicArticle.update({ where: { id }, data: after })
+  }
+  return { before, after }
+}
+
+/** Published articles that show an author, an image, a section or a tag: they embed it. */
+export async function publishedArticlesShowing (tx: Transaction, object: { author?: string, image?: string, section?: string, tag?: string }): Promise<string[]> {
+  const where: Prisma.ArticleWhereInput = { status: 'published' }
+  if (object.author !== undefined) where.bylines = { some: { authorId: object.author } }
+  if (object.image !== undefined) where.OR = [{ leadImageId: object.image }, { bodyImages: { some: { imageId: object.image } } }]
+  if (object.section !== undefined) where.sectionId = object.section
+  if (object.tag !== undefined) where.tags = { some: { tagId: object.tag } }
+  return (await tx.article.findMany({ where, select: { id: true } })).map((row) => row.id)
+}
+
+/**
+ * Renders every published article again and drops documents of articles no longer public: after a
+ * change of settings or renderer, or on demand (npm run readmodel:rebuild). In batches, each its own
+ * transaction, so a large archive neither holds a lock for long nor runs into the transaction limit.
+ */
+export async function rebuildPublicArticles (db: Database, context: RenderContext, progress: (done: number, total: number) => void = () => {}): Promise<number> {
+  const BATCH = 200
+  const total = await db.article.count({ where: { status: 'published' } })
+  let done = 0
+  let after: string | undefined
+  for (;;) {
+    const ids = (await db.article.findMany({ where: { status: 'published', ...(after === undefined ? {} : { id: { gt: after } }) }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true } })).map((row) => row.id)
+    if (ids.length === 0) break
+    await db.$transaction(async (tx) => {
+      for (const id of ids) await refreshPublicArticle(tx, id, context)
+    }, { timeout: 120_000 })
+    done += ids.length
+    after = ids.at(-1)
+    progress(done, total)
+  }
+  // Documents whose article is gone or no longer published (e.g. after restoring an older backup).
+  const dropped = await db.$executeRawUnsafe('DELETE FROM "PublicArticle" WHERE "id" NOT IN (SELECT "id" FROM "Article" WHERE "status" = \'published\')')
+  return done + dropped
+}
+
+/**
+ * At start-up: when the stored documents were rendered with another renderer or other site
+ * settings (or never, after the migration that added them), renders them all again, then drops
+ * every instance's cached responses through the change log.
+ */
+export async function ensurePublicArticles (db: Database, context: RenderContext, log: (message: string) => void): Promise<void> {
+  const state = await db.readModelState.findUnique({ where: { id: 1 } })
+  if (state?.fingerprint === readModelFingerprint(context.site)) return
+  log('the public read model was rendered with other settings or an older renderer; rendering it again')
+  await rebuildReadModel(db, context, (done, total) => { if (done % 10_000 === 0 || done === total) log(`read model: ${done} of ${total} published articles rendered`) })
+}
+
+/** Renders every public document again and records it, so every instance drops its cached responses. */
+export async function rebuildReadModel (db: Database, context: RenderContext, progress: (done: number, total: number) => void = () => {}): Promise<number> {
+  const fingerprint = readModelFingerprint(context.site)
+  const count = await rebuildPublicArticles(db, context, progress)
+  await db.$transaction(async (tx) => {
+    await tx.readModelState.upsert({ where: { id: 1 }, create: { id: 1, fingerprint }, update: { fingerprint } })
+    await commitChange(tx, { actor: systemActor('read model'), objectType: 'read-model', objectId: null, action: 'read-model.rebuilt', data: { documents: count } })
+  })
+  return count
+}
