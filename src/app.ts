@@ -23,6 +23,7 @@ import background from './plugins/background.ts'
 import access from './plugins/access.ts'
 import storage from './plugins/storage.ts'
 import httpCache from './plugins/http-cache.ts'
+import readModel from './plugins/read-model.ts'
 import compress from '@fastify/compress'
 import { keyRoutes, keySchemas } from './keys/routes.ts'
 import { auditRoutes, auditSchemas } from './audit/routes.ts'
@@ -97,6 +98,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(access)
   await app.register(storage)
   await app.register(httpCache)
+  await app.register(readModel)
   // After the cache (hooks run in order): ETags are computed on, and responses cached as, the JSON itself.
   await app.register(compress, { encodings: ['br', 'gzip'], threshold: 1024 })
 

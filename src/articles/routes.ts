@@ -11,6 +11,7 @@ import * as articles from './service.ts'
 import * as revisions from './revisions.ts'
 import { newsArticleJsonLd, siteOf } from '../delivery/site.ts'
 import { articleIdOf, mintLink, PREVIEW_TOKEN_PATTERN } from './preview.ts'
+import { readLatest, type LatestQuery, type StoredDocument } from '../read-model/reads.ts'
 
 const tags = ['Articles']
 const revisionTags = ['Revisions']
@@ -33,6 +34,38 @@ function sendShaped (reply: FastifyReply, full: Record<string, unknown> & { item
   if (state?.shared === true) state.keys = surrogateKeysOf('articles', full)
   const trimmed = full.items === undefined ? shapeOf(full, shape) : { ...full, items: full.items.map((item) => shapeOf(item, shape)) }
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(trimmed))
+}
+
+/**
+ * A keyless read answered from the public read model: the stored bytes, their ETag and purge keys,
+ * or, for fields= / include=, the part asked for (derived from the stored document).
+ */
+function sendStored (reply: FastifyReply, stored: StoredDocument, shape: { fields?: string, include?: string }): FastifyReply {
+  const state = reply.request.cacheState
+  if (state !== undefined) state.keys = stored.purgeKeys.split(' ')
+  if (shape.fields === undefined && shape.include === undefined) {
+    if (state !== undefined) state.etag = stored.etag
+    return sendJsonText(reply.header('etag', stored.etag), stored.document)
+  }
+  return sendJsonText(reply.header('etag', articles.etagOf(stored.version)), JSON.stringify(shapeOf(JSON.parse(stored.document) as Record<string, unknown>, shape)))
+}
+
+/** JSON already serialized (stored bytes): sent as it is, past the response schema's serializer. */
+function sendJsonText (reply: FastifyReply, json: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(json)
+}
+
+/** The list queries the read model answers: published articles in publication order, unfiltered, whole. */
+function latestQueryOf (query: ArticleListQuery): LatestQuery | null {
+  const { page, limit, status, sort = '-publishedAt', cursor, fields, include, ...filters } = query
+  if ((status ?? 'published') !== 'published' || fields !== undefined || include !== undefined) return null
+  if (Object.values(filters).some((value) => value !== undefined)) return null
+  if (sort !== '-publishedAt' && sort !== 'publishedAt') return null
+  if (cursor === undefined) return { sort, page, limit, cursor: null }
+  if (page > 1) return null // refused by the live path, with its message
+  const decoded = articles.decodeCursor(cursor, sort)
+  if (decoded.value === null) return null
+  return { sort, page, limit, cursor: { towards: decoded.towards, value: decoded.value, id: decoded.id } }
 }
 
 const RevisionParams = Type.Object({ id: Uuid, version: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false })
@@ -69,7 +102,7 @@ const ArticleList = Page(ArticleSummaryRef, 'ArticleSummary', {
 })
 
 /** RFC 8288 links to the neighbouring pages, keeping the request's other parameters. */
-function pageLinks (url: string, page: articles.ArticlePage): string {
+function pageLinks (url: string, page: Pick<articles.ArticlePage, 'page' | 'totalPages' | 'nextCursor' | 'prevCursor'>): string {
   const [path, search = ''] = url.split('?') as [string, string?]
   const linkTo = (changes: Record<string, string | null>): string => {
     const params = new URLSearchParams(search)
@@ -126,6 +159,22 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const state = request.cacheState
+    const latest = request.actor === null && state !== undefined ? latestQueryOf(request.query) : null
+    if (latest !== null && state !== undefined) {
+      const totalKey = `${state.generation}:read-model`
+      const total = async (): Promise<number> => {
+        const known = publicTotals.get(totalKey)
+        if (known !== undefined) return known
+        const counted = await app.publicReads.count()
+        publicTotals.set(totalKey, counted)
+        return counted
+      }
+      const sort = latest.sort
+      const page = await readLatest(app.publicReads, latest, total, (towards, value, id) => articles.encodeCursor({ sort, towards, value, id }))
+      reply.header('link', pageLinks(request.url, page))
+      state.keys = ['articles-list', ...page.itemIds.map((id) => `article-${id}`)]
+      return sendJsonText(reply, page.json)
+    }
     const page = await articles.readMany(app.db, request.query, request.actor, state?.shared === true ? { generation: state.generation, totals: publicTotals } : undefined)
     const links = pageLinks(request.url, page)
     if (links !== '') reply.header('link', links)
@@ -155,7 +204,11 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'x-copydesk-trimmable': true,
       response: { 200: withEtag('The article'), ...problemResponses(400, 404) }
     }
-  }, async (request, reply) => sendArticle(reply, await articles.readOne(app.db, request.params.id, request.actor), 200, request.query))
+  }, async (request, reply) => {
+    const stored = request.actor === null ? await app.publicReads.articleById(request.params.id) : undefined
+    if (stored !== undefined) return sendStored(reply, stored, request.query)
+    return sendArticle(reply, await articles.readOne(app.db, request.params.id, request.actor), 200, request.query)
+  })
 
   app.get('/articles/slug/:slug', {
     config: { access: 'public', cache: 'articles' },
@@ -173,6 +226,9 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
+    const stored = request.actor === null ? await app.publicReads.articleBySlug(request.params.slug) : undefined
+    if (stored !== undefined) return sendStored(reply, stored, request.query)
+    // Not in the read model: a former slug (308), or not public (404).
     const found = await articles.readOneBySlug(app.db, request.params.slug, request.actor)
     if ('article' in found) return sendArticle(reply, found.article, 200, request.query)
     const location = `/articles/slug/${found.movedTo}${request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : ''}`

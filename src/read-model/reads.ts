@@ -1,0 +1,135 @@
+// Keyless reads of the public read model: one indexed query each, on a connection of their own with
+// statements prepared once (Prisma's SQLite adapter prepares every statement again on every query,
+// and its query interpreter costs more than the read itself). SQLite: a read-only connection, which
+// in WAL mode sees every committed write. PostgreSQL: a small pool with named prepared statements.
+import BetterSqlite3 from 'better-sqlite3'
+import pg from 'pg'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Config } from '../config.ts'
+import { sqlitePath } from '../db/providers.ts'
+import { errors, type CatalogueError } from '../errors.ts'
+
+export interface StoredDocument { document: string, etag: string, purgeKeys: string, version: number }
+export interface StoredSummary { id: string, summary: string }
+
+/** A window of the published articles in publication order, from a keyset position or an offset. */
+export interface WindowQuery {
+  order: 'asc' | 'desc'
+  /** Rows strictly beyond this (publishedAt as an ISO string, id) in `order`. */
+  after: { publishedAt: string, id: string } | null
+  offset: number
+  take: number
+}
+
+export interface PublicReads {
+  articleById: (id: string) => Promise<StoredDocument | undefined>
+  articleBySlug: (slug: string) => Promise<StoredDocument | undefined>
+  window: (query: WindowQuery) => Promise<StoredSummary[]>
+  count: () => Promise<number>
+  close: () => Promise<void>
+}
+
+const DOCUMENT_COLUMNS = '"document", "etag", "purgeKeys", "version"'
+
+/** The four windows' SQL: a range of the (publishedAt, id) index, read from the position on. */
+function windowSql (order: 'asc' | 'desc', keyset: boolean, engine: 'sqlite' | 'postgresql'): string {
+  const beyond = order === 'desc' ? '<' : '>'
+  const where = !keyset ? '' : engine === 'sqlite' ? `WHERE ("publishedAt", "id") ${beyond} (?, ?) ` : `WHERE ("publishedAt", "id") ${beyond} ($1::timestamp, $2) `
+  const page = engine === 'sqlite' ? 'LIMIT ? OFFSET ?' : keyset ? 'LIMIT $3 OFFSET $4' : 'LIMIT $1 OFFSET $2'
+  return `SELECT "id", "summary" FROM "PublicArticle" ${where}ORDER BY "publishedAt" ${order}, "id" ${order} ${page}`
+}
+
+function sqliteReads (config: Config): PublicReads {
+  const connection = new BetterSqlite3(sqlitePath(config.databaseUrl), { readonly: true, fileMustExist: true, timeout: config.sqliteBusyTimeoutMs })
+  const byId = connection.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM "PublicArticle" WHERE "id" = ?`)
+  const bySlug = connection.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM "PublicArticle" WHERE "slug" = ?`)
+  const count = connection.prepare('SELECT count(*) FROM "PublicArticle"').pluck()
+  const windows = new Map<string, BetterSqlite3.Statement>()
+  for (const order of ['asc', 'desc'] as const) {
+    for (const keyset of [false, true]) windows.set(`${order}:${keyset}`, connection.prepare(windowSql(order, keyset, 'sqlite')))
+  }
+  return {
+    articleById: async (id) => byId.get(id) as StoredDocument | undefined,
+    articleBySlug: async (slug) => bySlug.get(slug) as StoredDocument | undefined,
+    window: async ({ order, after, offset, take }) => {
+      const statement = windows.get(`${order}:${after !== null}`) as BetterSqlite3.Statement
+      // Prisma stores SQLite times as text in this form, so they compare in order.
+      const position = after === null ? [] : [after.publishedAt.replace(/Z$/, '+00:00'), after.id]
+      return statement.all(...position, take, offset) as StoredSummary[]
+    },
+    count: async () => Number(count.get()),
+    close: async () => { connection.close() }
+  }
+}
+
+function postgresReads (config: Config, log: FastifyBaseLogger): PublicReads {
+  const timeout = config.databaseStatementTimeoutMs > 0 ? config.databaseStatementTimeoutMs : undefined
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize, connectionTimeoutMillis: config.databaseConnectTimeoutMs, idleTimeoutMillis: 30_000, keepAlive: true, statement_timeout: timeout, query_timeout: timeout })
+  pool.on('error', (error) => { log.warn({ err: error }, 'read model connection lost; the next read reconnects') })
+  const run = async <T extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<T[]> => {
+    const result = await pool.query<T>({ name, text, values }).catch((error: unknown) => {
+      throw Object.assign(errors.tryAgain('The database does not answer; retry the request') as CatalogueError, { cause: error })
+    })
+    return result.rows
+  }
+  return {
+    articleById: async (id) => (await run<StoredDocument>('public-article-by-id', `SELECT ${DOCUMENT_COLUMNS} FROM "PublicArticle" WHERE "id" = $1`, [id]))[0],
+    articleBySlug: async (slug) => (await run<StoredDocument>('public-article-by-slug', `SELECT ${DOCUMENT_COLUMNS} FROM "PublicArticle" WHERE "slug" = $1`, [slug]))[0],
+    window: async ({ order, after, offset, take }) => {
+      const sql = windowSql(order, after !== null, 'postgresql')
+      const position = after === null ? [] : [after.publishedAt, after.id]
+      return await run<StoredSummary>(`public-articles-${order}-${after !== null}`, sql, [...position, take, offset])
+    },
+    count: async () => Number((await run<{ count: string }>('public-articles-count', 'SELECT count(*) AS "count" FROM "PublicArticle"', []))[0]?.count ?? 0),
+    close: async () => { await pool.end() }
+  }
+}
+
+export function openPublicReads (config: Config, provider: string, log: FastifyBaseLogger): PublicReads {
+  return provider === 'sqlite' ? sqliteReads(config) : postgresReads(config, log)
+}
+
+/** The query of a public article list, as far as the read model answers it. */
+export interface LatestQuery { sort: '-publishedAt' | 'publishedAt', page: number, limit: number, cursor: { towards: 'next' | 'prev', value: string, id: string } | null }
+
+export interface LatestPage {
+  /** The response body, as the live path would serialize it. */
+  json: string
+  itemIds: string[]
+  page: number
+  totalPages: number
+  nextCursor: string | null
+  prevCursor: string | null
+}
+
+/**
+ * Latest News and its pages from stored summaries: the same items, totals and cursors as the live
+ * list of published articles (articles/service.ts readMany), joined as bytes.
+ */
+export async function readLatest (reads: PublicReads, query: LatestQuery, total: () => Promise<number>, encodeCursor: (towards: 'next' | 'prev', publishedAt: string, id: string) => string): Promise<LatestPage> {
+  const order = query.sort === '-publishedAt' ? 'desc' : 'asc'
+  const backwards = query.cursor?.towards === 'prev'
+  const rows = await reads.window({
+    order: backwards ? (order === 'desc' ? 'asc' : 'desc') : order,
+    after: query.cursor === null ? null : { publishedAt: query.cursor.value, id: query.cursor.id },
+    offset: query.cursor === null ? (query.page - 1) * query.limit : 0,
+    take: query.limit + 1
+  })
+  const more = rows.length > query.limit
+  const shown = rows.slice(0, query.limit)
+  if (backwards) shown.reverse()
+  const count = await total()
+  const hasNext = backwards ? true : more
+  const hasPrev = query.cursor === null ? query.page > 1 : (backwards ? more : true)
+  const cursorAt = (row: StoredSummary | undefined, towards: 'next' | 'prev'): string | null => {
+    if (row === undefined) return null
+    return encodeCursor(towards, (JSON.parse(row.summary) as { publishedAt: string }).publishedAt, row.id)
+  }
+  const page = query.cursor === null ? query.page : 1
+  const totalPages = Math.ceil(count / query.limit)
+  const nextCursor = hasNext ? cursorAt(shown.at(-1), 'next') : null
+  const prevCursor = hasPrev ? cursorAt(shown[0], 'prev') : null
+  // In the order of the list schema (common-schemas.ts Page): items, total, page, limit, totalPages, cursors.
+  const rest = JSON.stringify({ total: count, page, limit: query.limit, totalPages, nextCursor, prevCursor })
+  return { json: `{"items":[${shown.map((row) => row.summary).join(',')}],${rest.slice(1)}`, itemIds: shown.map((row) => row.id), page, totalPages, nextCursor, prevCursor }
+}
