@@ -1,0 +1,138 @@
+// The change spine: every write operation the OpenAPI document lists records exactly one change in
+// the change log (with its audit row), and only changes the public can see move the content
+// generation that instances' caches follow.
+import t from 'tap'
+import sharp from 'sharp'
+import type { FastifyInstance, InjectOptions } from 'fastify'
+import { anonymous, buildTestApp, createArticle, createAuthor, createImage, json, post } from './helper.ts'
+
+type Scenario = (app: FastifyInstance) => Promise<InjectOptions & { expect: { action: string, publicChange: boolean } }>
+
+const png = async (colour: string): Promise<Buffer> => await sharp({ create: { width: 64, height: 48, channels: 3, background: colour } }).png().toBuffer()
+const published = async (app: FastifyInstance): Promise<any> => await createArticle(app, { headline: `Published ${Math.random()}`, status: 'published' }) // eslint-disable-line @typescript-eslint/no-explicit-any
+const draft = async (app: FastifyInstance): Promise<any> => await createArticle(app, { headline: `Draft ${Math.random()}` }) // eslint-disable-line @typescript-eslint/no-explicit-any
+const term = async (app: FastifyInstance, kind: string): Promise<any> => json(await post(app, `/${kind}`, { name: `Term ${Math.random()}` })) // eslint-disable-line @typescript-eslint/no-explicit-any
+const role = async (app: FastifyInstance): Promise<any> => json(await post(app, '/masthead/roles', { title: 'Managing Editor' })) // eslint-disable-line @typescript-eslint/no-explicit-any
+const webhook = async (app: FastifyInstance): Promise<any> => json(await post(app, '/webhooks', { url: 'https://hooks.example.com/copydesk', events: ['*'] })) // eslint-disable-line @typescript-eslint/no-explicit-any
+const key = async (app: FastifyInstance): Promise<any> => json(await post(app, '/keys', { name: 'a key', role: 'editor' })) // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** One successful call of each write operation, after whatever it needs exists. */
+const scenarios: Record<string, Scenario> = {
+  createArticle: async () => ({ method: 'POST', url: '/articles', payload: { headline: 'New' }, expect: { action: 'article.created', publicChange: false } }),
+  replaceArticle: async (app) => ({ method: 'PUT', url: `/articles/${(await published(app)).id}`, payload: { headline: 'Replaced', status: 'published' }, expect: { action: 'article.updated', publicChange: true } }),
+  updateArticle: async (app) => ({ method: 'PATCH', url: `/articles/${(await draft(app)).id}`, payload: { status: 'published' }, expect: { action: 'article.published', publicChange: true } }),
+  deleteArticle: async (app) => ({ method: 'DELETE', url: `/articles/${(await draft(app)).id}`, expect: { action: 'article.deleted', publicChange: false } }),
+  addArticleCorrection: async (app) => ({ method: 'POST', url: `/articles/${(await published(app)).id}/corrections`, payload: { text: 'A fix.' }, expect: { action: 'article.updated', publicChange: true } }),
+  restoreArticleRevision: async (app) => {
+    const article = await draft(app)
+    await app.inject({ method: 'PATCH', url: `/articles/${article.id}`, payload: { headline: 'Second' } })
+    return { method: 'POST', url: `/articles/${article.id}/revisions/1/restore`, expect: { action: 'article.updated', publicChange: false } }
+  },
+  createArticlePreviewLink: async (app) => ({ method: 'POST', url: `/articles/${(await published(app)).id}/preview-link`, expect: { action: 'article.preview-linked', publicChange: false } }),
+  createAuthor: async () => ({ method: 'POST', url: '/authors', payload: { name: 'Dana Brooks' }, expect: { action: 'author.created', publicChange: true } }),
+  replaceAuthor: async (app) => ({ method: 'PUT', url: `/authors/${(await createAuthor(app)).id}`, payload: { name: 'Dana Brooks' }, expect: { action: 'author.updated', publicChange: true } }),
+  updateAuthor: async (app) => ({ method: 'PATCH', url: `/authors/${(await createAuthor(app)).id}`, payload: { jobTitle: 'Editor' }, expect: { action: 'author.updated', publicChange: true } }),
+  deleteAuthor: async (app) => ({ method: 'DELETE', url: `/authors/${(await createAuthor(app)).id}`, expect: { action: 'author.deleted', publicChange: true } }),
+  createImage: async () => ({ method: 'POST', url: '/images', payload: { url: 'https://images.example.com/a.jpg', mimeType: 'image/jpeg', altText: 'A photo' }, expect: { action: 'image.created', publicChange: true } }),
+  replaceImage: async (app) => ({ method: 'PUT', url: `/images/${(await createImage(app)).id}`, payload: { url: 'https://images.example.com/b.jpg', mimeType: 'image/jpeg', altText: 'Another' }, expect: { action: 'image.updated', publicChange: true } }),
+  updateImage: async (app) => ({ method: 'PATCH', url: `/images/${(await createImage(app)).id}`, payload: { caption: 'A caption' }, expect: { action: 'image.updated', publicChange: true } }),
+  deleteImage: async (app) => ({ method: 'DELETE', url: `/images/${(await createImage(app)).id}`, expect: { action: 'image.deleted', publicChange: true } }),
+  uploadImage: async () => ({ method: 'POST', url: '/images/upload?altText=Upload', headers: { 'content-type': 'image/png' }, payload: await png('#123456'), expect: { action: 'image.created', publicChange: true } }),
+  replaceImageFile: async (app) => {
+    const uploaded = json(await app.inject({ method: 'POST', url: '/images/upload?altText=Upload', headers: { 'content-type': 'image/png' }, payload: await png('#654321') }))
+    return { method: 'PUT', url: `/images/${uploaded.id as string}/file`, headers: { 'content-type': 'image/png' }, payload: await png('#abcdef'), expect: { action: 'image.updated', publicChange: true } }
+  },
+  createMastheadRole: async () => ({ method: 'POST', url: '/masthead/roles', payload: { title: 'General Counsel' }, expect: { action: 'masthead-role.created', publicChange: true } }),
+  replaceMastheadRole: async (app) => ({ method: 'PUT', url: `/masthead/roles/${(await role(app)).id}`, payload: { title: 'Senior Designer' }, expect: { action: 'masthead-role.updated', publicChange: true } }),
+  updateMastheadRole: async (app) => ({ method: 'PATCH', url: `/masthead/roles/${(await role(app)).id}`, payload: { department: 'Design' }, expect: { action: 'masthead-role.updated', publicChange: true } }),
+  deleteMastheadRole: async (app) => ({ method: 'DELETE', url: `/masthead/roles/${(await role(app)).id}`, expect: { action: 'masthead-role.deleted', publicChange: true } }),
+  createSection: async () => ({ method: 'POST', url: '/sections', payload: { name: 'Politics' }, expect: { action: 'section.created', publicChange: true } }),
+  replaceSection: async (app) => ({ method: 'PUT', url: `/sections/${(await term(app, 'sections')).id}`, payload: { name: 'World' }, expect: { action: 'section.updated', publicChange: true } }),
+  updateSection: async (app) => ({ method: 'PATCH', url: `/sections/${(await term(app, 'sections')).id}`, payload: { name: 'Europe' }, expect: { action: 'section.updated', publicChange: true } }),
+  deleteSection: async (app) => ({ method: 'DELETE', url: `/sections/${(await term(app, 'sections')).id}`, expect: { action: 'section.deleted', publicChange: true } }),
+  createTag: async () => ({ method: 'POST', url: '/tags', payload: { name: 'Conscription' }, expect: { action: 'tag.created', publicChange: true } }),
+  replaceTag: async (app) => ({ method: 'PUT', url: `/tags/${(await term(app, 'tags')).id}`, payload: { name: 'Kremlin' }, expect: { action: 'tag.updated', publicChange: true } }),
+  updateTag: async (app) => ({ method: 'PATCH', url: `/tags/${(await term(app, 'tags')).id}`, payload: { name: 'Vladimir Putin' }, expect: { action: 'tag.updated', publicChange: true } }),
+  deleteTag: async (app) => ({ method: 'DELETE', url: `/tags/${(await term(app, 'tags')).id}`, expect: { action: 'tag.deleted', publicChange: true } }),
+  createWebhook: async () => ({ method: 'POST', url: '/webhooks', payload: { url: 'https://hooks.example.com/a', events: ['article.published'] }, expect: { action: 'webhook.created', publicChange: false } }),
+  updateWebhook: async (app) => ({ method: 'PATCH', url: `/webhooks/${(await webhook(app)).id}`, payload: { active: false }, expect: { action: 'webhook.updated', publicChange: false } }),
+  deleteWebhook: async (app) => ({ method: 'DELETE', url: `/webhooks/${(await webhook(app)).id}`, expect: { action: 'webhook.deleted', publicChange: false } }),
+  createKey: async () => ({ method: 'POST', url: '/keys', payload: { name: 'ops', role: 'admin' }, expect: { action: 'key.created', publicChange: false } }),
+  revokeKey: async (app) => ({ method: 'DELETE', url: `/keys/${(await key(app)).id}`, expect: { action: 'key.revoked', publicChange: false } })
+}
+
+t.test('every write operation in the OpenAPI document records exactly one change, with its audit row', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const document = json(await app.inject({ method: 'GET', url: '/openapi.json', headers: anonymous }))
+  const writes: string[] = []
+  for (const item of Object.values<Record<string, { operationId: string }>>(document.paths)) {
+    for (const [method, operation] of Object.entries(item)) if (['post', 'put', 'patch', 'delete'].includes(method)) writes.push(operation.operationId)
+  }
+  t.same(writes.filter((id) => scenarios[id] === undefined), [], 'every write operation has a scenario here (a new one must say what change it records)')
+  for (const operationId of writes) {
+    const scenario = scenarios[operationId]
+    if (scenario === undefined) continue
+    const { expect, ...request } = await scenario(app)
+    const changesBefore = await app.db.change.count()
+    const auditBefore = await app.db.auditEntry.count()
+    const generationBefore = (await app.db.contentGeneration.findUniqueOrThrow({ where: { id: 1 } })).value
+    const response = await app.inject(request)
+    t.ok(response.statusCode >= 200 && response.statusCode < 300, `${operationId} succeeds (${response.statusCode} ${response.body.slice(0, 200)})`)
+    t.equal(await app.db.change.count(), changesBefore + 1, `${operationId} records exactly one change`)
+    t.equal(await app.db.auditEntry.count(), auditBefore + 1, `${operationId} writes exactly one audit row`)
+    const change = await app.db.change.findFirstOrThrow({ orderBy: { seq: 'desc' } })
+    t.match(change, { action: expect.action, publicChange: expect.publicChange }, `${operationId}: ${expect.action}, ${expect.publicChange ? 'public' : 'not public'}`)
+    const generation = (await app.db.contentGeneration.findUniqueOrThrow({ where: { id: 1 } })).value
+    t.equal(generation, expect.publicChange ? change.seq : generationBefore, `${operationId} ${expect.publicChange ? 'moves' : 'does not move'} the content generation`)
+  }
+})
+
+t.test('the change log is in order, names what changed and who did it, and keeps deletions as tombstones', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const article = await createArticle(app, { headline: 'Tombstone', slug: 'tombstone', status: 'published' })
+  await app.inject({ method: 'DELETE', url: `/articles/${article.id}` })
+  const changes = await app.db.change.findMany({ where: { objectId: article.id }, orderBy: { seq: 'asc' } })
+  t.same(changes.map((change) => change.action), ['article.created', 'article.deleted'])
+  t.ok(changes[0]!.seq < changes[1]!.seq, 'sequence numbers rise')
+  t.match(changes[0], { objectType: 'article', version: 1, keyName: 'bootstrap (COPYDESK_BOOTSTRAP_KEY)', publicChange: true })
+  t.same(JSON.parse(changes[1]!.data), { id: article.id, slug: 'tombstone' }, 'a deletion keeps the id and slug')
+  t.ok(changes[1]!.purgeKeys.split(' ').includes(`article-${article.id}`), 'and names what to purge')
+})
+
+t.test('writes the public cannot see leave every cached response in place; content changes drop only what shows them', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const author = await createAuthor(app, { name: 'Alex Rowan' })
+  const first = await createArticle(app, { headline: 'First story', status: 'published', bylines: [{ authorId: author.id }] })
+  const second = await createArticle(app, { headline: 'Second story', status: 'published' })
+  // Warm the cache, then count the reads that reach the read model (a spy on the real reader).
+  let storedReads = 0
+  const reads = app.publicReads
+  const { articleById } = reads
+  reads.articleById = async (id) => { storedReads++; return await articleById(id) }
+  const get = async (id: string): Promise<void> => { t.equal((await app.inject({ method: 'GET', url: `/articles/${id}`, headers: anonymous })).statusCode, 200) }
+  await get(first.id)
+  await get(second.id)
+  t.equal(storedReads, 2, 'two first reads')
+  await get(first.id)
+  await get(second.id)
+  t.equal(storedReads, 2, 'served again from memory')
+
+  await post(app, '/keys', { name: 'another key', role: 'writer', authorId: author.id })
+  await post(app, '/webhooks', { url: 'https://hooks.example.com/b', events: ['*'] })
+  await app.inject({ method: 'POST', url: `/articles/${first.id}/preview-link` })
+  await createArticle(app, { headline: 'A draft nobody sees' })
+  await get(first.id)
+  await get(second.id)
+  t.equal(storedReads, 2, 'keys, webhooks, preview links and drafts dropped nothing')
+
+  await app.inject({ method: 'PATCH', url: `/articles/${second.id}`, payload: { headline: 'Second story, updated' } })
+  await get(first.id)
+  await get(second.id)
+  t.equal(storedReads, 3, 'an edit drops that article only')
+
+  await app.inject({ method: 'PATCH', url: `/authors/${author.id}`, payload: { name: 'Alex J. Rowan' } })
+  const renamed = json(await app.inject({ method: 'GET', url: `/articles/${first.id}`, headers: anonymous }))
+  t.equal(renamed.bylines[0].author.name, 'Alex J. Rowan', 'renaming an author refreshes the articles that credit them')
+  await get(second.id)
+  t.equal(storedReads, 4, 'and drops those, not the others')
+})
