@@ -2,7 +2,7 @@
 // exact bytes a fresh render gives, keyless reads (stored) equal staff reads (rendered live), drafts
 // never enter it, and a rebuild changes nothing.
 import t from 'tap'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { anonymous, buildTestApp, createAuthor, createImage, json, post } from './helper.ts'
 import { renderPublicArticle, rebuildReadModel } from '../src/read-model/articles.ts'
 import { renderContextOf } from '../src/changes/open.ts'
@@ -91,13 +91,13 @@ t.test(`after random writes (seed ${seed}), every stored document equals a fresh
   let url: string | null = '/articles?limit=4'
   const cursors: string[] = []
   while (url !== null) {
-    const keyless = await app.inject({ method: 'GET', url, headers: anonymous })
+    const keyless: LightMyRequestResponse = await app.inject({ method: 'GET', url, headers: anonymous })
     const staff = await app.inject({ method: 'GET', url })
     t.equal(keyless.body, staff.body, `${url}: stored summaries = live list`)
     t.equal(keyless.headers.link, staff.headers.link, 'same Link header')
-    const page = json(keyless)
+    const page: { prevCursor: string | null, nextCursor: string | null } = json(keyless)
     if (page.prevCursor !== null) cursors.push(page.prevCursor)
-    url = page.nextCursor === null ? null : `/articles?limit=4&cursor=${page.nextCursor as string}`
+    url = page.nextCursor === null ? null : `/articles?limit=4&cursor=${page.nextCursor}`
   }
   for (const cursor of cursors) {
     const back = `/articles?limit=4&cursor=${cursor}`
