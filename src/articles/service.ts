@@ -258,10 +258,10 @@ async function readById (client: Client, id: string): Promise<Article> {
   return toArticle(record)
 }
 
-/** The article as the public sees it, or null while it is not published (for the read model). */
-export async function readPublished (tx: Client, id: string): Promise<Article | null> {
-  const record = await tx.article.findFirst({ where: { id, status: 'published' }, select: articleSelect })
-  return record === null ? null : toArticle(record)
+/** The published ones among these articles, as the public sees them (for the read model). */
+export async function readPublishedMany (client: Client, ids: string[]): Promise<Article[]> {
+  const records = await client.article.findMany({ where: { id: { in: ids }, status: 'published' }, select: articleSelect })
+  return records.map(toArticle)
 }
 
 /** What a reader may see: staff see every status, the public only what is published. */

@@ -4,7 +4,7 @@
 // webhook, a preview link): then no cache anywhere is touched.
 import type { Prisma } from '../db/client.ts'
 import { refreshSearchDocument, refreshSearchDocumentsOfAuthor } from '../search/documents.ts'
-import { publishedArticlesShowing, refreshPublicArticle, type ArticleRefresh, type StoredArticle } from '../read-model/articles.ts'
+import { publishedArticlesShowing, refreshPublicArticle, refreshPublicArticles, type ArticleRefresh, type StoredArticle } from '../read-model/articles.ts'
 import type { Change, ObjectType, SpineContext } from './index.ts'
 
 type Transaction = Prisma.TransactionClient
@@ -35,7 +35,7 @@ function articlePurgeKeys (id: string, { before, after }: ArticleRefresh): Effec
 /** Re-renders the published articles that embed an object (author, image, section, tag). */
 async function refreshShowing (tx: Transaction, context: SpineContext, showing: Parameters<typeof publishedArticlesShowing>[1]): Promise<string[]> {
   const ids = await publishedArticlesShowing(tx, showing)
-  for (const id of ids) await refreshPublicArticle(tx, id, context)
+  await refreshPublicArticles(tx, ids, context)
   return ids.map((id) => `article-${id}`)
 }
 

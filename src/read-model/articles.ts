@@ -32,7 +32,8 @@ const serializeSummary = fastJson({ $ref: 'ArticleSummary#' }, { schema: externa
  */
 export interface RenderContext {
   site: Site
-  readPublishedArticle: (tx: Transaction, id: string) => Promise<Article | null>
+  /** The published ones among these articles, as the public sees them (one batch of queries). */
+  readPublishedArticles: (tx: Transaction | Database, ids: string[]) => Promise<Article[]>
 }
 
 /** Raised when rendering changes shape, so stored documents are rebuilt on the next start. */
@@ -55,13 +56,17 @@ export interface StoredArticle {
 }
 
 /** Renders the public documents of an article, or null when the public may not read it. */
-export async function renderPublicArticle (tx: Transaction, id: string, { site, readPublishedArticle }: RenderContext): Promise<StoredArticle | null> {
-  const article = await readPublishedArticle(tx, id)
-  if (article === null || article.publishedAt === null) return null
+export async function renderPublicArticle (tx: Transaction, id: string, context: RenderContext): Promise<StoredArticle | null> {
+  const [article] = await context.readPublishedArticles(tx, [id])
+  return article === undefined ? null : renderDocuments(article, context.site)
+}
+
+function renderDocuments (article: Article, site: Site): StoredArticle | null {
+  if (article.publishedAt === null) return null
   const full = { ...article, jsonLd: newsArticleJsonLd(article, site) }
   const document = serializeArticle(full)
   return {
-    id,
+    id: article.id,
     slug: article.slug,
     publishedAt: new Date(article.publishedAt),
     version: article.version,
@@ -76,17 +81,38 @@ export interface ArticleRefresh { before: StoredArticle | null, after: StoredArt
 
 /** Brings an article's stored documents up to date; says what the public saw before and sees now. */
 export async function refreshPublicArticle (tx: Transaction, id: string, context: RenderContext): Promise<ArticleRefresh> {
-  const before = await tx.publicArticle.findUnique({ where: { id } })
-  const after = await renderPublicArticle(tx, id, context)
-  if (after === null) {
-    if (before !== null) await tx.publicArticle.delete({ where: { id } })
-  } else if (before === null) {
-    // An upsert: two instances rebuilding at once may both find it missing.
-    await tx.publicArticle.upsert({ where: { id }, create: after, update: after })
-  } else if (before.document !== after.document || before.summary !== after.summary) {
-    await tx.publicArticle.update({ where: { id }, data: after })
+  const [refresh] = await refreshPublicArticles(tx, [id], context)
+  return refresh as ArticleRefresh
+}
+
+const BATCH = 500
+
+/** The same for many articles, read and rendered in batches (an author on thousands of stories). */
+export async function refreshPublicArticles (tx: Transaction, ids: string[], context: RenderContext): Promise<ArticleRefresh[]> {
+  const refreshes: ArticleRefresh[] = []
+  for (let from = 0; from < ids.length; from += BATCH) {
+    const batch = ids.slice(from, from + BATCH)
+    const before = new Map((await tx.publicArticle.findMany({ where: { id: { in: batch } } })).map((row) => [row.id, row]))
+    const after = new Map<string, StoredArticle>()
+    for (const article of await context.readPublishedArticles(tx, batch)) {
+      const rendered = renderDocuments(article, context.site)
+      if (rendered !== null) after.set(article.id, rendered)
+    }
+    for (const id of batch) {
+      const was = before.get(id) ?? null
+      const now = after.get(id) ?? null
+      if (now === null) {
+        if (was !== null) await tx.publicArticle.delete({ where: { id } })
+      } else if (was === null) {
+        // An upsert: two instances rebuilding at once may both find it missing.
+        await tx.publicArticle.upsert({ where: { id }, create: now, update: now })
+      } else if (was.document !== now.document || was.summary !== now.summary) {
+        await tx.publicArticle.update({ where: { id }, data: now })
+      }
+      refreshes.push({ before: was, after: now })
+    }
   }
-  return { before, after }
+  return refreshes
 }
 
 /** Published articles that show an author, an image, a section or a tag: they embed it. */
@@ -105,16 +131,13 @@ export async function publishedArticlesShowing (tx: Transaction, object: { autho
  * transaction, so a large archive neither holds a lock for long nor runs into the transaction limit.
  */
 export async function rebuildPublicArticles (db: Database, context: RenderContext, progress: (done: number, total: number) => void = () => {}): Promise<number> {
-  const BATCH = 200
   const total = await db.article.count({ where: { status: 'published' } })
   let done = 0
   let after: string | undefined
   for (;;) {
     const ids = (await db.article.findMany({ where: { status: 'published', ...(after === undefined ? {} : { id: { gt: after } }) }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true } })).map((row) => row.id)
     if (ids.length === 0) break
-    await db.$transaction(async (tx) => {
-      for (const id of ids) await refreshPublicArticle(tx, id, context)
-    }, { timeout: 120_000 })
+    await db.$transaction(async (tx) => { await refreshPublicArticles(tx, ids, context) }, { timeout: 120_000 })
     done += ids.length
     after = ids.at(-1)
     progress(done, total)
