@@ -1,6 +1,9 @@
 // `npm run bench`: seeds a temporary database, then measures Copydesk's hot reads against a bare
 // Fastify route serving the same bytes, in the same run, and prints the ratios. Cases: an article by
 // slug, the latest 20, and a cached image rendition (an uploaded 3000×2000 JPEG as 800 px WebP).
+// Then uncached reads (response cache off) against a bare route reading the same stored rows with
+// the driver alone, warm reads while an editor saves once a second, and the latency of a save.
+// Servers run on core 0 and load generators on core 1 (taskset), with the server's memory reported.
 //   BENCH_ARTICLES (default 1000; the issue's targets are stated for 100000), BENCH_SECONDS per measurement (default 10), BENCH_CONNECTIONS (default 10)
 //   BENCH_KEEP=1 leaves the seeded database behind (its URL is printed) instead of deleting it
 //   BENCH_POSTGRES_URL: a PostgreSQL server where a scratch database may be created; the run then
@@ -11,7 +14,10 @@ import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
 import { openDatabase } from '../src/db/client.ts'
+import { openForWrites, renderContextOf } from '../src/changes/open.ts'
+import { rebuildReadModel } from '../src/read-model/articles.ts'
 import { loadConfig } from '../src/config.ts'
 import { systemActor } from '../src/keys/roles.ts'
 import { runAdmin, withDatabaseName } from '../src/db/providers.ts'
@@ -38,9 +44,10 @@ const seeder = systemActor('benchmark seed')
  * Seeds articleCount published articles: the first 50 through the service (so they are exactly what
  * the API writes), the rest in bulk batches with the same shape, then the search index in one pass.
  */
-async function seed (): Promise<string> {
+async function seed (): Promise<{ slug: string, slugs: string[] }> {
   // Bulk statements (the search index of every article at once) may run longer than a request may.
-  const { prisma, provider } = await openDatabase(loadConfig({}, { databaseUrl, databaseStatementTimeoutMs: 0 }))
+  const config = loadConfig({}, { databaseUrl, databaseStatementTimeoutMs: 0 })
+  const { prisma, provider } = await openForWrites(config)
   const photo = await images.createOne(prisma, { url: 'https://images.example.com/lead.jpg', mimeType: 'image/jpeg', width: 2048, height: 1365, altText: 'Lead photo', caption: 'A caption.', photographer: 'Sergei Guneyev', agency: 'AFP', distributor: 'Getty Images' }, seeder)
   const staff = await Promise.all(['Alex Rowan', 'Dana Brooks', 'Jordan Vale'].map(async (name) => await authors.createOne(prisma, { name }, seeder)))
   const sections = await Promise.all(['News', 'Politics', 'Ukraine'].map(async (name) => await taxonomy.createOne(prisma, 'section', { name }, seeder)))
@@ -87,10 +94,17 @@ async function seed (): Promise<string> {
   await prisma.$executeRawUnsafe('DELETE FROM "article_search"')
   const fill = migration.slice(migration.indexOf('INSERT INTO "article_search" ('))
   for (const statement of fill.split(/;\s*\n/).map((text) => text.replace(/^(--.*\n)+/gm, '').trim()).filter(Boolean)) await prisma.$executeRawUnsafe(statement)
+  // The public read model of the bulk rows, rendered as a write would (npm run readmodel:rebuild).
+  const began = Date.now()
+  await rebuildReadModel(prisma, renderContextOf(config), (done, total) => { if (done % 20_000 === 0 || done === total) console.log(`  read model: ${done} of ${total} (${((Date.now() - began) / 1000).toFixed(0)} s)`) })
   if (provider === 'postgresql') await prisma.$executeRawUnsafe('ANALYZE')
   const middle = await prisma.article.findFirst({ where: { status: 'published' }, orderBy: [{ publishedAt: 'desc' }, { id: 'desc' }], skip: Math.floor(articleCount / 2), select: { slug: true } })
+  // Slugs spread over the whole archive, for reads that rotate over 1,000 articles.
+  const step = Math.max(1, Math.floor(articleCount / 1000))
+  const spread = await prisma.article.findMany({ where: { status: 'published' }, orderBy: { id: 'asc' }, select: { slug: true } })
+  const slugs = spread.filter((_, i) => i % step === 0).slice(0, 1000).map((row) => row.slug)
   await prisma.$disconnect()
-  return middle!.slug
+  return { slug: middle!.slug, slugs }
 }
 
 /** The cursor GET /articles would hand out after `depth` items of Latest News (see articles/service.ts). */
@@ -132,14 +146,39 @@ async function uploadPhoto (appUrl: string): Promise<string> {
   return `${image.url}&w=800&format=webp`
 }
 
+/** Pins a process (all its threads) to a core, where taskset exists; the figures say whether it did. */
+function pin (pid: number | undefined, core: number): boolean {
+  if (pid === undefined) return false
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+let pinned = true
+
 async function startServer (args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, url: string }> {
   const child = fork(join(import.meta.dirname, 'serve.ts'), args, { env: { ...process.env, ...env }, execArgv: ['--import', 'tsx'] })
   const [message] = await once(child, 'message') as [{ port: number }]
+  pinned = pin(child.pid, 0) && pinned
   return { child, url: `http://127.0.0.1:${message.port}` }
 }
 
-async function measure (url: string): Promise<{ rps: number, p99: number }> {
-  const load = fork(join(import.meta.dirname, 'load.ts'), [url, String(connections), String(seconds)], { execArgv: ['--import', 'tsx'] })
+/** Resident and peak memory of a server process, in MB (VmRSS / VmHWM). */
+function memoryOf (child: ChildProcess): string {
+  try {
+    const status = readFileSync(`/proc/${String(child.pid)}/status`, 'utf8')
+    const mb = (field: string): string => (Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024).toFixed(0)
+    return `${mb('VmRSS')}/${mb('VmHWM')}`
+  } catch {
+    return 'n/a'
+  }
+}
+
+async function measure (url: string, pathsFile?: string): Promise<{ rps: number, p99: number }> {
+  const load = fork(join(import.meta.dirname, 'load.ts'), [url, String(connections), String(seconds), ...(pathsFile === undefined ? [] : [pathsFile])], { execArgv: ['--import', 'tsx'] })
+  pinned = pin(load.pid, 1) && pinned
   const [result] = await Promise.race([
     once(load, 'message') as Promise<[{ rps: number, p99: number, non2xx: number, errors: number }]>,
     once(load, 'exit').then(([code]) => { throw new Error(`the load generator exited (${String(code)}) without a result`) })
@@ -151,7 +190,9 @@ async function measure (url: string): Promise<{ rps: number, p99: number }> {
 try {
   if (postgresAdminUrl !== undefined) await runAdmin(postgresAdminUrl, `CREATE DATABASE "${postgresDatabase}"`)
   console.log(`Seeding ${articleCount} articles into ${engine}…`)
-  const slug = await seed()
+  const { slug, slugs } = await seed()
+  const rotating = join(dir, 'slugs.txt')
+  writeFileSync(rotating, slugs.map((each) => `/articles/slug/${each}`).join('\n'))
   const app = await startServer(['app'], { DATABASE_URL: databaseUrl, COPYDESK_BOOTSTRAP_KEY: benchKey, IMAGE_STORAGE: 'filesystem', IMAGE_DIRECTORY: join(dir, 'images') })
   const cases = [
     { name: 'GET article by slug', path: `/articles/slug/${slug}` },
@@ -171,20 +212,69 @@ try {
 
   console.log(`\n${connections} connections, ${seconds}s each, ${engine}, ${articleCount} articles, Node ${process.version}\n`)
   console.log('Warm reads (response cache on, as served), against a bare Fastify route serving the same bytes:\n')
-  console.log('| request | bytes | copydesk req/s | copydesk p99 ms | bare req/s | bare p99 ms | ratio |')
-  console.log('|---|---|---|---|---|---|---|')
+  console.log('| request | bytes | copydesk req/s | copydesk p99 ms | bare req/s | bare p99 ms | ratio | server RSS/peak MB |')
+  console.log('|---|---|---|---|---|---|---|---|')
   for (const { name, path } of cases) {
     await measure(app.url + path) // warm-up, same length, discarded
     const ours = await measure(app.url + path)
+    const memory = memoryOf(app.child)
     const baseline = await measure(bare.url + path)
     const size = Buffer.from(bytes[path.split('?')[0] as string]!.base64, 'base64').length
-    console.log(`| ${name} | ${size} | ${ours.rps.toFixed(0)} | ${ours.p99} | ${baseline.rps.toFixed(0)} | ${baseline.p99} | ${(ours.rps / baseline.rps).toFixed(2)} |`)
+    console.log(`| ${name} | ${size} | ${ours.rps.toFixed(0)} | ${ours.p99} | ${baseline.rps.toFixed(0)} | ${baseline.p99} | ${(ours.rps / baseline.rps).toFixed(2)} | ${memory} |`)
   }
-  app.child.kill()
   bare.child.kill()
+
+  // Warm reads over 1,000 articles while an editor saves a published one once a second (every save
+  // drops that article's cached responses and the lists, nothing else).
+  const auth = { authorization: `Bearer ${benchKey}`, 'content-type': 'application/json' }
+  const edited = slugs[0] as string
+  const { id: editedId } = await (await fetch(`${app.url}/articles/slug/${edited}`)).json() as { id: string }
+  await measure(app.url, rotating)
+  const quiet = await measure(app.url, rotating)
+  let saves = 0
+  const editor = setInterval(() => {
+    saves++
+    void fetch(`${app.url}/articles/${editedId}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ dek: `Updated ${saves} times` }) }).then(async (response) => await response.arrayBuffer())
+  }, 1000)
+  const busy = await measure(app.url, rotating)
+  clearInterval(editor)
+  console.log(`\nWarm reads rotating over ${slugs.length} articles, with an editor saving once a second (server RSS/peak MB after: ${memoryOf(app.child)}):\n`)
+  console.log('| reads | req/s | p99 ms | ratio |')
+  console.log('|---|---|---|---|')
+  console.log(`| no writes | ${quiet.rps.toFixed(0)} | ${quiet.p99} | 1.00 |`)
+  console.log(`| ${saves} saves during the run | ${busy.rps.toFixed(0)} | ${busy.p99} | ${(busy.rps / quiet.rps).toFixed(2)} |`)
+
+  // One editor saving a published article: the write and everything it triggers, one client.
+  const saveTimes: number[] = []
+  for (let i = 0; i < 200; i++) {
+    const begun = performance.now()
+    const response = await fetch(`${app.url}/articles/${editedId}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ headline: `Story saved ${i} times` }) })
+    if (response.status !== 200) throw new Error(`save: ${response.status} ${await response.text()}`)
+    await response.arrayBuffer()
+    saveTimes.push(performance.now() - begun)
+  }
+  saveTimes.sort((a, b) => a - b)
+  console.log(`\nSaving a published article (200 saves, one client): p50 ${saveTimes[100]!.toFixed(1)} ms, p95 ${saveTimes[190]!.toFixed(1)} ms, max ${saveTimes.at(-1)!.toFixed(1)} ms`)
+  app.child.kill()
 
   // Database work itself: the response cache off, so every request queries.
   const uncached = await startServer(['app'], { DATABASE_URL: databaseUrl, RESPONSE_CACHE_MB: '0' })
+  const driver = await startServer(['driver'], { DATABASE_URL: databaseUrl })
+  console.log(`\nUncached reads (response cache off) against a bare Fastify route reading the same stored row with the driver alone (${articleCount} articles):\n`)
+  console.log('| request | copydesk req/s | p99 ms | driver route req/s | p99 ms | ratio | server RSS/peak MB |')
+  console.log('|---|---|---|---|---|---|---|')
+  for (const { name, path, paths } of [
+    { name: `article by slug, rotating over ${slugs.length}`, path: '', paths: rotating },
+    { name: 'latest 20', path: '/articles?limit=20', paths: undefined }
+  ]) {
+    await measure(uncached.url + path, paths)
+    const ours = await measure(uncached.url + path, paths)
+    const memory = memoryOf(uncached.child)
+    await measure(driver.url + path, paths)
+    const floor = await measure(driver.url + path, paths)
+    console.log(`| ${name} | ${ours.rps.toFixed(0)} | ${ours.p99} | ${floor.rps.toFixed(0)} | ${floor.p99} | ${(ours.rps / floor.rps).toFixed(2)} | ${memory} |`)
+  }
+  driver.child.kill()
   const depth = Math.min(20_000, Math.floor(articleCount / 2))
   const deepCursor = await cursorAtDepth(depth)
   const paging = [
@@ -207,6 +297,7 @@ try {
   const latency = await searchLatencies(uncached.url, queries, 10)
   console.log(`\nSearch, one client, no cache, ${queries.length} queries × 10: p50 ${latency.p50.toFixed(1)} ms, p95 ${latency.p95.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms`)
   uncached.child.kill()
+  console.log(pinned ? '\nServers ran on core 0, load generators on core 1 (taskset).' : '\nNot pinned to cores (taskset missing or refused): figures share cores.')
 } finally {
   if (process.env.BENCH_KEEP === '1') console.log(`\nKept the seeded database: ${databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`)
   else rmSync(dir, { recursive: true, force: true })

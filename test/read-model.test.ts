@@ -5,6 +5,7 @@ import t from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { anonymous, buildTestApp, createAuthor, createImage, json, post } from './helper.ts'
 import { renderPublicArticle, rebuildReadModel } from '../src/read-model/articles.ts'
+import { renderAuthorPage } from '../src/read-model/authors.ts'
 import { renderContextOf } from '../src/changes/open.ts'
 
 /** A small deterministic generator, so a failure can be replayed (the seed is in the test name). */
@@ -107,9 +108,23 @@ t.test(`after random writes (seed ${seed}), every stored document equals a fresh
     t.equal((await app.inject({ method: 'GET', url, headers: anonymous })).body, (await app.inject({ method: 'GET', url })).body, url)
   }
 
+  // Author pages: every author stored, each equal to a fresh render and to the live page.
+  const pages = await app.db.publicAuthor.findMany()
+  t.equal(pages.length, await app.db.author.count(), 'every author page is stored')
+  for (const page of pages) {
+    const fresh = await app.db.$transaction(async (tx) => await renderAuthorPage(tx, page.id, context))
+    t.same(page, fresh, `author ${page.slug}: stored = fresh render`)
+    const keyless = await app.inject({ method: 'GET', url: `/authors/slug/${page.slug}`, headers: anonymous })
+    const staff = await app.inject({ method: 'GET', url: `/authors/slug/${page.slug}` })
+    t.equal(keyless.body, staff.body, `author ${page.slug}: stored bytes = live page`)
+    t.equal(keyless.headers.etag, staff.headers.etag, 'same ETag')
+  }
+
   const before = await app.db.publicArticle.findMany({ orderBy: { id: 'asc' } })
+  const authorPages = await app.db.publicAuthor.findMany({ orderBy: { id: 'asc' } })
   await rebuildReadModel(app.db, context)
   t.same(await app.db.publicArticle.findMany({ orderBy: { id: 'asc' } }), before, 'a rebuild changes nothing')
+  t.same(await app.db.publicAuthor.findMany({ orderBy: { id: 'asc' } }), authorPages, 'nor author pages')
 })
 
 t.test('a change of site settings renders the read model again at start-up', async (t) => {

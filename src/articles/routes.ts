@@ -11,7 +11,7 @@ import * as articles from './service.ts'
 import * as revisions from './revisions.ts'
 import { newsArticleJsonLd, siteOf } from '../delivery/site.ts'
 import { articleIdOf, mintLink, PREVIEW_TOKEN_PATTERN } from './preview.ts'
-import { readLatest, type LatestQuery, type StoredDocument } from '../read-model/reads.ts'
+import { readLatest, sendStoredPage, type LatestQuery, type StoredDocument } from '../read-model/reads.ts'
 
 const tags = ['Articles']
 const revisionTags = ['Revisions']
@@ -41,12 +41,9 @@ function sendShaped (reply: FastifyReply, full: Record<string, unknown> & { item
  * or, for fields= / include=, the part asked for (derived from the stored document).
  */
 function sendStored (reply: FastifyReply, stored: StoredDocument, shape: { fields?: string, include?: string }): FastifyReply {
+  if (shape.fields === undefined && shape.include === undefined) return sendStoredPage(reply, stored)
   const state = reply.request.cacheState
   if (state !== undefined) state.keys = stored.purgeKeys.split(' ')
-  if (shape.fields === undefined && shape.include === undefined) {
-    if (state !== undefined) state.etag = stored.etag
-    return sendJsonText(reply.header('etag', stored.etag), stored.document)
-  }
   return sendJsonText(reply.header('etag', articles.etagOf(stored.version)), JSON.stringify(shapeOf(JSON.parse(stored.document) as Record<string, unknown>, shape)))
 }
 

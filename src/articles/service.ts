@@ -4,7 +4,8 @@ import { Prisma, type Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError, type FieldError } from '../errors.ts'
 import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
-import { authorSummarySelect, toAuthorSummary } from '../authors/service.ts'
+import { authorSummarySelect, readOne as readAuthor, toAuthorSummary } from '../authors/service.ts'
+import type { Author } from '../authors/schemas.ts'
 import { toImage } from '../images/service.ts'
 import { bodyToHtml, bodyToText, countWords, imageIdsOf, readingTimeMinutes, sanitizeBody, unusableInlineTexts, type BodyBlock, type RenderableImage } from './body.ts'
 import type { Article, ArticleCreate, ArticleListQuery, ArticlePatch, ArticleStatus, ArticleSummary, Correction, CorrectionCreate } from './schemas.ts'
@@ -258,6 +259,13 @@ async function readById (client: Client, id: string): Promise<Article> {
   return toArticle(record)
 }
 
+/** An author page (the author with their latest published articles), or null when the author is gone. */
+export async function readAuthorPage (client: Client, authorId: string): Promise<(Author & { latestArticles: ArticleSummary[] }) | null> {
+  const author = await client.author.findUnique({ where: { id: authorId }, select: { id: true } })
+  if (author === null) return null
+  return { ...await readAuthor(client, authorId), latestArticles: await readLatestByAuthor(client, authorId) }
+}
+
 /** The published ones among these articles, as the public sees them (for the read model). */
 export async function readPublishedMany (client: Client, ids: string[]): Promise<Article[]> {
   const records = await client.article.findMany({ where: { id: { in: ids }, status: 'published' }, select: articleSelect })
@@ -415,7 +423,7 @@ export async function readMany (db: Database, query: ArticleListQuery, viewer: A
 }
 
 /** An author's most recent published articles, for the author page. */
-export async function readLatestByAuthor (db: Database, authorId: string, take = 10): Promise<ArticleSummary[]> {
+export async function readLatestByAuthor (db: Client, authorId: string, take = 10): Promise<ArticleSummary[]> {
   const records = await db.article.findMany({
     where: { status: 'published', bylines: { some: { authorId } } },
     orderBy: orderFor('publishedAt', 'desc', null),

@@ -6,6 +6,7 @@ import { problemResponses } from '../errors.ts'
 import { readLatestByAuthor } from '../articles/service.ts'
 import { AuthorCreate, AuthorListQuery, AuthorPatch, AuthorRef } from './schemas.ts'
 import * as authors from './service.ts'
+import { sendStoredPage } from '../read-model/reads.ts'
 
 const tags = ['Authors']
 const AuthorPageRef = Type.Unsafe({ $ref: 'AuthorPage#' })
@@ -39,7 +40,10 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: IdParams,
       response: { 200: AuthorPageRef, ...problemResponses(400, 404) }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
+    // The public gets the stored page; staff (and a missing author's 404) take the live path.
+    const stored = request.actor === null ? await app.publicReads.authorById(request.params.id) : undefined
+    if (stored !== undefined) return sendStoredPage(reply, stored)
     const author = await authors.readOne(app.db, request.params.id)
     return { ...author, latestArticles: await readLatestByAuthor(app.db, author.id) }
   })
@@ -51,7 +55,9 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: SlugParams,
       response: { 200: AuthorPageRef, ...problemResponses(400, 404) }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
+    const stored = request.actor === null ? await app.publicReads.authorBySlug(request.params.slug) : undefined
+    if (stored !== undefined) return sendStoredPage(reply, stored)
     const author = await authors.readOneBySlug(app.db, request.params.slug)
     return { ...author, latestArticles: await readLatestByAuthor(app.db, author.id) }
   })

@@ -5,6 +5,7 @@
 import type { Prisma } from '../db/client.ts'
 import { refreshSearchDocument, refreshSearchDocumentsOfAuthor } from '../search/documents.ts'
 import { publishedArticlesShowing, refreshPublicArticle, refreshPublicArticles, type ArticleRefresh, type StoredArticle } from '../read-model/articles.ts'
+import { authorsIn, refreshAuthorPages } from '../read-model/authors.ts'
 import type { Change, ObjectType, SpineContext } from './index.ts'
 
 type Transaction = Prisma.TransactionClient
@@ -32,10 +33,14 @@ function articlePurgeKeys (id: string, { before, after }: ArticleRefresh): Effec
   return { publicChange: true, purgeKeys: [...keys] }
 }
 
-/** Re-renders the published articles that embed an object (author, image, section, tag). */
-async function refreshShowing (tx: Transaction, context: SpineContext, showing: Parameters<typeof publishedArticlesShowing>[1]): Promise<string[]> {
+/**
+ * Re-renders the published articles that embed an object (author, image, section, tag), and the
+ * pages of the authors credited on them (they list those articles), with any authors named.
+ */
+async function refreshShowing (tx: Transaction, context: SpineContext, showing: Parameters<typeof publishedArticlesShowing>[1], authors: string[] = []): Promise<string[]> {
   const ids = await publishedArticlesShowing(tx, showing)
-  await refreshPublicArticles(tx, ids, context)
+  const refreshes = await refreshPublicArticles(tx, ids, context)
+  await refreshAuthorPages(tx, [...authors, ...authorsIn(refreshes.flatMap(({ before, after }) => [before?.purgeKeys, after?.purgeKeys]))], context)
   return ids.map((id) => `article-${id}`)
 }
 
@@ -43,17 +48,21 @@ const effects: Record<ObjectType, Effect> = {
   article: async (tx, change, context) => {
     const id = change.objectId as string
     await refreshSearchDocument(tx, id)
-    return articlePurgeKeys(id, await refreshPublicArticle(tx, id, context))
+    const refresh = await refreshPublicArticle(tx, id, context)
+    const effects = articlePurgeKeys(id, refresh)
+    if (effects.publicChange) await refreshAuthorPages(tx, authorsIn([refresh.before?.purgeKeys, refresh.after?.purgeKeys]), context)
+    return effects
   },
   author: async (tx, change, context) => {
     const id = change.objectId as string
     if (change.changedFields?.includes('name') === true) await refreshSearchDocumentsOfAuthor(tx, id)
-    const articles = await refreshShowing(tx, context, { author: id })
+    const articles = await refreshShowing(tx, context, { author: id }, [id])
     return { publicChange: true, purgeKeys: [`author-${id}`, 'authors-list', ...articles] }
   },
   image: async (tx, change, context) => {
     const id = change.objectId as string
-    const articles = await refreshShowing(tx, context, { image: id })
+    const avatarOf = (await tx.author.findMany({ where: { avatarImageId: id }, select: { id: true } })).map((author) => author.id)
+    const articles = await refreshShowing(tx, context, { image: id }, avatarOf)
     return { publicChange: true, purgeKeys: [`image-${id}`, 'images-list', 'authors-list', ...articles] }
   },
   section: async (tx, change, context) => {

@@ -174,8 +174,12 @@ interface GenerationReader {
 }
 
 const PURGE_KEYS_SQL = `SELECT "purgeKeys" FROM "Change" WHERE "publicChange" = $true AND "seq" > $1 AND "seq" <= $2 ORDER BY "seq" LIMIT ${MAX_CHANGES_READ + 1}`
+/**
+ * Null (drop everything) past MAX_CHANGES_READ, and when the generation moved without a logged
+ * change: a write by a release older than the change log, during a rolling deploy.
+ */
 const keysOfRows = (rows: Array<{ purgeKeys: string }>): string[] | null =>
-  rows.length > MAX_CHANGES_READ ? null : rows.flatMap((row) => row.purgeKeys.split(' '))
+  rows.length > MAX_CHANGES_READ || rows.length === 0 ? null : rows.flatMap((row) => row.purgeKeys.split(' '))
 
 function generationReader (config: Config, provider: string, log: FastifyBaseLogger): GenerationReader {
   if (provider === 'sqlite') {

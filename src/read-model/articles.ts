@@ -2,29 +2,17 @@
 // is sent (the whole article with its JSON-LD, and its form in lists), rendered when the article or
 // anything it shows changes, inside that write's transaction. Keyless reads answer from these bytes
 // (src/read-model/reads.ts) without rendering; drafts never enter it.
-import fastJson from 'fast-json-stringify'
 import type { Database, Prisma } from '../db/client.ts'
-import { ArticleSchema, ArticleSummarySchema, CorrectionSchema } from '../articles/schemas.ts'
-import { AuthorSchema, AuthorSummarySchema } from '../authors/schemas.ts'
-import { ImageSchema } from '../images/schemas.ts'
-import { SectionSchema, TagSchema } from '../taxonomy/schemas.ts'
-import { BodyBlock } from '../articles/body.ts'
-import type { Article } from '../articles/schemas.ts'
+import type { Article, ArticleSummary } from '../articles/schemas.ts'
+import type { Author } from '../authors/schemas.ts'
 import { newsArticleJsonLd, type Site } from '../delivery/site.ts'
 import { allSurrogateKeysOf, etagFor } from '../plugins/http-cache.ts'
 import { commitChange } from '../changes/index.ts'
+import { serializeArticle, serializeSummary } from './serializers.ts'
+import { refreshAuthorPages } from './authors.ts'
 import { systemActor } from '../keys/roles.ts'
 
 type Transaction = Prisma.TransactionClient
-
-/** Content schemas, by $id: what the route serializers resolve references against. */
-export const contentSchemas = [SectionSchema, TagSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema]
-
-// The serializers Fastify builds from the routes' response schemas, built the same way, so the
-// stored bytes are the bytes the live path sends (test/read-model.test.ts compares them).
-const external = Object.fromEntries(contentSchemas.map((schema) => [(schema as { $id?: string }).$id, schema]))
-const serializeArticle = fastJson({ $ref: 'Article#' }, { schema: external })
-const serializeSummary = fastJson({ $ref: 'ArticleSummary#' }, { schema: external })
 
 /**
  * What rendering needs: the site settings documents embed, and the article as the public sees it
@@ -34,10 +22,12 @@ export interface RenderContext {
   site: Site
   /** The published ones among these articles, as the public sees them (one batch of queries). */
   readPublishedArticles: (tx: Transaction | Database, ids: string[]) => Promise<Article[]>
+  /** An author with their latest published articles, or null when the author is gone. */
+  readAuthorPage: (tx: Transaction, id: string) => Promise<(Author & { latestArticles: ArticleSummary[] }) | null>
 }
 
 /** Raised when rendering changes shape, so stored documents are rebuilt on the next start. */
-export const RENDERER_VERSION = 1
+export const RENDERER_VERSION = 2
 
 /** What the stored documents depend on besides the database: a change of settings rebuilds them. */
 export function readModelFingerprint (site: Site): string {
@@ -144,7 +134,17 @@ export async function rebuildPublicArticles (db: Database, context: RenderContex
   }
   // Documents whose article is gone or no longer published (e.g. after restoring an older backup).
   const dropped = await db.$executeRawUnsafe('DELETE FROM "PublicArticle" WHERE "id" NOT IN (SELECT "id" FROM "Article" WHERE "status" = \'published\')')
-  return done + dropped
+  // Author pages, a batch of authors per transaction; pages of authors since deleted go.
+  let authors = 0
+  for (let after: string | undefined; ;) {
+    const ids = (await db.author.findMany({ where: after === undefined ? {} : { id: { gt: after } }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true } })).map((row) => row.id)
+    if (ids.length === 0) break
+    await db.$transaction(async (tx) => { await refreshAuthorPages(tx, ids, context) }, { timeout: 120_000 })
+    authors += ids.length
+    after = ids.at(-1)
+  }
+  const droppedAuthors = await db.$executeRawUnsafe('DELETE FROM "PublicAuthor" WHERE "id" NOT IN (SELECT "id" FROM "Author")')
+  return done + dropped + authors + droppedAuthors
 }
 
 /**

@@ -4,12 +4,13 @@
 // in WAL mode sees every committed write. PostgreSQL: a small pool with named prepared statements.
 import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import type { Config } from '../config.ts'
 import { sqlitePath } from '../db/providers.ts'
 import { errors, type CatalogueError } from '../errors.ts'
 
-export interface StoredDocument { document: string, etag: string, purgeKeys: string, version: number }
+export interface StoredPage { document: string, etag: string, purgeKeys: string }
+export interface StoredDocument extends StoredPage { version: number }
 export interface StoredSummary { id: string, summary: string }
 
 /** A window of the published articles in publication order, from a keyset position or an offset. */
@@ -24,12 +25,15 @@ export interface WindowQuery {
 export interface PublicReads {
   articleById: (id: string) => Promise<StoredDocument | undefined>
   articleBySlug: (slug: string) => Promise<StoredDocument | undefined>
+  authorById: (id: string) => Promise<StoredPage | undefined>
+  authorBySlug: (slug: string) => Promise<StoredPage | undefined>
   window: (query: WindowQuery) => Promise<StoredSummary[]>
   count: () => Promise<number>
   close: () => Promise<void>
 }
 
 const DOCUMENT_COLUMNS = '"document", "etag", "purgeKeys", "version"'
+const PAGE_COLUMNS = '"document", "etag", "purgeKeys"'
 
 /** The four windows' SQL: a range of the (publishedAt, id) index, read from the position on. */
 function windowSql (order: 'asc' | 'desc', keyset: boolean, engine: 'sqlite' | 'postgresql'): string {
@@ -44,6 +48,8 @@ function sqliteReads (config: Config): PublicReads {
   const byId = connection.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM "PublicArticle" WHERE "id" = ?`)
   const bySlug = connection.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM "PublicArticle" WHERE "slug" = ?`)
   const count = connection.prepare('SELECT count(*) FROM "PublicArticle"').pluck()
+  const authorById = connection.prepare(`SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "id" = ?`)
+  const authorBySlug = connection.prepare(`SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "slug" = ?`)
   const windows = new Map<string, BetterSqlite3.Statement>()
   for (const order of ['asc', 'desc'] as const) {
     for (const keyset of [false, true]) windows.set(`${order}:${keyset}`, connection.prepare(windowSql(order, keyset, 'sqlite')))
@@ -51,6 +57,8 @@ function sqliteReads (config: Config): PublicReads {
   return {
     articleById: async (id) => byId.get(id) as StoredDocument | undefined,
     articleBySlug: async (slug) => bySlug.get(slug) as StoredDocument | undefined,
+    authorById: async (id) => authorById.get(id) as StoredPage | undefined,
+    authorBySlug: async (slug) => authorBySlug.get(slug) as StoredPage | undefined,
     window: async ({ order, after, offset, take }) => {
       const statement = windows.get(`${order}:${after !== null}`) as BetterSqlite3.Statement
       // Prisma stores SQLite times as text in this form, so they compare in order.
@@ -75,6 +83,8 @@ function postgresReads (config: Config, log: FastifyBaseLogger): PublicReads {
   return {
     articleById: async (id) => (await run<StoredDocument>('public-article-by-id', `SELECT ${DOCUMENT_COLUMNS} FROM "PublicArticle" WHERE "id" = $1`, [id]))[0],
     articleBySlug: async (slug) => (await run<StoredDocument>('public-article-by-slug', `SELECT ${DOCUMENT_COLUMNS} FROM "PublicArticle" WHERE "slug" = $1`, [slug]))[0],
+    authorById: async (id) => (await run<StoredPage>('public-author-by-id', `SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "id" = $1`, [id]))[0],
+    authorBySlug: async (slug) => (await run<StoredPage>('public-author-by-slug', `SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "slug" = $1`, [slug]))[0],
     window: async ({ order, after, offset, take }) => {
       const sql = windowSql(order, after !== null, 'postgresql')
       const position = after === null ? [] : [after.publishedAt, after.id]
@@ -83,6 +93,16 @@ function postgresReads (config: Config, log: FastifyBaseLogger): PublicReads {
     count: async () => Number((await run<{ count: string }>('public-articles-count', 'SELECT count(*) AS "count" FROM "PublicArticle"', []))[0]?.count ?? 0),
     close: async () => { await pool.end() }
   }
+}
+
+/** Sends stored bytes as they are, with their ETag and purge keys (nothing to render or hash). */
+export function sendStoredPage (reply: FastifyReply, stored: StoredPage): FastifyReply {
+  const state = reply.request.cacheState
+  if (state !== undefined) {
+    state.keys = stored.purgeKeys.split(' ')
+    state.etag = stored.etag
+  }
+  return reply.header('etag', stored.etag).type('application/json; charset=utf-8').send(stored.document)
 }
 
 export function openPublicReads (config: Config, provider: string, log: FastifyBaseLogger): PublicReads {
