@@ -170,6 +170,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const page = await readLatest(app.publicReads, latest, total, (towards, value, id) => articles.encodeCursor({ sort, towards, value, id }))
       reply.header('link', pageLinks(request.url, page))
       state.keys = ['articles-list', ...page.itemIds.map((id) => `article-${id}`)]
+      state.etag = page.etag
       return sendJsonText(reply, page.json)
     }
     const page = await articles.readMany(app.db, request.query, request.actor, state?.shared === true ? { generation: state.generation, totals: publicTotals } : undefined)

@@ -2,6 +2,7 @@
 // statements prepared once (Prisma's SQLite adapter prepares every statement again on every query,
 // and its query interpreter costs more than the read itself). SQLite: a read-only connection, which
 // in WAL mode sees every committed write. PostgreSQL: a small pool with named prepared statements.
+import { createHash } from 'node:crypto'
 import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
 import type { FastifyBaseLogger, FastifyReply } from 'fastify'
@@ -11,7 +12,8 @@ import { errors, type CatalogueError } from '../errors.ts'
 
 export interface StoredPage { document: string, etag: string, purgeKeys: string }
 export interface StoredDocument extends StoredPage { version: number }
-export interface StoredSummary { id: string, summary: string }
+/** An article in a list: its stored summary, its publication time (ISO) and its document's ETag. */
+export interface StoredSummary { id: string, summary: string, publishedAtText: string, etag: string }
 
 /** A window of the published articles in publication order, from a keyset position or an offset. */
 export interface WindowQuery {
@@ -40,7 +42,10 @@ function windowSql (order: 'asc' | 'desc', keyset: boolean, engine: 'sqlite' | '
   const beyond = order === 'desc' ? '<' : '>'
   const where = !keyset ? '' : engine === 'sqlite' ? `WHERE ("publishedAt", "id") ${beyond} (?, ?) ` : `WHERE ("publishedAt", "id") ${beyond} ($1::timestamp, $2) `
   const page = engine === 'sqlite' ? 'LIMIT ? OFFSET ?' : keyset ? 'LIMIT $3 OFFSET $4' : 'LIMIT $1 OFFSET $2'
-  return `SELECT "id", "summary" FROM "PublicArticle" ${where}ORDER BY "publishedAt" ${order}, "id" ${order} ${page}`
+  // The time as ISO 8601 text with a Z, as the API shows it, on either engine (named apart from the
+  // column, which ORDER BY must keep meaning, or SQLite sorts by the expression without the index).
+  const publishedAt = engine === 'sqlite' ? 'replace("publishedAt", \'+00:00\', \'Z\')' : 'to_char("publishedAt", \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\')'
+  return `SELECT "id", "summary", "etag", ${publishedAt} AS "publishedAtText" FROM "PublicArticle" ${where}ORDER BY "publishedAt" ${order}, "id" ${order} ${page}`
 }
 
 function sqliteReads (config: Config): PublicReads {
@@ -115,6 +120,8 @@ export interface LatestQuery { sort: '-publishedAt' | 'publishedAt', page: numbe
 export interface LatestPage {
   /** The response body, as the live path would serialize it. */
   json: string
+  /** The page's ETag, made from what its bytes are made of. */
+  etag: string
   itemIds: string[]
   page: number
   totalPages: number
@@ -143,7 +150,7 @@ export async function readLatest (reads: PublicReads, query: LatestQuery, total:
   const hasPrev = query.cursor === null ? query.page > 1 : (backwards ? more : true)
   const cursorAt = (row: StoredSummary | undefined, towards: 'next' | 'prev'): string | null => {
     if (row === undefined) return null
-    return encodeCursor(towards, (JSON.parse(row.summary) as { publishedAt: string }).publishedAt, row.id)
+    return encodeCursor(towards, row.publishedAtText, row.id)
   }
   const page = query.cursor === null ? query.page : 1
   const totalPages = Math.ceil(count / query.limit)
@@ -151,5 +158,8 @@ export async function readLatest (reads: PublicReads, query: LatestQuery, total:
   const prevCursor = hasPrev ? cursorAt(shown[0], 'prev') : null
   // In the order of the list schema (common-schemas.ts Page): items, total, page, limit, totalPages, cursors.
   const rest = JSON.stringify({ total: count, page, limit: query.limit, totalPages, nextCursor, prevCursor })
-  return { json: `{"items":[${shown.map((row) => row.summary).join(',')}],${rest.slice(1)}`, itemIds: shown.map((row) => row.id), page, totalPages, nextCursor, prevCursor }
+  // A strong validator without hashing the page's bytes: they are a function of the items' documents
+  // (each summary is part of its document, whose ETag names it) and of the rest of the page.
+  const etag = `"${createHash('sha256').update(shown.map((row) => row.etag).join()).update(rest).digest('base64url').slice(0, 22)}"`
+  return { json: `{"items":[${shown.map((row) => row.summary).join(',')}],${rest.slice(1)}`, etag, itemIds: shown.map((row) => row.id), page, totalPages, nextCursor, prevCursor }
 }
