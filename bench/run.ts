@@ -94,6 +94,8 @@ async function seed (): Promise<{ slug: string, slugs: string[] }> {
   await prisma.$executeRawUnsafe('DELETE FROM "article_search"')
   const fill = migration.slice(migration.indexOf('INSERT INTO "article_search" ('))
   for (const statement of fill.split(/;\s*\n/).map((text) => text.replace(/^(--.*\n)+/gm, '').trim()).filter(Boolean)) await prisma.$executeRawUnsafe(statement)
+  await prisma.$executeRawUnsafe('DELETE FROM "SearchPosition"')
+  await prisma.$executeRawUnsafe('INSERT INTO "SearchPosition" ("articleId", "position") SELECT "article_id", rowid FROM "article_search"')
   // The public read model of the bulk rows, rendered as a write would (npm run readmodel:rebuild).
   const began = Date.now()
   await rebuildReadModel(prisma, renderContextOf(config), (done, total) => { if (done % 20_000 === 0 || done === total) console.log(`  read model: ${done} of ${total} (${((Date.now() - began) / 1000).toFixed(0)} s)`) })

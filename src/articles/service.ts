@@ -472,7 +472,7 @@ export async function createOne (db: Database, submitted: ArticleCreate, actor: 
     await recordRevision(tx, article, actor)
     // One change; subscribers to publication hear of an article created as published too.
     const event: EventName[] = status === 'published' ? ['article.created', 'article.published'] : ['article.created']
-    await commitChange(tx, { actor, objectType: 'article', objectId: article.id, action: 'article.created', event, data: eventData(article), version: article.version })
+    await commitChange(tx, { actor, objectType: 'article', objectId: article.id, action: 'article.created', event, data: eventData(article), version: article.version, article })
     return article
   }))
 }
@@ -546,7 +546,7 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
     // Webhooks hear "updated" for scheduling and archiving; the audit trail names them.
     const event = eventOf(current.status, status)
     const action = status !== current.status && (status === 'scheduled' || status === 'archived') ? `article.${status}` : event
-    await commitChange(tx, { actor, objectType: 'article', objectId: id, action, event, data: eventData(article), version: article.version })
+    await commitChange(tx, { actor, objectType: 'article', objectId: id, action, event, data: eventData(article), version: article.version, article })
     return article
   })
 }
@@ -572,7 +572,7 @@ export async function addCorrection (db: Database, id: string, input: Correction
     await tx.article.update({ where: { id }, data: { version: { increment: 1 }, updatedAt: new Date() } })
     const article = await readById(tx, id)
     await recordRevision(tx, article, actor)
-    await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.updated', event: 'article.updated', data: eventData(article), version: article.version })
+    await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.updated', event: 'article.updated', data: eventData(article), version: article.version, article })
     return { article, correction: correction as unknown as Correction }
   })
 }
@@ -588,7 +588,7 @@ export async function publishDue (db: Database, now = new Date(), actor: Actor =
       if (count === 0) return false
       const article = await readById(tx, id)
       await recordRevision(tx, article, actor)
-      await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.published', event: 'article.published', data: eventData(article), version: article.version })
+      await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.published', event: 'article.published', data: eventData(article), version: article.version, article })
       return true
     })
     if (done) published.push(id)

@@ -34,6 +34,21 @@ function articlePurgeKeys (id: string, { before, after }: ArticleRefresh): Effec
 }
 
 /**
+ * The author pages a public change of an article shows on: all its authors' (before and after) when
+ * it may enter or leave their lists (published, unpublished, re-dated, credited anew or no longer),
+ * otherwise only the pages listing it now (an edit of an article too old to be listed changes none).
+ */
+async function authorPagesShowing (tx: Transaction, id: string, { before, after }: ArticleRefresh): Promise<string[]> {
+  const credited = authorsIn([before?.purgeKeys, after?.purgeKeys])
+  if (before === null || after === null || before.publishedAt.getTime() !== after.publishedAt.getTime()) return credited
+  const creditedBefore = new Set(authorsIn([before.purgeKeys]))
+  const creditedAfter = new Set(authorsIn([after.purgeKeys]))
+  const creditMoved = credited.filter((author) => !creditedBefore.has(author) || !creditedAfter.has(author))
+  const listing = await tx.publicAuthor.findMany({ where: { id: { in: credited }, purgeKeys: { contains: `article-${id}` } }, select: { id: true } })
+  return [...creditMoved, ...listing.map((page) => page.id)]
+}
+
+/**
  * Re-renders the published articles that embed an object (author, image, section, tag), and the
  * pages of the authors credited on them (they list those articles), with any authors named.
  */
@@ -47,10 +62,10 @@ async function refreshShowing (tx: Transaction, context: SpineContext, showing: 
 const effects: Record<ObjectType, Effect> = {
   article: async (tx, change, context) => {
     const id = change.objectId as string
-    await refreshSearchDocument(tx, id)
-    const refresh = await refreshPublicArticle(tx, id, context)
+    await refreshSearchDocument(tx, id, change.article)
+    const refresh = await refreshPublicArticle(tx, id, context, change.article)
     const effects = articlePurgeKeys(id, refresh)
-    if (effects.publicChange) await refreshAuthorPages(tx, authorsIn([refresh.before?.purgeKeys, refresh.after?.purgeKeys]), context)
+    if (effects.publicChange) await refreshAuthorPages(tx, await authorPagesShowing(tx, id, refresh), context)
     return effects
   },
   author: async (tx, change, context) => {

@@ -6,6 +6,7 @@
 import type { Database, Prisma } from '../db/client.ts'
 import type { RenderContext } from '../read-model/articles.ts'
 import type { Actor } from '../keys/roles.ts'
+import type { Article } from '../articles/schemas.ts'
 import { queueEvent, type EventName } from '../webhooks/events.ts'
 import { effectsOf } from './effects.ts'
 
@@ -27,6 +28,11 @@ export interface Change {
   changedFields?: readonly string[]
   /** True for an action on an object that changes nothing about it (a preview link minted for an article). */
   showsNothingNew?: boolean
+  /**
+   * An article as the change left it, read in this transaction after its last write: its search
+   * document and public documents are made from it instead of reading it again.
+   */
+  article?: Article
 }
 
 /** What the spine needs besides the transaction: how to render public documents. */

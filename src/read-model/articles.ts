@@ -69,9 +69,13 @@ function renderDocuments (article: Article, site: Site): StoredArticle | null {
 
 export interface ArticleRefresh { before: StoredArticle | null, after: StoredArticle | null }
 
-/** Brings an article's stored documents up to date; says what the public saw before and sees now. */
-export async function refreshPublicArticle (tx: Transaction, id: string, context: RenderContext): Promise<ArticleRefresh> {
-  const [refresh] = await refreshPublicArticles(tx, [id], context)
+/**
+ * Brings an article's stored documents up to date; says what the public saw before and sees now.
+ * `current` is the article as just read in this transaction, when the caller has it.
+ */
+export async function refreshPublicArticle (tx: Transaction, id: string, context: RenderContext, current?: Article): Promise<ArticleRefresh> {
+  const read = current === undefined || current.id !== id ? context.readPublishedArticles : async () => current.status === 'published' ? [current] : []
+  const [refresh] = await refreshPublicArticles(tx, [id], { ...context, readPublishedArticles: read })
   return refresh as ArticleRefresh
 }
 

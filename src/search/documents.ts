@@ -2,6 +2,7 @@
 // filter on), rewritten in the same transaction as every change to them, so search never disagrees
 // with the articles.
 import { Prisma, type Database } from '../db/client.ts'
+import type { Article } from '../articles/schemas.ts'
 
 type Client = Database | Prisma.TransactionClient
 
@@ -34,9 +35,20 @@ async function positionFor (tx: Client, time: Date): Promise<bigint> {
   return BigInt(lowest?.first ?? base) - 1n
 }
 
-/** Rewrites an article's search document; called inside every transaction that changes what it holds. */
-export async function refreshSearchDocument (tx: Client, articleId: string): Promise<void> {
-  await tx.$executeRaw`DELETE FROM "article_search" WHERE "article_id" = ${articleId}`
+/** What a search document is made of. */
+interface Searchable {
+  headline: string
+  dek: string | null
+  bodyText: string
+  status: string
+  publishedAt: Date | null
+  updatedAt: Date
+  sectionId: string | null
+  tagIds: string[]
+  authors: Array<{ id: string, name: string }>
+}
+
+async function readSearchable (tx: Client, articleId: string): Promise<Searchable | null> {
   const article = await tx.article.findUnique({
     where: { id: articleId },
     select: {
@@ -45,18 +57,51 @@ export async function refreshSearchDocument (tx: Client, articleId: string): Pro
       bylines: { orderBy: { position: 'asc' }, select: { author: { select: { id: true, name: true } } } }
     }
   })
-  if (article === null) return
-  const authors = article.bylines.map((byline) => byline.author.name).join(' ')
+  if (article === null) return null
+  return { ...article, tagIds: article.tags.map(({ tagId }) => tagId), authors: article.bylines.map(({ author }) => author) }
+}
+
+function searchableOf (article: Article): Searchable {
+  // Typed as the API shows them (ISO strings); as read from the database they are Dates.
+  const { publishedAt, updatedAt } = article as unknown as { publishedAt: Date | string | null, updatedAt: Date | string }
+  return {
+    headline: article.headline,
+    dek: article.dek,
+    bodyText: article.bodyText,
+    status: article.status,
+    publishedAt: publishedAt === null ? null : new Date(publishedAt),
+    updatedAt: new Date(updatedAt),
+    sectionId: article.section?.id ?? null,
+    tagIds: article.tags.map((tag) => tag.id),
+    authors: article.bylines.map(({ author }) => ({ id: author.id, name: author.name }))
+  }
+}
+
+/**
+ * Rewrites an article's search document; called inside every transaction that changes what it
+ * holds. `current` is the article as just read in this transaction, when the caller has it.
+ */
+export async function refreshSearchDocument (tx: Client, articleId: string, current?: Article): Promise<void> {
+  const filed = await tx.$queryRaw<Array<{ position: string }>>`SELECT CAST("position" AS TEXT) AS "position" FROM "SearchPosition" WHERE "articleId" = ${articleId}`
+  for (const { position } of filed) await tx.$executeRaw`DELETE FROM "article_search" WHERE rowid = ${BigInt(position)}`
+  const article = current !== undefined && current.id === articleId ? searchableOf(current) : await readSearchable(tx, articleId)
+  if (article === null) {
+    await tx.$executeRaw`DELETE FROM "SearchPosition" WHERE "articleId" = ${articleId}`
+    return
+  }
+  const authors = article.authors.map((author) => author.name).join(' ')
   const facets = [
     ...(article.status === 'published' ? [] : [facet.unpublished]),
     ...(article.sectionId !== null ? [facet.section(article.sectionId)] : []),
-    ...article.tags.map(({ tagId }) => facet.tag(tagId)),
-    ...article.bylines.map(({ author }) => facet.author(author.id))
+    ...article.tagIds.map((tagId) => facet.tag(tagId)),
+    ...article.authors.map((author) => facet.author(author.id))
   ].join(' ')
   const publishedAt = article.publishedAt?.toISOString() ?? null
   const position = await positionFor(tx, article.publishedAt ?? article.updatedAt)
   await tx.$executeRaw`INSERT INTO "article_search" (rowid, "article_id", "published_at", "headline", "dek", "body", "authors", "facets")
     VALUES (${position}, ${articleId}, ${publishedAt}, ${article.headline}, ${article.dek ?? ''}, ${article.bodyText}, ${authors}, ${facets})`
+  await tx.$executeRaw`INSERT INTO "SearchPosition" ("articleId", "position") VALUES (${articleId}, ${position})
+    ON CONFLICT ("articleId") DO UPDATE SET "position" = excluded."position"`
 }
 
 const RENAME_BATCH = 2000
