@@ -6,6 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { anonymous, buildTestApp, createAuthor, createImage, json, post } from './helper.ts'
 import { renderPublicArticle, rebuildReadModel } from '../src/read-model/articles.ts'
 import { renderAuthorPage } from '../src/read-model/authors.ts'
+import { MASTHEAD, renderMasthead } from '../src/read-model/documents.ts'
 import { renderContextOf } from '../src/changes/open.ts'
 
 /** A small deterministic generator, so a failure can be replayed (the seed is in the test name). */
@@ -27,6 +28,7 @@ async function randomWrites (app: FastifyInstance, seed: number, steps: number):
   const sections = [json(await post(app, '/sections', { name: 'Politics' })), json(await post(app, '/sections', { name: 'World' }))]
   const tags = [json(await post(app, '/tags', { name: 'Kremlin' })), json(await post(app, '/tags', { name: 'Conscription' }))]
   const articles: string[] = []
+  const roles: string[] = []
   const patch = async (id: string, payload: object): Promise<void> => { await app.inject({ method: 'PATCH', url: `/articles/${id}`, payload }) }
   const create = async (): Promise<void> => {
     const response = await post(app, '/articles', {
@@ -56,7 +58,13 @@ async function randomWrites (app: FastifyInstance, seed: number, steps: number):
     async () => { await app.inject({ method: 'PATCH', url: `/authors/${pick(authors).id}`, payload: { name: `Renamed ${next().toString(36).slice(2, 6)}`, jobTitle: 'Correspondent' } }) },
     async () => { await app.inject({ method: 'PATCH', url: `/images/${pick(images).id}`, payload: { credit: `Photo by ${next().toString(36).slice(2, 6)} / Reuters`, altText: 'Changed' } }) },
     async () => { await app.inject({ method: 'PATCH', url: `/sections/${pick(sections).id}`, payload: { name: `Section ${next().toString(36).slice(2, 6)}` } }) },
-    async () => { await app.inject({ method: 'PATCH', url: `/tags/${pick(tags).id}`, payload: { name: `Tag ${next().toString(36).slice(2, 6)}` } }) }
+    async () => { await app.inject({ method: 'PATCH', url: `/tags/${pick(tags).id}`, payload: { name: `Tag ${next().toString(36).slice(2, 6)}` } }) },
+    async () => {
+      const response = await post(app, '/masthead/roles', { title: `Editor ${roles.length}`, holderId: pick([...authors.map((author) => author.id), null]) })
+      if (response.statusCode === 201) roles.push(json(response).id)
+    },
+    async () => { if (roles.length > 0) await app.inject({ method: 'PATCH', url: `/masthead/roles/${pick(roles)}`, payload: { holderId: pick([...authors.map((author) => author.id), null]) } }) },
+    async () => { await app.inject({ method: 'PATCH', url: `/authors/${pick(authors).id}`, payload: { avatarImageId: pick([...images.map((image) => image.id), null]) } }) }
   ]
   for (let step = 0; step < steps; step++) await pick(actions)()
 }
@@ -120,11 +128,21 @@ t.test(`after random writes (seed ${seed}), every stored document equals a fresh
     t.equal(keyless.headers.etag, staff.headers.etag, 'same ETag')
   }
 
+  // The masthead: stored = fresh render = live.
+  const masthead = await app.db.publicDocument.findUnique({ where: { key: MASTHEAD } })
+  t.same(masthead, await app.db.$transaction(async (tx) => await renderMasthead(tx, context)), 'stored masthead = fresh render')
+  t.ok((await app.db.mastheadRole.count()) > 0, 'the masthead has roles to compare')
+  const mastheadKeyless = await app.inject({ method: 'GET', url: '/masthead', headers: anonymous })
+  const mastheadStaff = await app.inject({ method: 'GET', url: '/masthead' })
+  t.equal(mastheadKeyless.body, mastheadStaff.body, 'stored masthead bytes = live masthead')
+  t.equal(mastheadKeyless.headers.etag, mastheadStaff.headers.etag, 'same ETag')
+
   const before = await app.db.publicArticle.findMany({ orderBy: { id: 'asc' } })
   const authorPages = await app.db.publicAuthor.findMany({ orderBy: { id: 'asc' } })
   await rebuildReadModel(app.db, context)
   t.same(await app.db.publicArticle.findMany({ orderBy: { id: 'asc' } }), before, 'a rebuild changes nothing')
   t.same(await app.db.publicAuthor.findMany({ orderBy: { id: 'asc' } }), authorPages, 'nor author pages')
+  t.same(await app.db.publicDocument.findUnique({ where: { key: MASTHEAD } }), masthead, 'nor the masthead')
 })
 
 t.test('a change of site settings renders the read model again at start-up', async (t) => {

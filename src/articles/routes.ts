@@ -12,6 +12,7 @@ import * as revisions from './revisions.ts'
 import { newsArticleJsonLd, siteOf } from '../delivery/site.ts'
 import { articleIdOf, mintLink, PREVIEW_TOKEN_PATTERN } from './preview.ts'
 import { readLatest, sendStoredPage, type LatestQuery, type StoredDocument } from '../read-model/reads.ts'
+import { serializeArticle, serializeSummary } from '../read-model/serializers.ts'
 
 const tags = ['Articles']
 const revisionTags = ['Revisions']
@@ -27,12 +28,17 @@ function sendArticle (reply: FastifyReply, article: Article, status = 200, shape
 
 /**
  * fields= / include=: the response schema's serializer needs every field, so a trimmed response is
- * serialized here; its purge keys still name everything the full one shows.
+ * serialized here; its purge keys still name everything the full one shows. The parts are taken
+ * from the schema's serialization (as the read model stores it), so keys come in the schema's order
+ * and nothing the schema leaves out slips through: the same bytes as a variant of a stored document.
  */
 function sendShaped (reply: FastifyReply, full: Record<string, unknown> & { items?: Array<Record<string, unknown>> }, shape: { fields?: string, include?: string }): FastifyReply {
   const state = reply.request.cacheState
   if (state?.shared === true) state.keys = surrogateKeysOf('articles', full)
-  const trimmed = full.items === undefined ? shapeOf(full, shape) : { ...full, items: full.items.map((item) => shapeOf(item, shape)) }
+  const asSerialized = (serialize: (value: unknown) => string, value: unknown): Record<string, unknown> => JSON.parse(serialize(value)) as Record<string, unknown>
+  const trimmed = full.items === undefined
+    ? shapeOf(asSerialized(serializeArticle, full), shape)
+    : { ...full, items: full.items.map((item) => shapeOf(asSerialized(serializeSummary, item), shape)) }
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(trimmed))
 }
 

@@ -6,6 +6,7 @@ import type { Prisma } from '../db/client.ts'
 import { refreshSearchDocument, refreshSearchDocumentsOfAuthor } from '../search/documents.ts'
 import { publishedArticlesShowing, refreshPublicArticle, refreshPublicArticles, type ArticleRefresh, type StoredArticle } from '../read-model/articles.ts'
 import { authorsIn, refreshAuthorPages } from '../read-model/authors.ts'
+import { refreshMasthead, refreshMastheadShowing } from '../read-model/documents.ts'
 import type { Change, ObjectType, SpineContext } from './index.ts'
 
 type Transaction = Prisma.TransactionClient
@@ -72,12 +73,14 @@ const effects: Record<ObjectType, Effect> = {
     const id = change.objectId as string
     if (change.changedFields?.includes('name') === true) await refreshSearchDocumentsOfAuthor(tx, id)
     const articles = await refreshShowing(tx, context, { author: id }, [id])
+    await refreshMastheadShowing(tx, context, `author-${id}`)
     return { publicChange: true, purgeKeys: [`author-${id}`, 'authors-list', ...articles] }
   },
   image: async (tx, change, context) => {
     const id = change.objectId as string
     const avatarOf = (await tx.author.findMany({ where: { avatarImageId: id }, select: { id: true } })).map((author) => author.id)
     const articles = await refreshShowing(tx, context, { image: id }, avatarOf)
+    await refreshMastheadShowing(tx, context, `image-${id}`)
     return { publicChange: true, purgeKeys: [`image-${id}`, 'images-list', 'authors-list', ...articles] }
   },
   section: async (tx, change, context) => {
@@ -90,7 +93,10 @@ const effects: Record<ObjectType, Effect> = {
     const articles = await refreshShowing(tx, context, { tag: id })
     return { publicChange: true, purgeKeys: [`term-${id}`, 'articles-list', ...articles] }
   },
-  'masthead-role': async (_tx, change) => ({ publicChange: true, purgeKeys: [`masthead-role-${change.objectId as string}`, 'masthead-list'] }),
+  'masthead-role': async (tx, change, context) => {
+    await refreshMasthead(tx, context)
+    return { publicChange: true, purgeKeys: [`masthead-role-${change.objectId as string}`, 'masthead-list'] }
+  },
   // Staff-only objects: audited and logged, never a reason to drop cached content.
   key: async () => NOTHING_PUBLIC,
   webhook: async () => NOTHING_PUBLIC,

@@ -5,11 +5,12 @@ import { openDatabase, type OpenedDatabase } from '../db/client.ts'
 import { siteOf } from '../delivery/site.ts'
 import { ensurePublicArticles, type RenderContext } from '../read-model/articles.ts'
 import { readAuthorPage, readPublishedMany } from '../articles/service.ts'
+import { readMasthead } from '../masthead/service.ts'
 import { bindChangeSpine } from './index.ts'
 
 /** The spine's rendering context for these settings. */
 export function renderContextOf (config: Config): RenderContext {
-  return { site: siteOf(config), readPublishedArticles: readPublishedMany, readAuthorPage }
+  return { site: siteOf(config), readPublishedArticles: readPublishedMany, readAuthorPage, readMasthead }
 }
 
 export async function openForWrites (config: Config, log: (message: string) => void = () => {}): Promise<OpenedDatabase> {

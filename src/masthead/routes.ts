@@ -5,6 +5,8 @@ import { actorOf } from '../keys/routes.ts'
 import { problemResponses } from '../errors.ts'
 import { MastheadRoleCreate, MastheadRolePatch, MastheadRoleRef, MastheadSchema } from './schemas.ts'
 import * as masthead from './service.ts'
+import { sendStoredPage } from '../read-model/reads.ts'
+import { MASTHEAD } from '../read-model/documents.ts'
 
 const tags = ['Masthead']
 
@@ -15,7 +17,12 @@ export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getMasthead', summary: 'The masthead: every staff role in order, with who holds it', tags,
       response: { 200: MastheadSchema }
     }
-  }, async () => await masthead.readMasthead(app.db))
+  }, async (request, reply) => {
+    // The public gets the stored masthead; staff read it live.
+    const stored = request.actor === null ? await app.publicReads.document(MASTHEAD) : undefined
+    if (stored !== undefined) return sendStoredPage(reply, stored)
+    return await masthead.readMasthead(app.db)
+  })
 
   app.post('/masthead/roles', {
     config: { access: 'admin' },

@@ -23,7 +23,7 @@ async function assertHolderExists (tx: Transaction, holderId: string | null | un
   }
 }
 
-export async function readMasthead (db: Database): Promise<{ roles: MastheadRole[] }> {
+export async function readMasthead (db: Database | Transaction): Promise<{ roles: MastheadRole[] }> {
   const records = await db.mastheadRole.findMany({ orderBy: [{ position: 'asc' }, { id: 'asc' }], select: roleSelect })
   return { roles: records.map(toRole) }
 }

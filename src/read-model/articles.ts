@@ -5,11 +5,13 @@
 import type { Database, Prisma } from '../db/client.ts'
 import type { Article, ArticleSummary } from '../articles/schemas.ts'
 import type { Author } from '../authors/schemas.ts'
+import type { MastheadRole } from '../masthead/schemas.ts'
 import { newsArticleJsonLd, type Site } from '../delivery/site.ts'
 import { allSurrogateKeysOf, etagFor } from '../plugins/http-cache.ts'
 import { commitChange } from '../changes/index.ts'
 import { serializeArticle, serializeSummary } from './serializers.ts'
 import { refreshAuthorPages } from './authors.ts'
+import { refreshMasthead } from './documents.ts'
 import { systemActor } from '../keys/roles.ts'
 
 type Transaction = Prisma.TransactionClient
@@ -24,10 +26,12 @@ export interface RenderContext {
   readPublishedArticles: (tx: Transaction | Database, ids: string[]) => Promise<Article[]>
   /** An author with their latest published articles, or null when the author is gone. */
   readAuthorPage: (tx: Transaction, id: string) => Promise<(Author & { latestArticles: ArticleSummary[] }) | null>
+  /** The masthead, every role in order with its holder. */
+  readMasthead: (tx: Transaction) => Promise<{ roles: MastheadRole[] }>
 }
 
 /** Raised when rendering changes shape, so stored documents are rebuilt on the next start. */
-export const RENDERER_VERSION = 2
+export const RENDERER_VERSION = 3
 
 /** What the stored documents depend on besides the database: a change of settings rebuilds them. */
 export function readModelFingerprint (site: Site): string {
@@ -148,7 +152,8 @@ export async function rebuildPublicArticles (db: Database, context: RenderContex
     after = ids.at(-1)
   }
   const droppedAuthors = await db.$executeRawUnsafe('DELETE FROM "PublicAuthor" WHERE "id" NOT IN (SELECT "id" FROM "Author")')
-  return done + dropped + authors + droppedAuthors
+  await db.$transaction(async (tx) => { await refreshMasthead(tx, context) })
+  return done + dropped + authors + droppedAuthors + 1
 }
 
 /**

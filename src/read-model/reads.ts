@@ -29,6 +29,8 @@ export interface PublicReads {
   articleBySlug: (slug: string) => Promise<StoredDocument | undefined>
   authorById: (id: string) => Promise<StoredPage | undefined>
   authorBySlug: (slug: string) => Promise<StoredPage | undefined>
+  /** Another stored public document, by key (read-model/documents.ts). */
+  document: (key: string) => Promise<StoredPage | undefined>
   window: (query: WindowQuery) => Promise<StoredSummary[]>
   count: () => Promise<number>
   close: () => Promise<void>
@@ -56,6 +58,7 @@ function sqliteReads (config: Config): PublicReads {
   const count = connection.prepare('SELECT count(*) FROM "PublicArticle"').pluck()
   const authorById = connection.prepare(`SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "id" = ?`)
   const authorBySlug = connection.prepare(`SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "slug" = ?`)
+  const documentByKey = connection.prepare(`SELECT ${PAGE_COLUMNS} FROM "PublicDocument" WHERE "key" = ?`)
   const windows = new Map<string, BetterSqlite3.Statement>()
   for (const order of ['asc', 'desc'] as const) {
     for (const keyset of [false, true]) windows.set(`${order}:${keyset}`, connection.prepare(windowSql(order, keyset, 'sqlite')).raw())
@@ -65,6 +68,7 @@ function sqliteReads (config: Config): PublicReads {
     articleBySlug: async (slug) => bySlug.get(slug) as StoredDocument | undefined,
     authorById: async (id) => authorById.get(id) as StoredPage | undefined,
     authorBySlug: async (slug) => authorBySlug.get(slug) as StoredPage | undefined,
+    document: async (key) => documentByKey.get(key) as StoredPage | undefined,
     window: async ({ order, after, offset, take }) => {
       const statement = windows.get(`${order}:${after !== null}`) as BetterSqlite3.Statement
       // Prisma stores SQLite times as text in this form, so they compare in order.
@@ -93,6 +97,7 @@ function postgresReads (config: Config, log: FastifyBaseLogger): PublicReads {
     articleBySlug: async (slug) => (await run<StoredDocument>('public-article-by-slug', `SELECT ${DOCUMENT_COLUMNS} FROM "PublicArticle" WHERE "slug" = $1`, [slug]))[0],
     authorById: async (id) => (await run<StoredPage>('public-author-by-id', `SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "id" = $1`, [id]))[0],
     authorBySlug: async (slug) => (await run<StoredPage>('public-author-by-slug', `SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "slug" = $1`, [slug]))[0],
+    document: async (key) => (await run<StoredPage>('public-document', `SELECT ${PAGE_COLUMNS} FROM "PublicDocument" WHERE "key" = $1`, [key]))[0],
     window: async ({ order, after, offset, take }) => {
       const sql = windowSql(order, after !== null, 'postgresql')
       const position = after === null ? [] : [after.publishedAt, after.id]

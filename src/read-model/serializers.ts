@@ -6,11 +6,13 @@ import { AuthorPageSchema, AuthorSchema, AuthorSummarySchema } from '../authors/
 import { ImageSchema } from '../images/schemas.ts'
 import { SectionSchema, TagSchema } from '../taxonomy/schemas.ts'
 import { BodyBlock } from '../articles/body.ts'
+import { MastheadRoleSchema, MastheadSchema } from '../masthead/schemas.ts'
 
 /** Content schemas, by $id: what the serializers resolve references against. */
-const contentSchemas = [SectionSchema, TagSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema]
+const contentSchemas = [SectionSchema, TagSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema]
 const byId = Object.fromEntries(contentSchemas.map((schema) => [(schema as { $id?: string }).$id, schema]))
 
 export const serializeArticle = fastJson({ $ref: 'Article#' }, { schema: byId })
 export const serializeSummary = fastJson({ $ref: 'ArticleSummary#' }, { schema: byId })
 export const serializeAuthorPage = fastJson({ $ref: 'AuthorPage#' }, { schema: byId })
+export const serializeMasthead = fastJson(MastheadSchema, { schema: byId })
