@@ -64,7 +64,12 @@ async function randomWrites (app: FastifyInstance, seed: number, steps: number):
       if (response.statusCode === 201) roles.push(json(response).id)
     },
     async () => { if (roles.length > 0) await app.inject({ method: 'PATCH', url: `/masthead/roles/${pick(roles)}`, payload: { holderId: pick([...authors.map((author) => author.id), null]) } }) },
-    async () => { await app.inject({ method: 'PATCH', url: `/authors/${pick(authors).id}`, payload: { avatarImageId: pick([...images.map((image) => image.id), null]) } }) }
+    async () => { await app.inject({ method: 'PATCH', url: `/authors/${pick(authors).id}`, payload: { avatarImageId: pick([...images.map((image) => image.id), null]) } }) },
+    async () => {
+      const response = await post(app, '/tags', { name: `New tag ${next().toString(36).slice(2, 6)}`, description: next() < 0.5 ? 'About it' : undefined })
+      if (response.statusCode === 201) tags.push(json(response))
+    },
+    async () => { if (tags.length > 2) await app.inject({ method: 'DELETE', url: `/tags/${(tags.pop() as { id: string }).id}` }) }
   ]
   for (let step = 0; step < steps; step++) await pick(actions)()
 }
@@ -137,12 +142,35 @@ t.test(`after random writes (seed ${seed}), every stored document equals a fresh
   t.equal(mastheadKeyless.body, mastheadStaff.body, 'stored masthead bytes = live masthead')
   t.equal(mastheadKeyless.headers.etag, mastheadStaff.headers.etag, 'same ETag')
 
+  // Sections and tags: one stored document per term, equal to the live read, and lists by name.
+  for (const [kind, plural] of [['section', 'sections'], ['tag', 'tags']] as const) {
+    const live = kind === 'section' ? await app.db.section.findMany() : await app.db.tag.findMany()
+    const storedTerms = await app.db.publicTerm.findMany({ where: { kind } })
+    t.same(storedTerms.map((term) => term.id).sort(), live.map((term) => term.id).sort(), `every ${kind} is stored, no other`)
+    for (const term of storedTerms) {
+      for (const url of [`/${plural}/${term.id}`, `/${plural}/slug/${term.slug}`]) {
+        const keyless = await app.inject({ method: 'GET', url, headers: anonymous })
+        const staff = await app.inject({ method: 'GET', url })
+        t.equal(keyless.body, staff.body, `${url}: stored = live`)
+        t.equal(keyless.headers.etag, staff.headers.etag, 'same ETag')
+      }
+    }
+    for (const url of [`/${plural}`, `/${plural}?limit=2`, `/${plural}?limit=2&page=2`, `/${plural}?page=9`]) {
+      const keyless = await app.inject({ method: 'GET', url, headers: anonymous })
+      const staff = await app.inject({ method: 'GET', url })
+      t.equal(keyless.body, staff.body, `${url}: stored = live`)
+      t.equal(keyless.headers.etag, staff.headers.etag, 'same ETag')
+    }
+  }
+
   const before = await app.db.publicArticle.findMany({ orderBy: { id: 'asc' } })
   const authorPages = await app.db.publicAuthor.findMany({ orderBy: { id: 'asc' } })
+  const termsBefore = await app.db.publicTerm.findMany({ orderBy: [{ kind: 'asc' }, { id: 'asc' }] })
   await rebuildReadModel(app.db, context)
   t.same(await app.db.publicArticle.findMany({ orderBy: { id: 'asc' } }), before, 'a rebuild changes nothing')
   t.same(await app.db.publicAuthor.findMany({ orderBy: { id: 'asc' } }), authorPages, 'nor author pages')
   t.same(await app.db.publicDocument.findUnique({ where: { key: MASTHEAD } }), masthead, 'nor the masthead')
+  t.same(await app.db.publicTerm.findMany({ orderBy: [{ kind: 'asc' }, { id: 'asc' }] }), termsBefore, 'nor sections and tags')
 })
 
 t.test('a change of site settings renders the read model again at start-up', async (t) => {

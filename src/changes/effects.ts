@@ -7,6 +7,7 @@ import { refreshSearchDocument, refreshSearchDocumentsOfAuthor } from '../search
 import { publishedArticlesShowing, refreshPublicArticle, refreshPublicArticles, type ArticleRefresh, type StoredArticle } from '../read-model/articles.ts'
 import { authorsIn, refreshAuthorPages } from '../read-model/authors.ts'
 import { refreshMasthead, refreshMastheadShowing } from '../read-model/documents.ts'
+import { refreshPublicTerm } from '../read-model/terms.ts'
 import type { Change, ObjectType, SpineContext } from './index.ts'
 
 type Transaction = Prisma.TransactionClient
@@ -85,11 +86,13 @@ const effects: Record<ObjectType, Effect> = {
   },
   section: async (tx, change, context) => {
     const id = change.objectId as string
+    await refreshPublicTerm(tx, 'section', id)
     const articles = await refreshShowing(tx, context, { section: id })
     return { publicChange: true, purgeKeys: [`term-${id}`, 'articles-list', ...articles] }
   },
   tag: async (tx, change, context) => {
     const id = change.objectId as string
+    await refreshPublicTerm(tx, 'tag', id)
     const articles = await refreshShowing(tx, context, { tag: id })
     return { publicChange: true, purgeKeys: [`term-${id}`, 'articles-list', ...articles] }
   },

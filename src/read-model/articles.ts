@@ -12,6 +12,7 @@ import { commitChange } from '../changes/index.ts'
 import { serializeArticle, serializeSummary } from './serializers.ts'
 import { refreshAuthorPages } from './authors.ts'
 import { refreshMasthead } from './documents.ts'
+import { rebuildPublicTerms } from './terms.ts'
 import { systemActor } from '../keys/roles.ts'
 
 type Transaction = Prisma.TransactionClient
@@ -31,7 +32,7 @@ export interface RenderContext {
 }
 
 /** Raised when rendering changes shape, so stored documents are rebuilt on the next start. */
-export const RENDERER_VERSION = 3
+export const RENDERER_VERSION = 4
 
 /** What the stored documents depend on besides the database: a change of settings rebuilds them. */
 export function readModelFingerprint (site: Site): string {
@@ -113,11 +114,11 @@ export async function refreshPublicArticles (tx: Transaction, ids: string[], con
   return refreshes
 }
 
-/** Published articles that show an author, an image, a section or a tag: they embed it. */
+/** Published articles that show an author, an image (as lead, in the body, or as a credited author's avatar), a section or a tag: they embed it. */
 export async function publishedArticlesShowing (tx: Transaction, object: { author?: string, image?: string, section?: string, tag?: string }): Promise<string[]> {
   const where: Prisma.ArticleWhereInput = { status: 'published' }
   if (object.author !== undefined) where.bylines = { some: { authorId: object.author } }
-  if (object.image !== undefined) where.OR = [{ leadImageId: object.image }, { bodyImages: { some: { imageId: object.image } } }]
+  if (object.image !== undefined) where.OR = [{ leadImageId: object.image }, { bodyImages: { some: { imageId: object.image } } }, { bylines: { some: { author: { avatarImageId: object.image } } } }]
   if (object.section !== undefined) where.sectionId = object.section
   if (object.tag !== undefined) where.tags = { some: { tagId: object.tag } }
   return (await tx.article.findMany({ where, select: { id: true } })).map((row) => row.id)
@@ -152,8 +153,11 @@ export async function rebuildPublicArticles (db: Database, context: RenderContex
     after = ids.at(-1)
   }
   const droppedAuthors = await db.$executeRawUnsafe('DELETE FROM "PublicAuthor" WHERE "id" NOT IN (SELECT "id" FROM "Author")')
-  await db.$transaction(async (tx) => { await refreshMasthead(tx, context) })
-  return done + dropped + authors + droppedAuthors + 1
+  const terms = await db.$transaction(async (tx) => {
+    await refreshMasthead(tx, context)
+    return await rebuildPublicTerms(tx)
+  }, { timeout: 120_000 })
+  return done + dropped + authors + droppedAuthors + 1 + terms
 }
 
 /**

@@ -9,6 +9,7 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import type { Config } from '../config.ts'
 import { sqlitePath } from '../db/providers.ts'
 import { errors, type CatalogueError } from '../errors.ts'
+import type { TaxonomyKind } from '../taxonomy/schemas.ts'
 
 export interface StoredPage { document: string, etag: string, purgeKeys: string }
 export interface StoredDocument extends StoredPage { version: number }
@@ -31,6 +32,11 @@ export interface PublicReads {
   authorBySlug: (slug: string) => Promise<StoredPage | undefined>
   /** Another stored public document, by key (read-model/documents.ts). */
   document: (key: string) => Promise<StoredPage | undefined>
+  termById: (kind: TaxonomyKind, id: string) => Promise<StoredPage | undefined>
+  termBySlug: (kind: TaxonomyKind, slug: string) => Promise<StoredPage | undefined>
+  /** Sections or tags by name, as the lists show them: their ids and documents. */
+  termWindow: (kind: TaxonomyKind, offset: number, take: number) => Promise<Array<{ id: string, document: string }>>
+  termCount: (kind: TaxonomyKind) => Promise<number>
   window: (query: WindowQuery) => Promise<StoredSummary[]>
   count: () => Promise<number>
   close: () => Promise<void>
@@ -38,6 +44,8 @@ export interface PublicReads {
 
 const DOCUMENT_COLUMNS = '"document", "etag", "purgeKeys", "version"'
 const PAGE_COLUMNS = '"document", "etag", "purgeKeys"'
+/** A term's only purge key is its own, as the response cache would name it (plugins/http-cache.ts). */
+const TERM_COLUMNS = '"document", "etag", \'term-\' || "id" AS "purgeKeys"'
 
 /** The four windows' SQL: a range of the (publishedAt, id) index, read from the position on. */
 function windowSql (order: 'asc' | 'desc', keyset: boolean, engine: 'sqlite' | 'postgresql'): string {
@@ -59,6 +67,10 @@ function sqliteReads (config: Config): PublicReads {
   const authorById = connection.prepare(`SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "id" = ?`)
   const authorBySlug = connection.prepare(`SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "slug" = ?`)
   const documentByKey = connection.prepare(`SELECT ${PAGE_COLUMNS} FROM "PublicDocument" WHERE "key" = ?`)
+  const termById = connection.prepare(`SELECT ${TERM_COLUMNS} FROM "PublicTerm" WHERE "kind" = ? AND "id" = ?`)
+  const termBySlug = connection.prepare(`SELECT ${TERM_COLUMNS} FROM "PublicTerm" WHERE "kind" = ? AND "slug" = ?`)
+  const termWindow = connection.prepare('SELECT "id", "document" FROM "PublicTerm" WHERE "kind" = ? ORDER BY "name", "id" LIMIT ? OFFSET ?')
+  const termCount = connection.prepare('SELECT count(*) FROM "PublicTerm" WHERE "kind" = ?').pluck()
   const windows = new Map<string, BetterSqlite3.Statement>()
   for (const order of ['asc', 'desc'] as const) {
     for (const keyset of [false, true]) windows.set(`${order}:${keyset}`, connection.prepare(windowSql(order, keyset, 'sqlite')).raw())
@@ -69,6 +81,10 @@ function sqliteReads (config: Config): PublicReads {
     authorById: async (id) => authorById.get(id) as StoredPage | undefined,
     authorBySlug: async (slug) => authorBySlug.get(slug) as StoredPage | undefined,
     document: async (key) => documentByKey.get(key) as StoredPage | undefined,
+    termById: async (kind, id) => termById.get(kind, id) as StoredPage | undefined,
+    termBySlug: async (kind, slug) => termBySlug.get(kind, slug) as StoredPage | undefined,
+    termWindow: async (kind, offset, take) => termWindow.all(kind, take, offset) as Array<{ id: string, document: string }>,
+    termCount: async (kind) => Number(termCount.get(kind)),
     window: async ({ order, after, offset, take }) => {
       const statement = windows.get(`${order}:${after !== null}`) as BetterSqlite3.Statement
       // Prisma stores SQLite times as text in this form, so they compare in order.
@@ -98,6 +114,10 @@ function postgresReads (config: Config, log: FastifyBaseLogger): PublicReads {
     authorById: async (id) => (await run<StoredPage>('public-author-by-id', `SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "id" = $1`, [id]))[0],
     authorBySlug: async (slug) => (await run<StoredPage>('public-author-by-slug', `SELECT ${PAGE_COLUMNS} FROM "PublicAuthor" WHERE "slug" = $1`, [slug]))[0],
     document: async (key) => (await run<StoredPage>('public-document', `SELECT ${PAGE_COLUMNS} FROM "PublicDocument" WHERE "key" = $1`, [key]))[0],
+    termById: async (kind, id) => (await run<StoredPage>('public-term-by-id', `SELECT ${TERM_COLUMNS} FROM "PublicTerm" WHERE "kind" = $1 AND "id" = $2`, [kind, id]))[0],
+    termBySlug: async (kind, slug) => (await run<StoredPage>('public-term-by-slug', `SELECT ${TERM_COLUMNS} FROM "PublicTerm" WHERE "kind" = $1 AND "slug" = $2`, [kind, slug]))[0],
+    termWindow: async (kind, offset, take) => await run<{ id: string, document: string }>('public-terms', 'SELECT "id", "document" FROM "PublicTerm" WHERE "kind" = $1 ORDER BY "name", "id" LIMIT $2 OFFSET $3', [kind, take, offset]),
+    termCount: async (kind) => Number((await run<{ count: string }>('public-terms-count', 'SELECT count(*) AS "count" FROM "PublicTerm" WHERE "kind" = $1', [kind]))[0]?.count ?? 0),
     window: async ({ order, after, offset, take }) => {
       const sql = windowSql(order, after !== null, 'postgresql')
       const position = after === null ? [] : [after.publishedAt, after.id]

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import { IdParams, Page, SlugParams } from '../common-schemas.ts'
 import { actorOf } from '../keys/routes.ts'
 import { problemResponses } from '../errors.ts'
 import { SectionRef, TagRef, TermCreate, TermListQuery, TermPatch, type TaxonomyKind } from './schemas.ts'
 import * as taxonomy from './service.ts'
+import { sendStoredPage } from '../read-model/reads.ts'
 
 const kinds: Array<{ kind: TaxonomyKind, plural: string, title: string, ref: typeof SectionRef }> = [
   { kind: 'section', plural: 'sections', title: 'Section', ref: SectionRef },
@@ -18,7 +20,17 @@ export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.get(base, {
       config: { access: 'public', cache: 'articles' },
       schema: { operationId: `list${title}s`, summary: `List ${plural}, by name`, tags, querystring: TermListQuery, response: { 200: Page(ref, title), ...problemResponses(400) } }
-    }, async (request) => await taxonomy.readMany(app.db, kind, request.query))
+    }, async (request, reply) => {
+      if (request.actor !== null) return await taxonomy.readMany(app.db, kind, request.query)
+      // The public's list is made of the stored documents, in the order of the list schema.
+      const { page, limit } = request.query
+      const [items, total] = await Promise.all([app.publicReads.termWindow(kind, (page - 1) * limit, limit), app.publicReads.termCount(kind)])
+      const state = request.cacheState
+      if (state !== undefined) state.keys = ['articles-list', ...items.map((item) => `term-${item.id}`)]
+      const rest = JSON.stringify({ total, page, limit, totalPages: Math.ceil(total / limit) })
+      // Already JSON: past the response schema's serializer, as stored bytes are sent elsewhere.
+      return await (reply as FastifyReply).type('application/json; charset=utf-8').send(`{"items":[${items.map((item) => item.document).join(',')}],${rest.slice(1)}`)
+    })
 
     app.post(base, {
       config: { access: 'editor' },
@@ -31,12 +43,18 @@ export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.get(`${base}/:id`, {
       config: { access: 'public', cache: 'articles' },
       schema: { operationId: `get${title}`, summary: `Read a ${kind}`, tags, params: IdParams, response: { 200: ref, ...problemResponses(400, 404) } }
-    }, async (request) => await taxonomy.readOne(app.db, kind, { id: request.params.id }))
+    }, async (request, reply) => {
+      const stored = request.actor === null ? await app.publicReads.termById(kind, request.params.id) : undefined
+      return stored !== undefined ? sendStoredPage(reply, stored) : await taxonomy.readOne(app.db, kind, { id: request.params.id })
+    })
 
     app.get(`${base}/slug/:slug`, {
       config: { access: 'public', cache: 'articles' },
       schema: { operationId: `get${title}BySlug`, summary: `Read a ${kind} by slug (its articles: GET /articles?${kind}=<slug>)`, tags, params: SlugParams, response: { 200: ref, ...problemResponses(400, 404) } }
-    }, async (request) => await taxonomy.readOne(app.db, kind, { slug: request.params.slug }))
+    }, async (request, reply) => {
+      const stored = request.actor === null ? await app.publicReads.termBySlug(kind, request.params.slug) : undefined
+      return stored !== undefined ? sendStoredPage(reply, stored) : await taxonomy.readOne(app.db, kind, { slug: request.params.slug })
+    })
 
     app.put(`${base}/:id`, {
       config: { access: 'editor' },
