@@ -1,4 +1,4 @@
--- The public read model of sections and tags; rendered at the next start (the renderer version in
+-- The public read model of sections and tags, rendered at the next start (the renderer version in
 -- src/read-model/articles.ts moved) and by every change to a term.
 -- CreateTable
 CREATE TABLE "PublicTerm" (
