@@ -247,16 +247,17 @@ try {
   console.log(`| ${saves} saves during the run | ${busy.rps.toFixed(0)} | ${busy.p99} | ${(busy.rps / quiet.rps).toFixed(2)} |`)
 
   // One editor saving a published article: the write and everything it triggers, one client.
+  // Fifty saves first, discarded like every other warm-up: the figure is the steady state.
   const saveTimes: number[] = []
-  for (let i = 0; i < 200; i++) {
+  for (let i = -50; i < 200; i++) {
     const begun = performance.now()
     const response = await fetch(`${app.url}/articles/${editedId}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ headline: `Story saved ${i} times` }) })
     if (response.status !== 200) throw new Error(`save: ${response.status} ${await response.text()}`)
     await response.arrayBuffer()
-    saveTimes.push(performance.now() - begun)
+    if (i >= 0) saveTimes.push(performance.now() - begun)
   }
   saveTimes.sort((a, b) => a - b)
-  console.log(`\nSaving a published article (200 saves, one client): p50 ${saveTimes[100]!.toFixed(1)} ms, p95 ${saveTimes[190]!.toFixed(1)} ms, max ${saveTimes.at(-1)!.toFixed(1)} ms`)
+  console.log(`\nSaving a published article (200 saves after 50 discarded, one client): p50 ${saveTimes[100]!.toFixed(1)} ms, p95 ${saveTimes[190]!.toFixed(1)} ms, max ${saveTimes.at(-1)!.toFixed(1)} ms`)
   app.child.kill()
 
   // Database work itself: the response cache off, so every request queries.
