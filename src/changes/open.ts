@@ -1,16 +1,24 @@
 // Opens the database for a process that writes content (the server, the seed and key commands): the
 // change spine bound to it, and the public read model rendered with this process's settings.
 import type { Config } from '../config.ts'
-import { openDatabase, type OpenedDatabase } from '../db/client.ts'
+import { openDatabase, Prisma, type OpenedDatabase } from '../db/client.ts'
+import { providerOf } from '../db/providers.ts'
 import { siteOf } from '../delivery/site.ts'
 import { ensurePublicArticles, type RenderContext } from '../read-model/articles.ts'
 import { readAuthorPage, readPublishedMany } from '../articles/service.ts'
 import { readMasthead } from '../masthead/service.ts'
 import { bindChangeSpine } from './index.ts'
 
+/** Row locks in id order (so two transactions locking overlapping sets cannot deadlock). */
+async function lockDocumentsOnPostgres (tx: Prisma.TransactionClient, table: 'PublicArticle' | 'PublicAuthor', ids: string[]): Promise<void> {
+  if (ids.length === 0) return
+  await tx.$queryRaw`SELECT "id" FROM ${Prisma.raw(`"${table}"`)} WHERE "id" IN (${Prisma.join(ids)}) ORDER BY "id" FOR UPDATE`
+}
+
 /** The spine's rendering context for these settings. */
 export function renderContextOf (config: Config): RenderContext {
-  return { site: siteOf(config), readPublishedArticles: readPublishedMany, readAuthorPage, readMasthead }
+  const lockDocuments = providerOf(config.databaseUrl) === 'postgresql' ? lockDocumentsOnPostgres : async () => {}
+  return { site: siteOf(config), readPublishedArticles: readPublishedMany, readAuthorPage, readMasthead, lockDocuments }
 }
 
 export async function openForWrites (config: Config, log: (message: string) => void = () => {}): Promise<OpenedDatabase> {

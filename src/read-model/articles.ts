@@ -29,6 +29,13 @@ export interface RenderContext {
   readAuthorPage: (tx: Transaction, id: string) => Promise<(Author & { latestArticles: ArticleSummary[] }) | null>
   /** The masthead, every role in order with its holder. */
   readMasthead: (tx: Transaction) => Promise<{ roles: MastheadRole[] }>
+  /**
+   * Locks stored documents before they are rendered again (PostgreSQL): two transactions rendering
+   * the same document (an article edit and its author's rename) then take turns, and the second reads
+   * what the first committed instead of overwriting it with a render that missed it. SQLite runs
+   * one write transaction at a time, so there it does nothing.
+   */
+  lockDocuments: (tx: Transaction, table: 'PublicArticle' | 'PublicAuthor', ids: string[]) => Promise<void>
 }
 
 /** Raised when rendering changes shape, so stored documents are rebuilt on the next start. */
@@ -91,6 +98,7 @@ export async function refreshPublicArticles (tx: Transaction, ids: string[], con
   const refreshes: ArticleRefresh[] = []
   for (let from = 0; from < ids.length; from += BATCH) {
     const batch = ids.slice(from, from + BATCH)
+    await context.lockDocuments(tx, 'PublicArticle', batch)
     const before = new Map((await tx.publicArticle.findMany({ where: { id: { in: batch } } })).map((row) => [row.id, row]))
     const after = new Map<string, StoredArticle>()
     for (const article of await context.readPublishedArticles(tx, batch)) {

@@ -19,7 +19,9 @@ export async function renderAuthorPage (tx: Transaction, id: string, context: Re
 
 /** Brings these authors' pages up to date (a deleted author's page goes). */
 export async function refreshAuthorPages (tx: Transaction, ids: Iterable<string>, context: RenderContext): Promise<void> {
-  for (const id of new Set(ids)) {
+  const authors = [...new Set(ids)]
+  await context.lockDocuments(tx, 'PublicAuthor', authors)
+  for (const id of authors) {
     const before = await tx.publicAuthor.findUnique({ where: { id }, select: { document: true } })
     const after = await renderAuthorPage(tx, id, context)
     if (after === null) {

@@ -20,6 +20,8 @@ export async function renderMasthead (tx: Transaction, context: RenderContext): 
 
 /** Brings the stored masthead up to date; true when it changed. */
 export async function refreshMasthead (tx: Transaction, context: RenderContext): Promise<boolean> {
+  // One document every role change renders: taken in turn (see RenderContext.lockDocuments).
+  await tx.$executeRaw`UPDATE "PublicDocument" SET "key" = "key" WHERE "key" = ${MASTHEAD}`
   const before = await tx.publicDocument.findUnique({ where: { key: MASTHEAD }, select: { document: true } })
   const after = await renderMasthead(tx, context)
   if (before?.document === after.document) return false

@@ -27,6 +27,9 @@ export async function refreshPublicTerm (tx: Transaction, kind: TaxonomyKind, id
     return
   }
   const stored = renderTerm(kind, term)
+  // A document still holding this slug for another term (written before that term's last change
+  // reached the read model, e.g. by an older release during a rolling deploy) gives way.
+  await tx.publicTerm.deleteMany({ where: { kind, slug: term.slug, id: { not: id } } })
   await tx.publicTerm.upsert({ where: { kind_id: { kind, id } }, create: stored, update: stored })
 }
 
@@ -35,11 +38,8 @@ export async function rebuildPublicTerms (tx: Transaction): Promise<number> {
   let count = 0
   for (const kind of ['section', 'tag'] as const) {
     const terms = (kind === 'section' ? await tx.section.findMany() : await tx.tag.findMany()) as unknown as Term[]
-    await tx.publicTerm.deleteMany({ where: { kind, id: { notIn: terms.map((term) => term.id) } } })
-    for (const term of terms) {
-      const stored = renderTerm(kind, term)
-      await tx.publicTerm.upsert({ where: { kind_id: { kind, id: term.id } }, create: stored, update: stored })
-    }
+    await tx.publicTerm.deleteMany({ where: { kind } })
+    await tx.publicTerm.createMany({ data: terms.map((term) => renderTerm(kind, term)) })
     count += terms.length
   }
   return count

@@ -78,12 +78,23 @@ function searchableOf (article: Article): Searchable {
 }
 
 /**
+ * Removes an article's search document: where its position says (positions are not unique on
+ * PostgreSQL, hence the article id too), or, when it is not there (a new article, or one filed by a
+ * release that did not record positions), wherever it is: a read of the whole full-text table on
+ * SQLite, so not for an article known to be new.
+ */
+async function removeSearchDocument (tx: Client, articleId: string, isNew: boolean): Promise<void> {
+  const [filed] = await tx.$queryRaw<Array<{ position: string }>>`SELECT CAST("position" AS TEXT) AS "position" FROM "SearchPosition" WHERE "articleId" = ${articleId}`
+  const removed = filed === undefined ? 0 : await tx.$executeRaw`DELETE FROM "article_search" WHERE rowid = ${BigInt(filed.position)} AND "article_id" = ${articleId}`
+  if (removed === 0 && !isNew) await tx.$executeRaw`DELETE FROM "article_search" WHERE "article_id" = ${articleId}`
+}
+
+/**
  * Rewrites an article's search document; called inside every transaction that changes what it
  * holds. `current` is the article as just read in this transaction, when the caller has it.
  */
-export async function refreshSearchDocument (tx: Client, articleId: string, current?: Article): Promise<void> {
-  const filed = await tx.$queryRaw<Array<{ position: string }>>`SELECT CAST("position" AS TEXT) AS "position" FROM "SearchPosition" WHERE "articleId" = ${articleId}`
-  for (const { position } of filed) await tx.$executeRaw`DELETE FROM "article_search" WHERE rowid = ${BigInt(position)}`
+export async function refreshSearchDocument (tx: Client, articleId: string, current?: Article, isNew = false): Promise<void> {
+  await removeSearchDocument(tx, articleId, isNew)
   const article = current !== undefined && current.id === articleId ? searchableOf(current) : await readSearchable(tx, articleId)
   if (article === null) {
     await tx.$executeRaw`DELETE FROM "SearchPosition" WHERE "articleId" = ${articleId}`
