@@ -181,3 +181,31 @@ t.test('a change of site settings renders the read model again at start-up', asy
   const read = json(await second.inject({ method: 'GET', url: `/articles/${article.id as string}`, headers: anonymous }))
   t.equal(read.jsonLd.url, 'https://new.example.com/articles/moved-site', 'the JSON-LD names the new site')
 })
+
+t.test('writes racing on documents they share leave every stored document equal to a fresh render', async (t) => {
+  // An article edited while its author is renamed and a co-author's avatar changes: on PostgreSQL the
+  // transactions overlap, and whichever renders second must see what the first committed.
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const context = renderContextOf(app.config)
+  const [alex, dana] = [await createAuthor(app, { name: 'Alex Rowan' }), await createAuthor(app, { name: 'Dana Brooks' })]
+  const image = await createImage(app, { credit: 'Photo by A / AFP via Getty Images' })
+  const ids: string[] = []
+  for (let i = 0; i < 4; i++) ids.push(json(await post(app, '/articles', { headline: `Shared ${i}`, status: 'published', bylines: [{ authorId: alex.id }, { authorId: dana.id }] })).id)
+  await post(app, '/masthead/roles', { title: 'Editor', holderId: alex.id })
+  for (let round = 0; round < 5; round++) {
+    const responses = await Promise.all([
+      ...ids.map(async (id) => await app.inject({ method: 'PATCH', url: `/articles/${id}`, payload: { headline: `Shared ${id.slice(-4)} round ${round}` } })),
+      app.inject({ method: 'PATCH', url: `/authors/${alex.id as string}`, payload: { name: `Alex Rowan ${round}` } }),
+      app.inject({ method: 'PATCH', url: `/authors/${dana.id as string}`, payload: { avatarImageId: round % 2 === 0 ? image.id : null } }),
+      app.inject({ method: 'PATCH', url: `/images/${image.id as string}`, payload: { credit: `Photo by ${round} / Reuters` } })
+    ])
+    t.same(responses.map((response) => response.statusCode).filter((code) => code !== 200), [], `round ${round}: every write succeeded`)
+  }
+  for (const row of await app.db.publicArticle.findMany()) {
+    t.same(row, await app.db.$transaction(async (tx) => await renderPublicArticle(tx, row.id, context)), `${row.slug}: stored = fresh render`)
+  }
+  for (const page of await app.db.publicAuthor.findMany()) {
+    t.same(page, await app.db.$transaction(async (tx) => await renderAuthorPage(tx, page.id, context)), `author ${page.slug}: stored = fresh render`)
+  }
+  t.same(await app.db.publicDocument.findUnique({ where: { key: MASTHEAD } }), await app.db.$transaction(async (tx) => await renderMasthead(tx, context)), 'masthead: stored = fresh render')
+})

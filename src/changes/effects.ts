@@ -64,8 +64,9 @@ async function refreshShowing (tx: Transaction, context: SpineContext, showing: 
 const effects: Record<ObjectType, Effect> = {
   article: async (tx, change, context) => {
     const id = change.objectId as string
-    await refreshSearchDocument(tx, id, change.article, change.action === 'article.created')
-    const refresh = await refreshPublicArticle(tx, id, context, change.article)
+    const current = context.writesTakeTurns ? change.article : undefined
+    await refreshSearchDocument(tx, id, current, change.action === 'article.created')
+    const refresh = await refreshPublicArticle(tx, id, context, current)
     const effects = articlePurgeKeys(id, refresh)
     if (effects.publicChange) await refreshAuthorPages(tx, await authorPagesShowing(tx, id, refresh), context)
     return effects

@@ -17,8 +17,9 @@ async function lockDocumentsOnPostgres (tx: Prisma.TransactionClient, table: 'Pu
 
 /** The spine's rendering context for these settings. */
 export function renderContextOf (config: Config): RenderContext {
-  const lockDocuments = providerOf(config.databaseUrl) === 'postgresql' ? lockDocumentsOnPostgres : async () => {}
-  return { site: siteOf(config), readPublishedArticles: readPublishedMany, readAuthorPage, readMasthead, lockDocuments }
+  const writesTakeTurns = providerOf(config.databaseUrl) === 'sqlite'
+  const lockDocuments = writesTakeTurns ? async () => {} : lockDocumentsOnPostgres
+  return { site: siteOf(config), readPublishedArticles: readPublishedMany, readAuthorPage, readMasthead, lockDocuments, writesTakeTurns }
 }
 
 export async function openForWrites (config: Config, log: (message: string) => void = () => {}): Promise<OpenedDatabase> {

@@ -36,6 +36,13 @@ export interface RenderContext {
    * one write transaction at a time, so there it does nothing.
    */
   lockDocuments: (tx: Transaction, table: 'PublicArticle' | 'PublicAuthor', ids: string[]) => Promise<void>
+  /**
+   * True where write transactions run one at a time (SQLite): an article read earlier in the same
+   * transaction is then still current when rendered. On PostgreSQL another transaction may have
+   * committed a change it embeds (an author's name) while this one waited for the lock, so the
+   * article is read again after it.
+   */
+  writesTakeTurns: boolean
 }
 
 /** Raised when rendering changes shape, so stored documents are rebuilt on the next start. */
@@ -86,7 +93,7 @@ export interface ArticleRefresh { before: StoredArticle | null, after: StoredArt
  * `current` is the article as just read in this transaction, when the caller has it.
  */
 export async function refreshPublicArticle (tx: Transaction, id: string, context: RenderContext, current?: Article): Promise<ArticleRefresh> {
-  const read = current === undefined || current.id !== id ? context.readPublishedArticles : async () => current.status === 'published' ? [current] : []
+  const read = current === undefined || current.id !== id || !context.writesTakeTurns ? context.readPublishedArticles : async () => current.status === 'published' ? [current] : []
   const [refresh] = await refreshPublicArticles(tx, [id], { ...context, readPublishedArticles: read })
   return refresh as ArticleRefresh
 }
