@@ -23,15 +23,28 @@ function keysOf (stored: StoredArticle | null): string[] {
 }
 
 /**
- * What a change to an article makes stale: the article, the pages of what it shows (its authors'
- * pages list it, its images become public with it), and the article lists, feeds and searches (any
- * of which may now include it, leave it out, or match it differently).
+ * What a change to an article makes stale: the article and every response showing it (they carry
+ * its key: an author page listing it, a search hit), and the article lists, feeds and searches (any
+ * of which may now include it, leave it out, or match it differently). Responses about what it
+ * shows are dropped only when it enters or leaves them: when it is published or unpublished (its
+ * images become public or not, its authors' pages gain or lose it) or when it is re-dated or
+ * credited anew (author pages list the latest). An everyday edit of a live story leaves the other
+ * stories by the same authors, with the same photo, in every cache.
  */
 function articlePurgeKeys (id: string, { before, after }: ArticleRefresh): Effects {
   if (before === null && after === null) return NOTHING_PUBLIC
   if (before !== null && after !== null && before.document === after.document && before.summary === after.summary) return NOTHING_PUBLIC
-  const keys = new Set([`article-${id}`, 'articles-list', ...keysOf(before), ...keysOf(after)])
-  if (before === null || after === null) keys.add('images-list')
+  const keys = new Set([`article-${id}`, 'articles-list'])
+  if (before === null || after === null) {
+    for (const key of [...keysOf(before), ...keysOf(after)]) keys.add(key)
+    keys.add('images-list')
+  } else {
+    const creditedBefore = authorsIn([before.purgeKeys])
+    const creditedAfter = authorsIn([after.purgeKeys])
+    const redated = before.publishedAt.getTime() !== after.publishedAt.getTime()
+    const moved = redated ? [...creditedBefore, ...creditedAfter] : [...creditedBefore.filter((author) => !creditedAfter.includes(author)), ...creditedAfter.filter((author) => !creditedBefore.includes(author))]
+    for (const author of moved) keys.add(`author-${author}`)
+  }
   return { publicChange: true, purgeKeys: [...keys] }
 }
 
