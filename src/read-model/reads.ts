@@ -142,6 +142,14 @@ export function openPublicReads (config: Config, provider: string, log: FastifyB
   return provider === 'sqlite' ? sqliteReads(config) : postgresReads(config, log)
 }
 
+/**
+ * A list page made of stored documents, in the order of the list schema (common-schemas.ts Page):
+ * items, then total, page, limit, totalPages and whatever else the page has.
+ */
+export function pageJson (items: string[], rest: Record<string, unknown>): string {
+  return `{"items":[${items.join(',')}],${JSON.stringify(rest).slice(1)}`
+}
+
 /** The query of a public article list, as far as the read model answers it. */
 export interface LatestQuery { sort: '-publishedAt' | 'publishedAt', page: number, limit: number, cursor: { towards: 'next' | 'prev', value: string, id: string } | null }
 
@@ -184,10 +192,9 @@ export async function readLatest (reads: PublicReads, query: LatestQuery, total:
   const totalPages = Math.ceil(count / query.limit)
   const nextCursor = hasNext ? cursorAt(shown.at(-1), 'next') : null
   const prevCursor = hasPrev ? cursorAt(shown[0], 'prev') : null
-  // In the order of the list schema (common-schemas.ts Page): items, total, page, limit, totalPages, cursors.
-  const rest = JSON.stringify({ total: count, page, limit: query.limit, totalPages, nextCursor, prevCursor })
+  const rest = { total: count, page, limit: query.limit, totalPages, nextCursor, prevCursor }
   // A strong validator without hashing the page's bytes: they are a function of the items' documents
   // (each summary is part of its document, whose ETag names it) and of the rest of the page.
-  const etag = `"${createHash('sha256').update(shown.map((row) => row.etag).join()).update(rest).digest('base64url').slice(0, 22)}"`
-  return { json: `{"items":[${shown.map((row) => row.summary).join(',')}],${rest.slice(1)}`, etag, itemIds: shown.map((row) => row.id), page, totalPages, nextCursor, prevCursor }
+  const etag = `"${createHash('sha256').update(shown.map((row) => row.etag).join()).update(JSON.stringify(rest)).digest('base64url').slice(0, 22)}"`
+  return { json: pageJson(shown.map((row) => row.summary), rest), etag, itemIds: shown.map((row) => row.id), page, totalPages, nextCursor, prevCursor }
 }

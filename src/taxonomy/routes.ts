@@ -6,7 +6,7 @@ import { actorOf } from '../keys/routes.ts'
 import { problemResponses } from '../errors.ts'
 import { SectionRef, TagRef, TermCreate, TermListQuery, TermPatch, type TaxonomyKind } from './schemas.ts'
 import * as taxonomy from './service.ts'
-import { sendStoredPage } from '../read-model/reads.ts'
+import { pageJson, sendStoredPage } from '../read-model/reads.ts'
 
 const kinds: Array<{ kind: TaxonomyKind, plural: string, title: string, ref: typeof SectionRef }> = [
   { kind: 'section', plural: 'sections', title: 'Section', ref: SectionRef },
@@ -27,9 +27,9 @@ export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const [items, total] = await Promise.all([app.publicReads.termWindow(kind, (page - 1) * limit, limit), app.publicReads.termCount(kind)])
       const state = request.cacheState
       if (state !== undefined) state.keys = ['articles-list', ...items.map((item) => `term-${item.id}`)]
-      const rest = JSON.stringify({ total, page, limit, totalPages: Math.ceil(total / limit) })
+      const json = pageJson(items.map((item) => item.document), { total, page, limit, totalPages: Math.ceil(total / limit) })
       // Already JSON: past the response schema's serializer, as stored bytes are sent elsewhere.
-      return await (reply as FastifyReply).type('application/json; charset=utf-8').send(`{"items":[${items.map((item) => item.document).join(',')}],${rest.slice(1)}`)
+      return await (reply as FastifyReply).type('application/json; charset=utf-8').send(json)
     })
 
     app.post(base, {
