@@ -100,6 +100,27 @@ export const ConfigSchema = Type.Object({
   imageMaxPixels: Type.Integer({ minimum: 10_000, maximum: 500_000_000 }),
   /** The widths renditions come in, comma-separated; a requested width is rounded up to one of them. */
   imageWidths: Type.String({ pattern: '^\\d{2,5}(,\\d{2,5}){0,29}$' }),
+  /** How long the change feed keeps changes; an older cursor is told to resync (410). */
+  changesRetentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+  /** How often each instance looks for new changes to stream to its subscribers (all instances share the log). */
+  changeStreamPollMs: Type.Integer({ minimum: 20, maximum: 60_000 }),
+  /** A comment line to every stream subscriber this often, so proxies keep idle streams open. */
+  changeStreamHeartbeatMs: Type.Integer({ minimum: 100, maximum: 300_000 }),
+  /** Bytes a stream subscriber may fall behind by before it is dropped (it resumes with Last-Event-ID). */
+  changeStreamMaxBufferBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
+  /** Stream subscribers one instance accepts; beyond them, 503. */
+  changeStreamMaxSubscribers: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  /** CDN purgers, comma-separated: varnish, fastly, cloudflare (empty: none). */
+  cdnPurgers: Type.String({ maxLength: 100, pattern: '^((varnish|fastly|cloudflare)(,(varnish|fastly|cloudflare))*)?$' }),
+  cdnPurgeIntervalMs: Type.Integer({ minimum: 20, maximum: 60_000 }),
+  /** Varnish instances to send PURGE requests with an xkey-purge header to: comma-separated base URLs. */
+  varnishPurgeUrls: Type.String({ maxLength: 4000, pattern: '^(https?://[^\s,]+(,https?://[^\s,]+)*)?$' }),
+  fastlyServiceId: Type.String({ maxLength: 100 }),
+  fastlyApiToken: Type.String({ maxLength: 500 }),
+  fastlyApiUrl: Type.String({ pattern: '^https?://[^\s/?#]+(/[^\s?#]*[^\s?#/])?$', maxLength: 500 }),
+  cloudflareZoneId: Type.String({ maxLength: 100 }),
+  cloudflareApiToken: Type.String({ maxLength: 500 }),
+  cloudflareApiUrl: Type.String({ pattern: '^https?://[^\s/?#]+(/[^\s?#]*[^\s?#/])?$', maxLength: 500 }),
   requestTimeoutMs: Type.Integer({ minimum: 0 }),
   headersTimeoutMs: Type.Integer({ minimum: 0 }),
   keepAliveTimeoutMs: Type.Integer({ minimum: 0 })
@@ -161,6 +182,20 @@ export const defaultConfig: Config = {
   imageMaxUploadBytes: 25 * 1024 * 1024,
   imageMaxPixels: 50_000_000,
   imageWidths: '160,320,480,640,800,1024,1280,1600,2048',
+  changesRetentionDays: 14,
+  changeStreamPollMs: 250,
+  changeStreamHeartbeatMs: 15_000,
+  changeStreamMaxBufferBytes: 1024 * 1024,
+  changeStreamMaxSubscribers: 20_000,
+  cdnPurgers: '',
+  cdnPurgeIntervalMs: 250,
+  varnishPurgeUrls: '',
+  fastlyServiceId: '',
+  fastlyApiToken: '',
+  fastlyApiUrl: 'https://api.fastly.com',
+  cloudflareZoneId: '',
+  cloudflareApiToken: '',
+  cloudflareApiUrl: 'https://api.cloudflare.com/client/v4',
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5000
@@ -225,6 +260,20 @@ const environmentNames: Record<keyof Config, string> = {
   imageMaxUploadBytes: 'IMAGE_MAX_UPLOAD_BYTES',
   imageMaxPixels: 'IMAGE_MAX_PIXELS',
   imageWidths: 'IMAGE_WIDTHS',
+  changesRetentionDays: 'CHANGES_RETENTION_DAYS',
+  changeStreamPollMs: 'CHANGE_STREAM_POLL_MS',
+  changeStreamHeartbeatMs: 'CHANGE_STREAM_HEARTBEAT_MS',
+  changeStreamMaxBufferBytes: 'CHANGE_STREAM_MAX_BUFFER_BYTES',
+  changeStreamMaxSubscribers: 'CHANGE_STREAM_MAX_SUBSCRIBERS',
+  cdnPurgers: 'CDN_PURGERS',
+  cdnPurgeIntervalMs: 'CDN_PURGE_INTERVAL_MS',
+  varnishPurgeUrls: 'VARNISH_PURGE_URLS',
+  fastlyServiceId: 'FASTLY_SERVICE_ID',
+  fastlyApiToken: 'FASTLY_API_TOKEN',
+  fastlyApiUrl: 'FASTLY_API_URL',
+  cloudflareZoneId: 'CLOUDFLARE_ZONE_ID',
+  cloudflareApiToken: 'CLOUDFLARE_API_TOKEN',
+  cloudflareApiUrl: 'CLOUDFLARE_API_URL',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   headersTimeoutMs: 'HEADERS_TIMEOUT_MS',
   keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS'
@@ -251,9 +300,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
   Object.assign(candidate, overrides)
   const problems = [...Value.Errors(ConfigSchema, candidate)].map((error) => {
     const key = error.instancePath.replace(/^\//, '') as keyof Config
-    return `${environmentNames[key] ?? key}: ${error.message} (got ${key === 'bootstrapKey' || key === 's3SecretAccessKey' ? 'a value that is not shown' : JSON.stringify(candidate[key])})`
+    return `${environmentNames[key] ?? key}: ${error.message} (got ${key === 'bootstrapKey' || key === 's3SecretAccessKey' || key === 'fastlyApiToken' || key === 'cloudflareApiToken' ? 'a value that is not shown' : JSON.stringify(candidate[key])})`
   })
   if (candidate.imageStorage === 's3' && candidate.s3Bucket === '') problems.push('S3_BUCKET: must be set when IMAGE_STORAGE=s3')
+  const purgers = String(candidate.cdnPurgers).split(',')
+  if (purgers.includes('varnish') && candidate.varnishPurgeUrls === '') problems.push('VARNISH_PURGE_URLS: must be set when CDN_PURGERS includes varnish')
+  if (purgers.includes('fastly') && (candidate.fastlyServiceId === '' || candidate.fastlyApiToken === '')) problems.push('FASTLY_SERVICE_ID and FASTLY_API_TOKEN: must be set when CDN_PURGERS includes fastly')
+  if (purgers.includes('cloudflare') && (candidate.cloudflareZoneId === '' || candidate.cloudflareApiToken === '')) problems.push('CLOUDFLARE_ZONE_ID and CLOUDFLARE_API_TOKEN: must be set when CDN_PURGERS includes cloudflare')
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`)
   return candidate as Config
 }

@@ -35,8 +35,11 @@ export interface Change {
   article?: Article
 }
 
-/** What the spine needs besides the transaction: how to render public documents. */
-export type SpineContext = RenderContext
+/** What the spine needs besides the transaction: how to render public documents, where to purge. */
+export type SpineContext = RenderContext & {
+  /** CDN purgers (varnish, fastly, cloudflare) each public change's purge keys are queued for. */
+  purgers: readonly string[]
+}
 
 const SPINE = Symbol.for('copydesk.change-spine')
 
@@ -54,7 +57,8 @@ function contextOf (tx: Prisma.TransactionClient): SpineContext {
 export interface CommittedChange { seq: bigint, publicChange: boolean, purgeKeys: string[] }
 
 export async function commitChange (tx: Prisma.TransactionClient, change: Change): Promise<CommittedChange> {
-  const { publicChange, purgeKeys } = await effectsOf(change)(tx, change, contextOf(tx))
+  const context = contextOf(tx)
+  const { publicChange, purgeKeys } = await effectsOf(change)(tx, change, context)
   // Taken last, and held to commit: sequence numbers become visible in the order they were given.
   const { value: seq } = await tx.changeSequence.update({ where: { id: 1 }, data: { value: { increment: 1 } }, select: { value: true } })
   const data = change.data ?? (change.objectId === null ? {} : { id: change.objectId })
@@ -75,6 +79,11 @@ export async function commitChange (tx: Prisma.TransactionClient, change: Change
   await tx.auditEntry.create({ data: { keyId: change.actor.keyId, keyName: change.actor.keyName, action: change.action, objectType: change.objectType, objectId: change.objectId } })
   // The signal every instance's response cache reads (plugins/http-cache.ts): only content moves it.
   if (publicChange) await tx.contentGeneration.update({ where: { id: 1 }, data: { value: seq } })
-  for (const event of change.event === undefined ? [] : [change.event].flat()) await queueEvent(tx, event, data)
+  // The CDN's copies of what changed: purged by src/cdn/ after commit, retried until done.
+  if (publicChange && purgeKeys.length > 0 && context.purgers.length > 0) {
+    await tx.purgeRequest.createMany({ data: context.purgers.map((purger) => ({ seq, purger, keys: purgeKeys.join(' ') })) })
+  }
+  const objectKey = change.objectId === null ? null : `${change.objectType}:${change.objectId}`
+  for (const event of change.event === undefined ? [] : [change.event].flat()) await queueEvent(tx, event, data, { seq, objectKey })
   return { seq, publicChange, purgeKeys }
 }

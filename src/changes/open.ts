@@ -9,6 +9,11 @@ import { readAuthorPage, readPublishedMany } from '../articles/service.ts'
 import { readMasthead } from '../masthead/service.ts'
 import { bindChangeSpine } from './index.ts'
 
+/** The CDN purgers a public change is sent to (CDN_PURGERS). */
+export function purgersOf (config: Config): string[] {
+  return config.cdnPurgers === '' ? [] : [...new Set(config.cdnPurgers.split(','))]
+}
+
 /** Row locks in id order (so two transactions locking overlapping sets cannot deadlock). */
 async function lockDocumentsOnPostgres (tx: Prisma.TransactionClient, table: 'PublicArticle' | 'PublicAuthor', ids: string[]): Promise<void> {
   if (ids.length === 0) return
@@ -25,7 +30,7 @@ export function renderContextOf (config: Config): RenderContext {
 export async function openForWrites (config: Config, log: (message: string) => void = () => {}): Promise<OpenedDatabase> {
   const opened = await openDatabase(config, log)
   const context = renderContextOf(config)
-  bindChangeSpine(opened.prisma, context)
+  bindChangeSpine(opened.prisma, { ...context, purgers: purgersOf(config) })
   await ensurePublicArticles(opened.prisma, context, log)
   return opened
 }

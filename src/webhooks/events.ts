@@ -10,7 +10,10 @@ export const eventNames = [
 ] as const
 export type EventName = typeof eventNames[number]
 
-export async function queueEvent (tx: Prisma.TransactionClient, event: EventName, data: Record<string, unknown>): Promise<void> {
+/** Where an event comes from in the change log: its change's number, and the object it is about. */
+export interface EventOrigin { seq: bigint, objectKey: string | null }
+
+export async function queueEvent (tx: Prisma.TransactionClient, event: EventName, data: Record<string, unknown>, origin: EventOrigin): Promise<void> {
   const webhooks = await tx.webhook.findMany({ where: { active: true }, select: { id: true, events: true } })
   const subscribed = webhooks.filter((webhook) => {
     const events = webhook.events as string[]
@@ -21,7 +24,7 @@ export async function queueEvent (tx: Prisma.TransactionClient, event: EventName
   await tx.webhookDelivery.createMany({
     data: subscribed.map((webhook) => {
       const id = randomUUID()
-      return { id, webhookId: webhook.id, event, body: JSON.stringify({ id, event, occurredAt, data }) }
+      return { id, webhookId: webhook.id, event, seq: origin.seq, objectKey: origin.objectKey, body: JSON.stringify({ id, event, occurredAt, data }) }
     })
   })
 }
