@@ -114,13 +114,13 @@ export const ConfigSchema = Type.Object({
   cdnPurgers: Type.String({ maxLength: 100, pattern: '^((varnish|fastly|cloudflare)(,(varnish|fastly|cloudflare))*)?$' }),
   cdnPurgeIntervalMs: Type.Integer({ minimum: 20, maximum: 60_000 }),
   /** Varnish instances to send PURGE requests with an xkey-purge header to: comma-separated base URLs. */
-  varnishPurgeUrls: Type.String({ maxLength: 4000, pattern: '^(https?://[^\s,]+(,https?://[^\s,]+)*)?$' }),
+  varnishPurgeUrls: Type.String({ maxLength: 4000, pattern: '^(https?://[^\\s,]+(,https?://[^\\s,]+)*)?$' }),
   fastlyServiceId: Type.String({ maxLength: 100 }),
   fastlyApiToken: Type.String({ maxLength: 500 }),
-  fastlyApiUrl: Type.String({ pattern: '^https?://[^\s/?#]+(/[^\s?#]*[^\s?#/])?$', maxLength: 500 }),
+  fastlyApiUrl: Type.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*[^\\s?#/])?$', maxLength: 500 }),
   cloudflareZoneId: Type.String({ maxLength: 100 }),
   cloudflareApiToken: Type.String({ maxLength: 500 }),
-  cloudflareApiUrl: Type.String({ pattern: '^https?://[^\s/?#]+(/[^\s?#]*[^\s?#/])?$', maxLength: 500 }),
+  cloudflareApiUrl: Type.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*[^\\s?#/])?$', maxLength: 500 }),
   requestTimeoutMs: Type.Integer({ minimum: 0 }),
   headersTimeoutMs: Type.Integer({ minimum: 0 }),
   keepAliveTimeoutMs: Type.Integer({ minimum: 0 })
