@@ -31,9 +31,11 @@ import { deliveryRoutes } from './delivery/routes.ts'
 import { taxonomyRoutes } from './taxonomy/routes.ts'
 import { searchRoutes } from './search/routes.ts'
 import { SectionSchema, TagSchema } from './taxonomy/schemas.ts'
+import { changeRoutes, changeSchemas } from './changes/routes.ts'
+import { changeStreamPlugin } from './changes/stream.ts'
 
 /** Schemas with an $id: named components in the OpenAPI document, referenced by routes. */
-const sharedSchemas = [ProblemSchema, SectionSchema, TagSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema, ...webhookSchemas, ...keySchemas, ...auditSchemas]
+const sharedSchemas = [ProblemSchema, SectionSchema, TagSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema, ...webhookSchemas, ...keySchemas, ...auditSchemas, ...changeSchemas]
 
 function trustProxyOption (setting: string): boolean | string[] {
   if (setting === 'false') return false
@@ -139,6 +141,8 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(keyRoutes)
   await app.register(auditRoutes)
   await app.register(deliveryRoutes)
+  await app.register(changeStreamPlugin)
+  await app.register(changeRoutes)
   await app.register(background)
   return app
 }

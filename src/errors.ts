@@ -80,6 +80,7 @@ export const errors = {
   notAnUpload: entry('NOT_AN_UPLOAD', 409, '%s'),
   versionMismatch: entry('VERSION_MISMATCH', 412, '%s'),
   preconditionRequired: entry('PRECONDITION_REQUIRED', 428, '%s'),
+  cursorExpired: entry('CURSOR_EXPIRED', 410, '%s'),
   tryAgain: entry('TRY_AGAIN', 503, '%s'),
   notReady: entry('NOT_READY', 503, '%s')
 } as const
@@ -91,7 +92,7 @@ export function withFieldErrors<E extends CatalogueError> (error: E, fieldErrors
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  406: 'Not Acceptable', 409: 'Conflict', 412: 'Precondition Failed', 413: 'Content Too Large',
+  406: 'Not Acceptable', 409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 413: 'Content Too Large',
   415: 'Unsupported Media Type', 422: 'Unprocessable Content', 428: 'Precondition Required',
   429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable'
 }

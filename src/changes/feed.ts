@@ -1,0 +1,140 @@
+// The change feed: the change log read in order from a cursor, as each caller may see it. The public
+// sees only changes to what it reads (a draft's edits never, its publication yes; an unpublished,
+// archived or deleted article as a tombstone of id and slug); staff see every change to content, and
+// admins also to keys and webhooks. A cursor is a change's number; the feed keeps changes for
+// CHANGES_RETENTION_DAYS and tells a client holding an older cursor to resync (410).
+import type { Database } from '../db/client.ts'
+import { errors, withFieldErrors } from '../errors.ts'
+import type { Actor } from '../keys/roles.ts'
+import type { ObjectType } from './index.ts'
+
+export const contentTypes = ['article', 'author', 'image', 'section', 'tag', 'masthead-role', 'read-model'] as const satisfies readonly ObjectType[]
+export const changeTypes = [...contentTypes, 'key', 'webhook'] as const satisfies readonly ObjectType[]
+export type ChangeType = typeof changeTypes[number]
+
+/** Who reads the feed: the public (no key), staff, or admins (who also see keys and webhooks). */
+export interface Viewer { publicOnly: boolean, types: readonly ChangeType[] }
+
+export function viewerOf (actor: Actor | null): Viewer {
+  if (actor === null) return { publicOnly: true, types: contentTypes }
+  return { publicOnly: false, types: actor.role === 'admin' || actor.role === 'system' ? changeTypes : contentTypes }
+}
+
+/** One entry of the feed, as sent (JSON and server-sent events alike). */
+export interface FeedItem {
+  cursor: string
+  type: string
+  id: string | null
+  action: string
+  version: number | null
+  occurredAt: string
+  data: Record<string, unknown>
+}
+
+export interface ChangeRow {
+  seq: bigint
+  objectType: string
+  objectId: string | null
+  action: string
+  version: number | null
+  publicChange: boolean
+  data: string
+  createdAt: Date
+}
+
+export const changeRowSelect = { seq: true, objectType: true, objectId: true, action: true, version: true, publicChange: true, data: true, createdAt: true } as const
+
+/**
+ * A change as a viewer sees it. To the public, an article that is no longer published is a
+ * tombstone: its id and slug, nothing of what was never public.
+ */
+export function feedItemOf (row: ChangeRow, publicOnly: boolean): FeedItem {
+  let data = JSON.parse(row.data) as Record<string, unknown>
+  if (publicOnly && row.objectType === 'article' && data.status !== 'published') data = { id: data.id ?? row.objectId, slug: data.slug ?? null }
+  return { cursor: row.seq.toString(), type: row.objectType, id: row.objectId, action: row.action, version: row.version, occurredAt: row.createdAt.toISOString(), data }
+}
+
+/** True when a viewer may see a change of these types. */
+export function shows (viewer: Viewer, types: readonly string[], row: Pick<ChangeRow, 'objectType' | 'publicChange'>): boolean {
+  return (!viewer.publicOnly || row.publicChange) && types.includes(row.objectType)
+}
+
+/** The log's newest change number, and the last one retention removed. */
+export interface LogPosition { head: bigint, prunedThrough: bigint }
+
+export async function logPosition (db: Database): Promise<LogPosition> {
+  const row = await db.changeSequence.findUnique({ where: { id: 1 }, select: { value: true, prunedThrough: true } })
+  return { head: row?.value ?? 0n, prunedThrough: row?.prunedThrough ?? 0n }
+}
+
+/** The types a request asks for (`types=article,author`), checked against what the viewer may read. */
+export function requestedTypes (viewer: Viewer, types: string | undefined, parameter: { in: 'query', pointer: string }): readonly ChangeType[] {
+  if (types === undefined) return viewer.types
+  const asked = [...new Set(types.split(','))] as ChangeType[]
+  const hidden = asked.filter((type) => !viewer.types.includes(type))
+  if (hidden.length > 0) {
+    const message = `changes to ${hidden.join(', ')} are shown to admin keys only`
+    throw viewer.publicOnly ? errors.authenticationRequired(message) : errors.roleNotAllowed(message)
+  }
+  return asked
+}
+
+/**
+ * Where to read from: `after` is a cursor this server gave, "now" (only what happens from here on),
+ * or absent (the oldest change kept). A cursor ahead of the log was never given out: 400. One older
+ * than retention: 410, resync.
+ */
+export function startOf (after: string | undefined, position: LogPosition, parameter: { in: 'query' | 'headers', pointer: string }): bigint {
+  if (after === undefined) return position.prunedThrough
+  if (after === 'now') return position.head
+  const cursor = /^(0|[1-9]\d{0,18})$/.test(after) ? BigInt(after) : null
+  if (cursor === null || cursor > position.head) {
+    const message = cursor === null ? 'is not a change cursor' : `is ahead of the change log (its latest change is ${position.head}): not a cursor this server gave`
+    throw withFieldErrors(errors.validationFailed(`${parameter.in}${parameter.pointer} ${message}`), [{ in: parameter.in, pointer: parameter.pointer, message }])
+  }
+  if (cursor < position.prunedThrough) {
+    throw errors.cursorExpired(`Changes up to ${position.prunedThrough} are no longer kept (retention); cursor ${cursor} cannot be resumed. Read the content again (the lists, from page 1), then follow the feed from after=now.`)
+  }
+  return cursor
+}
+
+export interface FeedPage { items: FeedItem[], next: string, hasMore: boolean }
+
+/**
+ * Up to `limit` changes after `from` that the viewer sees. Indexed on (publicChange, seq) for the
+ * public and on seq for staff, so a page costs the same at any depth. `next` resumes after the last
+ * change read, skipping what the viewer does not see.
+ */
+export async function readChanges (db: Database, viewer: Viewer, types: readonly ChangeType[], from: bigint, through: bigint, limit: number): Promise<FeedPage> {
+  const rows = await db.change.findMany({
+    where: { seq: { gt: from, lte: through }, ...(viewer.publicOnly ? { publicChange: true } : {}), ...(types.length < changeTypes.length ? { objectType: { in: [...types] } } : {}) },
+    orderBy: { seq: 'asc' },
+    take: limit + 1,
+    select: changeRowSelect
+  })
+  const hasMore = rows.length > limit
+  const page = rows.slice(0, limit)
+  const next = hasMore ? (page.at(-1) as ChangeRow).seq : through
+  return { items: page.map((row) => feedItemOf(row, viewer.publicOnly)), next: next.toString(), hasMore }
+}
+
+/**
+ * Removes changes older than the retention period, in batches, moving the mark that tells old cursors
+ * apart. The audit trail is kept: it is a separate record.
+ */
+export async function pruneChanges (db: Database, retentionDays: number, batch = 5000): Promise<number> {
+  const cutoff = new Date(Date.now() - retentionDays * 86_400_000)
+  const newestExpired = await db.change.findFirst({ where: { createdAt: { lt: cutoff } }, orderBy: { createdAt: 'desc' }, select: { seq: true } })
+  if (newestExpired === null) return 0
+  let removed = 0
+  for (;;) {
+    const { prunedThrough } = await logPosition(db)
+    if (prunedThrough >= newestExpired.seq) return removed
+    const through = prunedThrough + BigInt(batch) < newestExpired.seq ? prunedThrough + BigInt(batch) : newestExpired.seq
+    removed += await db.$transaction(async (tx) => {
+      const { count } = await tx.change.deleteMany({ where: { seq: { lte: through } } })
+      await tx.changeSequence.update({ where: { id: 1 }, data: { prunedThrough: through } })
+      return count
+    })
+  }
+}
