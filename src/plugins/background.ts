@@ -1,9 +1,11 @@
-// Work that runs on timers in every instance: publishing scheduled articles and sending webhook
-// deliveries (both claim their work in the database, so any number of instances can run them), and
-// on SQLite, keeping the search index compact.
+// Work that runs on timers in every instance: publishing scheduled articles, sending webhook
+// deliveries and CDN purges (all claim their work in the database, so any number of instances can
+// run them), and on SQLite, keeping the search index compact.
 import fp from 'fastify-plugin'
 import { publishDue } from '../articles/service.ts'
 import { dispatchDue } from '../webhooks/dispatcher.ts'
+import { purgeDue, purgeSettings } from '../cdn/dispatcher.ts'
+import { purgersFrom } from '../cdn/purgers.ts'
 
 /** Runs `work` every `intervalMs`, never twice at once; stop() waits for a run in progress. */
 function every (intervalMs: number, work: () => Promise<unknown>, onError: (error: unknown) => void): { stop: () => Promise<void> } {
@@ -36,6 +38,13 @@ export default fp(async (app) => {
     jobs.push(every(app.config.webhookPollIntervalMs, async () => {
       await dispatchDue(app.db, { retryBaseMs: app.config.webhookRetryBaseMs, maxAttempts: app.config.webhookMaxAttempts, timeoutMs: app.config.webhookTimeoutMs }, shutdown.signal)
     }, (error) => { app.log.error({ err: error }, 'webhook dispatch failed') }))
+    if (app.config.cdnPurgers !== '') {
+      const purgers = purgersFrom(app.config)
+      jobs.push(every(app.config.cdnPurgeIntervalMs, async () => {
+        const { failed } = await purgeDue(app.db, purgers, purgeSettings, shutdown.signal)
+        if (failed > 0) app.log.warn({ failed }, 'CDN purges given up after their last attempt (see PurgeRequest.lastError)')
+      }, (error) => { app.log.error({ err: error }, 'CDN purge run failed') }))
+    }
     if (app.dbProvider === 'sqlite') {
       // Every write adds a small b-tree to the FTS5 index, and every lookup visits each one. A bounded
       // merge step a minute (about 500 pages; only levels holding several b-trees) keeps their number
