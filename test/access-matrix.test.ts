@@ -2,7 +2,7 @@
 // admin, a revoked key) and checks the access decision against the rule the operation declares.
 // A route added without a rule fails here (and already fails to start).
 import t from 'tap'
-import { adminKey, anonymous, bearer, buildTestApp, createAuthor, json, post } from './helper.ts'
+import { adminKey, anonymous, bearer, buildTestApp, createAuthor, injectMaybeEndless, isEventStream, json, post } from './helper.ts'
 import { accessLevels, allows, type Access, type Actor } from '../src/keys/roles.ts'
 
 const methods = ['get', 'head', 'post', 'put', 'patch', 'delete']
@@ -44,7 +44,8 @@ t.test('every operation lets exactly the roles it declares through', async (t) =
       const mediaType = operation.requestBody?.content?.['application/json']
       const body = mediaType?.example ?? Object.values<any>(mediaType?.examples ?? {})[0]?.value
       for (const caller of callers) {
-        const response = await app.inject({ method: method.toUpperCase() as 'GET', url, headers: caller.headers, ...(body !== undefined ? { payload: body } : {}) })
+        const request = { method: method.toUpperCase() as 'GET', url, headers: caller.headers, ...(body !== undefined ? { payload: body } : {}) }
+        const response = isEventStream(operation) ? await injectMaybeEndless(app, request) : await app.inject(request)
         const code = String(response.headers['content-type']).startsWith('application/problem+json') ? (json(response).code ?? '') : ''
         const label = `${operation.operationId} as ${caller.name}: ${response.statusCode} ${code}`
         if (caller.revoked === true) {

@@ -65,6 +65,29 @@ export function json<T = any> (response: LightMyRequestResponse): T { // eslint-
   return JSON.parse(response.body) as T
 }
 
+/**
+ * inject() for an operation that may answer with an endless stream (server-sent events): such a
+ * response's body is its first chunk, and the stream is then let go; other responses are read whole.
+ */
+export async function injectMaybeEndless (app: FastifyInstance, options: InjectOptions): Promise<LightMyRequestResponse> {
+  const response = await app.inject({ ...options, payloadAsStream: true })
+  const stream = response.stream()
+  let body: string
+  if (String(response.headers['content-type']).startsWith('text/event-stream')) {
+    body = await new Promise<string>((resolve) => { stream.once('data', (chunk: Buffer) => { resolve(chunk.toString()) }) })
+    stream.destroy()
+  } else {
+    const chunks: Buffer[] = []
+    for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer))
+    body = Buffer.concat(chunks).toString()
+  }
+  return Object.assign(Object.create(response) as LightMyRequestResponse, { body, payload: body })
+}
+
+/** True for an operation of the OpenAPI document that answers with server-sent events. */
+export const isEventStream = (operation: { responses?: Record<string, { content?: Record<string, unknown> }> }): boolean =>
+  operation.responses?.['200']?.content?.['text/event-stream'] !== undefined
+
 export async function post (app: FastifyInstance, url: string, payload: unknown): Promise<LightMyRequestResponse> {
   return await app.inject({ method: 'POST', url, payload: payload as object })
 }
