@@ -5,7 +5,7 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { anonymous, bearer, buildTestApp, createArticle, createAuthor, json, post } from './helper.ts'
+import { anonymous, bearer, buildTestApp, createArticle, createAuthor, json, post, testDatabaseUrl } from './helper.ts'
 import { contentTypes, pruneChanges } from '../src/changes/feed.ts'
 
 const publicly = { headers: anonymous }
@@ -201,4 +201,16 @@ t.test('stream refuses bad input and hidden types like the feed', async (t) => {
   const app = await buildTestApp(t)
   for (const query of ['?after=x', '?types=nope']) t.equal((await app.inject({ url: `/changes/stream${query}`, ...publicly })).statusCode, 400, query)
   t.equal((await app.inject({ url: '/changes/stream?types=key', ...publicly })).statusCode, 401)
+})
+
+t.test('a change written through one instance reaches the stream subscribers of another', async (t) => {
+  const databaseUrl = await testDatabaseUrl(t)
+  const writer = await buildTestApp(t, { databaseUrl })
+  const streamer = await buildTestApp(t, { databaseUrl, changeStreamPollMs: 20 })
+  await streamer.listen({ port: 0, host: '127.0.0.1' })
+  const subscriber = await openStream(`http://127.0.0.1:${(streamer.server.address() as AddressInfo).port}`, '/changes/stream')
+  t.teardown(subscriber.close)
+  const article = await createArticle(writer, { headline: 'Written elsewhere', status: 'published' })
+  await until(t, 'the other instance\'s subscriber hears it', () => subscriber.events.some((event) => event.data?.id === article.id))
+  t.same((await feed(streamer, '?after=0&types=article')).items.map((item: { id: string }) => item.id), [article.id], 'and its feed lists it')
 })
