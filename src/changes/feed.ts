@@ -120,10 +120,11 @@ export async function readChanges (db: Database, viewer: Viewer, types: readonly
 
 /**
  * Removes changes older than the retention period, in batches, moving the mark that tells old cursors
- * apart. The audit trail is kept: it is a separate record.
+ * apart, and finished CDN purges as old. The audit trail and webhook receipts are kept.
  */
 export async function pruneChanges (db: Database, retentionDays: number, batch = 5000): Promise<number> {
   const cutoff = new Date(Date.now() - retentionDays * 86_400_000)
+  await db.purgeRequest.deleteMany({ where: { status: { in: ['done', 'failed'] }, createdAt: { lt: cutoff } } })
   const newestExpired = await db.change.findFirst({ where: { createdAt: { lt: cutoff } }, orderBy: { createdAt: 'desc' }, select: { seq: true } })
   if (newestExpired === null) return 0
   let removed = 0

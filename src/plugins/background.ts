@@ -4,6 +4,7 @@
 import fp from 'fastify-plugin'
 import { publishDue } from '../articles/service.ts'
 import { dispatchDue } from '../webhooks/dispatcher.ts'
+import { pruneChanges } from '../changes/feed.ts'
 import { purgeDue, purgeSettings } from '../cdn/dispatcher.ts'
 import { purgersFrom } from '../cdn/purgers.ts'
 
@@ -24,6 +25,7 @@ function every (intervalMs: number, work: () => Promise<unknown>, onError: (erro
 }
 
 const SEARCH_MERGE_INTERVAL_MS = 60_000
+const RETENTION_INTERVAL_MS = 10 * 60_000
 const SEARCH_OPTIMIZE_INTERVAL_MS = 24 * 3_600_000
 
 export default fp(async (app) => {
@@ -45,6 +47,11 @@ export default fp(async (app) => {
         if (failed > 0) app.log.warn({ failed }, 'CDN purges given up after their last attempt (see PurgeRequest.lastError)')
       }, (error) => { app.log.error({ err: error }, 'CDN purge run failed') }))
     }
+    // The change feed keeps CHANGES_RETENTION_DAYS; older changes (and finished CDN purges) go.
+    jobs.push(every(RETENTION_INTERVAL_MS, async () => {
+      const removed = await pruneChanges(app.db, app.config.changesRetentionDays)
+      if (removed > 0) app.log.info({ removed }, 'removed changes older than the retention period')
+    }, (error) => { app.log.warn({ err: error }, 'change log retention failed; it will be tried again') }))
     if (app.dbProvider === 'sqlite') {
       // Every write adds a small b-tree to the FTS5 index, and every lookup visits each one. A bounded
       // merge step a minute (about 500 pages; only levels holding several b-trees) keeps their number
