@@ -1,0 +1,195 @@
+// A real Varnish (Debian's varnish 7.1 with varnish-modules' xkey) in front of the API, running the
+// VCL kept in the repository (src/cdn/varnish.vcl), purged by the app's background job: published
+// articles are served from the cache, an edit purges exactly what shows the article, an
+// unpublished article leaves the edge. When varnishd is missing the test installs it (as root, with
+// apt-get); where that is impossible it is skipped with the reason, except under CI, where it fails.
+import t from 'tap'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { once } from 'node:events'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { parse } from 'yaml'
+import { adminKey, buildTestApp, createArticle } from './helper.ts'
+
+const VCL = new URL('../src/cdn/varnish.vcl', import.meta.url)
+
+/** The VCL with the API's address as its backend (the repository's copy points at the compose service). */
+function vclFor (port: number): string {
+  const source = readFileSync(VCL, 'utf8')
+  const vcl = source.replace(/\.host = "[^"]*";/, '.host = "127.0.0.1";').replace(/\.port = "[^"]*";/, `.port = "${port}";`)
+  if (vcl === source || !vcl.includes(`.port = "${port}";`)) throw new Error('src/cdn/varnish.vcl has no backend .host/.port to point at the test app')
+  return vcl
+}
+
+/** A folder Varnish's unprivileged user can read (varnishd started as root drops privileges). */
+function scratchFolder (): string {
+  const dir = mkdtempSync(join(tmpdir(), 'copydesk-varnish-'))
+  chmodSync(dir, 0o755)
+  return dir
+}
+
+/** Compiles the VCL; null when it compiles, else varnishd's complaint (or that it is missing). */
+function compileProblem (): string | null {
+  const dir = scratchFolder()
+  try {
+    writeFileSync(join(dir, 'copydesk.vcl'), vclFor(3000))
+    const compiled = spawnSync('varnishd', ['-C', '-n', join(dir, 'work'), '-f', join(dir, 'copydesk.vcl')], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` } })
+    if (compiled.error !== undefined) return `varnishd not found (${compiled.error.message})`
+    return compiled.status === 0 ? null : `varnishd -C failed: ${compiled.stderr.trim().slice(-500)}`
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Installs Debian's varnish and varnish-modules when they are missing; null when Varnish can run the VCL. */
+function ensureVarnish (): string | null {
+  const before = compileProblem()
+  if (before === null) return null
+  if (process.getuid?.() !== 0) return `${before}; installing it needs root: apt-get install varnish varnish-modules`
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  const install = (): boolean => spawnSync('apt-get', ['install', '-y', '-qq', 'varnish', 'varnish-modules'], { env, stdio: 'ignore', timeout: 300_000 }).status === 0
+  // A fresh machine may have no package lists yet.
+  if (!install() && (spawnSync('apt-get', ['update', '-qq'], { env, stdio: 'ignore', timeout: 300_000 }).status !== 0 || !install())) {
+    return `${before}; apt-get install varnish varnish-modules failed`
+  }
+  return compileProblem()
+}
+
+async function freePort (): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+async function waitFor (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await condition()) return true
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  return false
+}
+
+/** varnishd in the foreground on `port`, its backend the API on `appPort`; stopped in teardown. */
+async function startVarnish (t: { teardown: (fn: () => unknown) => void }, port: number, appPort: number): Promise<ChildProcess> {
+  const dir = scratchFolder()
+  writeFileSync(join(dir, 'copydesk.vcl'), vclFor(appPort))
+  const varnishd = spawn('varnishd', ['-F', '-n', join(dir, 'work'), '-a', `127.0.0.1:${port}`, '-f', join(dir, 'copydesk.vcl'), '-s', 'malloc,32m', '-T', 'none'], {
+    env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  varnishd.stdout.on('data', (chunk) => { output += String(chunk) })
+  varnishd.stderr.on('data', (chunk) => { output += String(chunk) })
+  const exited = once(varnishd, 'exit')
+  t.teardown(async () => {
+    if (varnishd.exitCode === null) {
+      varnishd.kill('SIGTERM')
+      await exited
+    }
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const listening = await waitFor(async () => {
+    if (varnishd.exitCode !== null) throw new Error(`varnishd exited (${varnishd.exitCode}): ${output}`)
+    return await fetch(`http://127.0.0.1:${port}/`, { method: 'PURGE', headers: { 'xkey-purge': 'nothing' } }).then(() => true, () => false)
+  })
+  if (!listening) throw new Error(`varnishd did not start listening: ${output}`)
+  return varnishd
+}
+
+const unavailable = ensureVarnish()
+if (unavailable !== null && process.env.CI === 'true') t.fail(`Varnish is required under CI: ${unavailable}`)
+
+t.test('Varnish in front of the API, purged by surrogate key', { skip: unavailable ?? false }, async (t) => {
+  const varnishPort = await freePort()
+  const appPort = await freePort()
+  await startVarnish(t, varnishPort, appPort)
+  const app: FastifyInstance = await buildTestApp(t, { cdnPurgers: 'varnish', varnishPurgeUrls: `http://127.0.0.1:${varnishPort}`, cdnPurgeIntervalMs: 50 })
+  await app.listen({ host: '127.0.0.1', port: appPort })
+
+  const edge = async (path: string, init: RequestInit = {}) => {
+    const response = await fetch(`http://127.0.0.1:${varnishPort}${path}`, init)
+    const text = await response.text()
+    return { status: response.status, cache: response.headers.get('x-cache'), xVarnish: response.headers.get('x-varnish') ?? '', headers: response.headers, text }
+  }
+  const allPurged = async (): Promise<boolean> => await app.db.purgeRequest.count({ where: { status: { not: 'done' } } }) === 0
+  const lastPurge = async () => await app.db.purgeRequest.findFirstOrThrow({ orderBy: { seq: 'desc' } })
+
+  const first = await createArticle(app, { headline: 'Storm Reaches The Coast', status: 'published' })
+  const other = await createArticle(app, { headline: 'Council Approves Budget', status: 'published' })
+  t.ok(await waitFor(allPurged), 'the purges queued so far (the boot\'s purge of everything, two publications) went through Varnish')
+
+  const paths = { first: `/articles/${first.id}`, firstBySlug: `/articles/slug/${first.slug}`, other: `/articles/${other.id}`, latest: '/articles' }
+  for (const [name, path] of Object.entries(paths)) {
+    const miss = await edge(path)
+    t.equal(miss.status, 200, `${name}: found`)
+    t.equal(miss.cache, 'MISS', `${name}: the first read goes to the API`)
+    const hit = await edge(path)
+    t.equal(hit.cache, 'HIT', `${name}: the second read is served by Varnish`)
+    t.equal(hit.xVarnish.split(' ').length, 2, `${name}: X-Varnish names the request and the cached object`)
+    t.ok(Number(hit.headers.get('age')) >= 0)
+    t.equal(hit.text, miss.text)
+    t.notOk(hit.headers.has('xkey'), 'the xkey index header stays inside Varnish')
+  }
+  t.match(JSON.parse((await edge(paths.latest)).text).items.map((item: { id: string }) => item.id), [other.id, first.id])
+
+  const staff = await edge(paths.first, { headers: { authorization: `Bearer ${adminKey}` } })
+  t.equal(staff.status, 200)
+  t.equal(staff.cache, 'PASS', 'a request with a key goes straight to the API')
+  t.equal(staff.headers.get('cache-control'), 'private, no-store')
+
+  // An edit of the first article, through the API (Varnish passes writes).
+  const edited = await edge(paths.first, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json', 'if-match': `"${first.version as number}"` },
+    body: JSON.stringify({ headline: 'Storm Makes Landfall' })
+  })
+  t.equal(edited.status, 200, 'the edit is accepted')
+  t.equal(edited.cache, 'PASS')
+  const editPurge = await lastPurge()
+  t.ok(await waitFor(async () => (await app.db.purgeRequest.findUniqueOrThrow({ where: { id: editPurge.id } })).status === 'done'), 'the edit\'s purge is done')
+  t.ok(editPurge.keys.split(' ').includes(`article-${first.id}`) && editPurge.keys.split(' ').includes('articles-list'), 'it names the article and the lists')
+  t.notOk(editPurge.keys.split(' ').includes(`article-${other.id}`), 'not the other article')
+
+  for (const name of ['first', 'firstBySlug', 'latest'] as const) {
+    const fresh = await edge(paths[name])
+    t.equal(fresh.cache, 'MISS', `${name}: purged`)
+    t.match(fresh.text, 'Storm Makes Landfall', `${name}: shows the edit`)
+    t.equal((await edge(paths[name])).cache, 'HIT', `${name}: cached again`)
+  }
+  t.equal((await edge(paths.other)).cache, 'HIT', 'the other article stays cached')
+
+  // Unpublishing takes it off the edge.
+  const unpublished = await app.inject({ method: 'PATCH', url: `/articles/${first.id}`, headers: { 'if-match': `"${(first.version as number) + 1}"` }, payload: { status: 'draft' } })
+  t.equal(unpublished.statusCode, 200)
+  const unpublishPurge = await lastPurge()
+  t.ok(await waitFor(async () => (await app.db.purgeRequest.findUniqueOrThrow({ where: { id: unpublishPurge.id } })).status === 'done'), 'the unpublication\'s purge is done')
+  t.equal((await edge(paths.first)).status, 404, 'the article is gone from the edge')
+  t.equal((await edge(paths.firstBySlug)).status, 404)
+  t.equal((await edge(paths.first)).status, 404, 'and its 404 is not kept in its place')
+  t.same(JSON.parse((await edge(paths.latest)).text).items.map((item: { id: string }) => item.id), [other.id], 'Latest News no longer lists it')
+  t.equal((await edge(paths.other)).cache, 'HIT', 'the other article is still cached')
+
+  // "*" (a rebuilt read model) empties the cache: a ban of everything.
+  const everything = await app.db.purgeRequest.create({ data: { seq: unpublishPurge.seq, purger: 'varnish', keys: '*' } })
+  t.ok(await waitFor(async () => (await app.db.purgeRequest.findUniqueOrThrow({ where: { id: everything.id } })).status === 'done'))
+  t.equal((await edge(paths.other)).cache, 'MISS', 'a purge of everything drops the rest too')
+  t.equal(await app.db.purgeRequest.count({ where: { status: { not: 'done' } } }), 0, 'nothing left pending or failed')
+})
+
+t.test('docker-compose.yml puts Varnish, with this VCL, in front of the API and has the API purge it', async (t) => {
+  const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'))
+  const { app, varnish } = compose.services
+  t.match(varnish.image, /^varnish:7\.1/)
+  t.ok(varnish.volumes.includes('./src/cdn/varnish.vcl:/etc/varnish/default.vcl:ro'), 'the VCL kept in the repository is the one it runs')
+  t.ok(varnish.ports.includes('127.0.0.1:8080:80'))
+  t.match(varnish.depends_on, { app: {} })
+  t.match(app.environment, { CDN_PURGERS: 'varnish', VARNISH_PURGE_URLS: 'http://varnish:80' })
+  t.match(readFileSync(VCL, 'utf8'), /\.host = "app";\s*\.port = "3000";/, 'the VCL\'s backend is the compose service')
+})
