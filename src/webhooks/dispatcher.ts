@@ -1,6 +1,9 @@
 // Sends queued webhook deliveries in the background: signed, with a timeout, retried with
-// exponential backoff, and claimed with a lease so two instances never send one delivery at once.
+// exponential backoff, claimed with a lease so two instances never send one delivery at once, and
+// in change order per object: an object's delivery waits while an earlier one to the same webhook
+// is still pending (in flight or waiting for a retry). Every attempt leaves a receipt.
 import { createHmac } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import type { Database, Prisma } from '../db/client.ts'
 
 export interface DispatchSettings {
@@ -28,21 +31,43 @@ export function retryDelayMs (settings: DispatchSettings, attempts: number): num
  * cancels requests in flight and hands their deliveries back, uncounted, for the next run.
  */
 export async function dispatchDue (db: Database, settings: DispatchSettings, signal?: AbortSignal): Promise<number> {
-  const now = new Date()
-  const due = await db.webhookDelivery.findMany({
-    where: claimable(now),
-    orderBy: [{ nextAttemptAt: 'asc' }, { id: 'asc' }],
-    take: BATCH,
-    select: { id: true }
-  })
-  const attempted = await Promise.allSettled(due.map(async ({ id }) => await attemptOne(db, id, settings, signal)))
+  const due = await dueHeads(db, new Date())
+  const attempted = await Promise.allSettled(due.map(async (id) => await attemptOne(db, id, settings, signal)))
   const failure = attempted.find((outcome) => outcome.status === 'rejected')
   if (failure !== undefined) throw failure.reason
   return attempted.filter((outcome) => outcome.status === 'fulfilled' && outcome.value).length
 }
 
+/**
+ * Due deliveries that are first in line for their object: none of the same webhook and object
+ * with an earlier place in the change log (seq, then id within one change) is still pending.
+ * Deliveries waiting behind another are left out here, so they never fill a batch and hold up
+ * other objects. Timestamps compare as values on PostgreSQL and as fixed-width ISO text on SQLite,
+ * where Prisma stores them so (a Date parameter is written the same way).
+ */
+async function dueHeads (db: Database, now: Date): Promise<string[]> {
+  const rows = await db.$queryRaw<Array<{ id: string }>>`
+    SELECT d."id" FROM "WebhookDelivery" d JOIN "Webhook" w ON w."id" = d."webhookId"
+    WHERE d."status" = 'pending' AND d."nextAttemptAt" <= ${now} AND w."active" = true
+      AND (d."lockedUntil" IS NULL OR d."lockedUntil" < ${now})
+      AND (d."objectKey" IS NULL OR NOT EXISTS (
+        SELECT 1 FROM "WebhookDelivery" e
+        WHERE e."webhookId" = d."webhookId" AND e."objectKey" = d."objectKey" AND e."status" = 'pending'
+          AND (e."seq" < d."seq" OR (e."seq" = d."seq" AND e."id" < d."id"))))
+    ORDER BY d."nextAttemptAt", d."id"
+    LIMIT ${BATCH}`
+  return rows.map((row) => row.id)
+}
+
 function claimable (now: Date): Prisma.WebhookDeliveryWhereInput {
   return { status: 'pending', nextAttemptAt: { lte: now }, webhook: { active: true }, OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }] }
+}
+
+/** Pending deliveries of the same webhook and object that come before this one. */
+function earlier (delivery: { id: string, webhookId: string, objectKey: string | null, seq: bigint | null }): Prisma.WebhookDeliveryWhereInput | null {
+  if (delivery.objectKey === null || delivery.seq === null) return null
+  const { id, webhookId, objectKey, seq } = delivery
+  return { webhookId, objectKey, status: 'pending', OR: [{ seq: { lt: seq } }, { seq, id: { lt: id } }] }
 }
 
 async function attemptOne (db: Database, id: string, settings: DispatchSettings, signal?: AbortSignal): Promise<boolean> {
@@ -53,13 +78,21 @@ async function attemptOne (db: Database, id: string, settings: DispatchSettings,
   const lease = new Date(now.getTime() + settings.timeoutMs + LEASE_MARGIN_MS)
   const { count } = await db.webhookDelivery.updateMany({ where: { id, ...claimable(now) }, data: { lockedUntil: lease } })
   if (count === 0) return false // another instance claimed it
+  const held = { id, lockedUntil: lease }
   const delivery = await db.webhookDelivery.findUnique({ where: { id }, include: { webhook: { select: { url: true, secret: true } } } })
   if (delivery === null) return false
-  const held = { id, lockedUntil: lease }
+  // An earlier delivery may have become pending since it was picked (a replay): it goes first.
+  const before = earlier(delivery)
+  if (before !== null && await db.webhookDelivery.count({ where: before }) > 0) {
+    await db.webhookDelivery.updateMany({ where: held, data: { lockedUntil: null } })
+    return false
+  }
   let statusCode: number | null = null
   let error: string | null = null
+  const startedAt = new Date()
+  const started = performance.now()
   try {
-    const timestamp = Math.floor(Date.now() / 1000)
+    const timestamp = Math.floor(startedAt.getTime() / 1000)
     const response = await fetch(delivery.webhook.url, {
       method: 'POST',
       headers: {
@@ -84,20 +117,27 @@ async function attemptOne (db: Database, id: string, settings: DispatchSettings,
     }
     error = caught instanceof Error ? `${caught.name}: ${caught.message}`.slice(0, 500) : 'request failed'
   }
+  const latencyMs = Math.round(performance.now() - started)
   const attempts = delivery.attempts + 1
   const done = error === null
   const givenUp = !done && attempts >= settings.maxAttempts
-  await db.webhookDelivery.updateMany({
-    where: held,
-    data: {
-      attempts,
-      status: done ? 'delivered' : givenUp ? 'failed' : 'pending',
-      deliveredAt: done ? new Date() : null,
-      nextAttemptAt: done || givenUp ? undefined : new Date(Date.now() + retryDelayMs(settings, attempts)),
-      lockedUntil: null,
-      lastStatusCode: statusCode,
-      lastError: error
-    }
+  await db.$transaction(async (tx) => {
+    const { count: finished } = await tx.webhookDelivery.updateMany({
+      where: held,
+      data: {
+        attempts,
+        status: done ? 'delivered' : givenUp ? 'failed' : 'pending',
+        deliveredAt: done ? new Date() : null,
+        nextAttemptAt: done || givenUp ? undefined : new Date(Date.now() + retryDelayMs(settings, attempts)),
+        lockedUntil: null,
+        lastStatusCode: statusCode,
+        lastError: error
+      }
+    })
+    if (finished === 0) return // the lease ran out and another instance took over: its receipt tells
+    // Numbered over the delivery's whole life: a replay starts a new attempt budget, not a new count.
+    const attempt = await tx.webhookAttempt.count({ where: { deliveryId: id } }) + 1
+    await tx.webhookAttempt.create({ data: { deliveryId: id, attempt, startedAt, latencyMs, statusCode, error } })
   })
   return true
 }
