@@ -57,6 +57,14 @@ const scenarios: Record<string, Scenario> = {
   createWebhook: async () => ({ method: 'POST', url: '/webhooks', payload: { url: 'https://hooks.example.com/a', events: ['article.published'] }, expect: { action: 'webhook.created', publicChange: false } }),
   updateWebhook: async (app) => ({ method: 'PATCH', url: `/webhooks/${(await webhook(app)).id}`, payload: { active: false }, expect: { action: 'webhook.updated', publicChange: false } }),
   deleteWebhook: async (app) => ({ method: 'DELETE', url: `/webhooks/${(await webhook(app)).id}`, expect: { action: 'webhook.deleted', publicChange: false } }),
+  replayWebhookDelivery: async (app) => {
+    const hook = await webhook(app)
+    await createAuthor(app)
+    // Background jobs are off here: the delivery is marked as given up, as a sender would leave it.
+    const delivery = await app.db.webhookDelivery.findFirstOrThrow({ where: { webhookId: hook.id } })
+    await app.db.webhookDelivery.update({ where: { id: delivery.id }, data: { status: 'failed', attempts: 10 } })
+    return { method: 'POST', url: `/webhooks/${hook.id as string}/deliveries/${delivery.id}/replay`, expect: { action: 'webhook.delivery-replayed', publicChange: false } }
+  },
   createKey: async () => ({ method: 'POST', url: '/keys', payload: { name: 'ops', role: 'admin' }, expect: { action: 'key.created', publicChange: false } }),
   revokeKey: async (app) => ({ method: 'DELETE', url: `/keys/${(await key(app)).id}`, expect: { action: 'key.revoked', publicChange: false } })
 }

@@ -2,6 +2,7 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { webhookEventsDocumentation } from '../webhooks/openapi.ts'
 
 /**
  * Gives each branch of a discriminated oneOf (BodyBlock) its own component and an explicit mapping,
@@ -73,6 +74,8 @@ export default fp(async (app) => {
         license: { name: 'UNLICENSED', identifier: 'UNLICENSED' }
       },
       servers: [{ url: '/', description: 'This server' }],
+      // What Copydesk sends to webhook receivers: one entry per event, payloads under components.
+      webhooks: webhookEventsDocumentation,
       components: {
         securitySchemes: {
           bearerAuth: {

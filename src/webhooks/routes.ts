@@ -3,13 +3,14 @@ import { Type } from 'typebox'
 import { IdParams, Page } from '../common-schemas.ts'
 import { actorOf } from '../keys/routes.ts'
 import { problemResponses } from '../errors.ts'
-import { DeliveryListQuery, DeliverySchema, WebhookCreate, WebhookPatch, WebhookSchema, WebhookWithSecret } from './schemas.ts'
+import { DeliveryDetailSchema, DeliveryListQuery, DeliveryParams, DeliverySchema, ReceiptSchema, WebhookCreate, WebhookPatch, WebhookSchema, WebhookWithSecret, payloadSchemas } from './schemas.ts'
 import * as webhooks from './service.ts'
 
 const tags = ['Webhooks']
 const WebhookRef = Type.Unsafe({ $ref: 'Webhook#' })
 const DeliveryRef = Type.Unsafe({ $ref: 'WebhookDelivery#' })
-export const webhookSchemas = [WebhookSchema, DeliverySchema]
+const DeliveryDetailRef = Type.Unsafe({ $ref: 'WebhookDeliveryDetail#' })
+export const webhookSchemas = [WebhookSchema, DeliverySchema, ReceiptSchema, DeliveryDetailSchema, ...payloadSchemas]
 
 export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/webhooks', {
@@ -55,4 +56,28 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Page(DeliveryRef, 'WebhookDelivery'), ...problemResponses(400, 404) }
     }
   }, async (request) => await webhooks.readDeliveries(app.db, request.params.id, request.query))
+
+  app.get('/webhooks/:id/deliveries/:deliveryId', {
+    config: { access: 'admin' },
+    schema: {
+      operationId: 'getWebhookDelivery',
+      summary: 'One delivery\'s receipt: what was sent, and every attempt with its status code, error and latency',
+      description: 'The delivery as queued (its event, the change it reports by `seq`, the object it is about), the exact body that was sent and signed, where it stands (`status`, `attempts` in the current budget, `nextAttemptAt`, `sending` while an instance has it in flight), and the receipt of every attempt, oldest first, kept across replays.',
+      tags,
+      params: DeliveryParams,
+      response: { 200: DeliveryDetailRef, ...problemResponses(400, 404) }
+    }
+  }, async (request) => await webhooks.readDelivery(app.db, request.params.id, request.params.deliveryId))
+
+  app.post('/webhooks/:id/deliveries/:deliveryId/replay', {
+    config: { access: 'admin' },
+    schema: {
+      operationId: 'replayWebhookDelivery',
+      summary: 'Send a delivered or failed delivery again',
+      description: 'The delivery becomes pending and due now, with a fresh attempt budget (WEBHOOK_MAX_ATTEMPTS); it goes out with the same id and body, signed anew. Its earlier receipts stay. Later deliveries about the same object that are still pending wait for it, as deliveries do. 409 while it is pending already (queued, waiting for a retry, or being sent right now). Recorded in the change log and the audit trail as webhook.delivery-replayed. No request body.',
+      tags,
+      params: DeliveryParams,
+      response: { 202: { description: 'Queued again; the delivery as it now stands', ...DeliveryDetailRef }, ...problemResponses(400, 404, 409) }
+    }
+  }, async (request, reply) => await reply.code(202).send(await webhooks.replayDelivery(app.db, request.params.id, request.params.deliveryId, actorOf(request)) as never))
 }
