@@ -14,15 +14,24 @@ import type { FastifyInstance } from 'fastify'
 import { parse } from 'yaml'
 import { adminKey, buildTestApp, createArticle } from './helper.ts'
 
+interface TapLike { teardown: (fn: () => unknown) => void }
+
 const VCL = new URL('../src/cdn/varnish.vcl', import.meta.url)
 
 /** The VCL with the API's address as its backend (the repository's copy points at the compose service). */
 function vclFor (port: number): string {
   const source = readFileSync(VCL, 'utf8')
-  const vcl = source.replace(/\.host = "[^"]*";/, '.host = "127.0.0.1";').replace(/\.port = "[^"]*";/, `.port = "${port}";`)
-  if (vcl === source || !vcl.includes(`.port = "${port}";`)) throw new Error('src/cdn/varnish.vcl has no backend .host/.port to point at the test app')
+  const vcl = source
+    .replace(/\.host = "[^"]*";/, '.host = "127.0.0.1";')
+    .replace(/\.port = "[^"]*";/, `.port = "${port}";`)
+  if (!vcl.includes('.host = "127.0.0.1";') || !vcl.includes(`.port = "${port}";`)) {
+    throw new Error('src/cdn/varnish.vcl has no backend .host/.port to point at the test app')
+  }
   return vcl
 }
+
+// Debian installs varnishd in /usr/sbin, which a non-root PATH may lack.
+const withSbin = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` }
 
 /** A folder Varnish's unprivileged user can read (varnishd started as root drops privileges). */
 function scratchFolder (): string {
@@ -36,7 +45,8 @@ function compileProblem (): string | null {
   const dir = scratchFolder()
   try {
     writeFileSync(join(dir, 'copydesk.vcl'), vclFor(3000))
-    const compiled = spawnSync('varnishd', ['-C', '-n', join(dir, 'work'), '-f', join(dir, 'copydesk.vcl')], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` } })
+    const args = ['-C', '-n', join(dir, 'work'), '-f', join(dir, 'copydesk.vcl')]
+    const compiled = spawnSync('varnishd', args, { encoding: 'utf8', env: withSbin })
     if (compiled.error !== undefined) return `varnishd not found (${compiled.error.message})`
     return compiled.status === 0 ? null : `varnishd -C failed: ${compiled.stderr.trim().slice(-500)}`
   } finally {
@@ -49,10 +59,12 @@ function ensureVarnish (): string | null {
   const before = compileProblem()
   if (before === null) return null
   if (process.getuid?.() !== 0) return `${before}; installing it needs root: apt-get install varnish varnish-modules`
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  const install = (): boolean => spawnSync('apt-get', ['install', '-y', '-qq', 'varnish', 'varnish-modules'], { env, stdio: 'ignore', timeout: 300_000 }).status === 0
+  const aptGet = (...args: string[]): boolean => spawnSync('apt-get', args, {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: 'ignore', timeout: 300_000
+  }).status === 0
+  const install = (): boolean => aptGet('install', '-y', '-qq', 'varnish', 'varnish-modules')
   // A fresh machine may have no package lists yet.
-  if (!install() && (spawnSync('apt-get', ['update', '-qq'], { env, stdio: 'ignore', timeout: 300_000 }).status !== 0 || !install())) {
+  if (!install() && (!aptGet('update', '-qq') || !install())) {
     return `${before}; apt-get install varnish varnish-modules failed`
   }
   return compileProblem()
@@ -77,13 +89,11 @@ async function waitFor (condition: () => boolean | Promise<boolean>, timeoutMs =
 }
 
 /** varnishd in the foreground on `port`, its backend the API on `appPort`; stopped in teardown. */
-async function startVarnish (t: { teardown: (fn: () => unknown) => void }, port: number, appPort: number): Promise<ChildProcess> {
+async function startVarnish (t: TapLike, port: number, appPort: number): Promise<ChildProcess> {
   const dir = scratchFolder()
   writeFileSync(join(dir, 'copydesk.vcl'), vclFor(appPort))
-  const varnishd = spawn('varnishd', ['-F', '-n', join(dir, 'work'), '-a', `127.0.0.1:${port}`, '-f', join(dir, 'copydesk.vcl'), '-s', 'malloc,32m', '-T', 'none'], {
-    env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
+  const args = ['-F', '-n', join(dir, 'work'), '-a', `127.0.0.1:${port}`, '-f', join(dir, 'copydesk.vcl'), '-s', 'malloc,32m', '-T', 'none']
+  const varnishd = spawn('varnishd', args, { env: withSbin, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   varnishd.stdout.on('data', (chunk) => { output += String(chunk) })
   varnishd.stderr.on('data', (chunk) => { output += String(chunk) })
@@ -95,11 +105,12 @@ async function startVarnish (t: { teardown: (fn: () => unknown) => void }, port:
     }
     rmSync(dir, { recursive: true, force: true })
   })
-  const listening = await waitFor(async () => {
+  const answers = async (): Promise<boolean> => {
     if (varnishd.exitCode !== null) throw new Error(`varnishd exited (${varnishd.exitCode}): ${output}`)
-    return await fetch(`http://127.0.0.1:${port}/`, { method: 'PURGE', headers: { 'xkey-purge': 'nothing' } }).then(() => true, () => false)
-  })
-  if (!listening) throw new Error(`varnishd did not start listening: ${output}`)
+    const probe = fetch(`http://127.0.0.1:${port}/`, { method: 'PURGE', headers: { 'xkey-purge': 'nothing' } })
+    return await probe.then(() => true, () => false)
+  }
+  if (!await waitFor(answers)) throw new Error(`varnishd did not start listening: ${output}`)
   return varnishd
 }
 
@@ -110,22 +121,37 @@ t.test('Varnish in front of the API, purged by surrogate key', { skip: unavailab
   const varnishPort = await freePort()
   const appPort = await freePort()
   await startVarnish(t, varnishPort, appPort)
-  const app: FastifyInstance = await buildTestApp(t, { cdnPurgers: 'varnish', varnishPurgeUrls: `http://127.0.0.1:${varnishPort}`, cdnPurgeIntervalMs: 50 })
+  const app: FastifyInstance = await buildTestApp(t, {
+    cdnPurgers: 'varnish', varnishPurgeUrls: `http://127.0.0.1:${varnishPort}`, cdnPurgeIntervalMs: 50
+  })
   await app.listen({ host: '127.0.0.1', port: appPort })
 
+  /** A request through Varnish, as a reader without a key would make it unless `init` says otherwise. */
   const edge = async (path: string, init: RequestInit = {}) => {
     const response = await fetch(`http://127.0.0.1:${varnishPort}${path}`, init)
     const text = await response.text()
-    return { status: response.status, cache: response.headers.get('x-cache'), xVarnish: response.headers.get('x-varnish') ?? '', headers: response.headers, text }
+    const { headers, status } = response
+    return { status, headers, text, cache: headers.get('x-cache'), xVarnish: headers.get('x-varnish') ?? '' }
   }
+  const idsListed = async (): Promise<string[]> => JSON.parse((await edge('/articles')).text).items.map((item: { id: string }) => item.id)
   const allPurged = async (): Promise<boolean> => await app.db.purgeRequest.count({ where: { status: { not: 'done' } } }) === 0
-  const lastPurge = async () => await app.db.purgeRequest.findFirstOrThrow({ orderBy: { seq: 'desc' } })
+  /** The purge queued by the latest change, once it is done. */
+  const latestPurgeDone = async () => {
+    const { id } = await app.db.purgeRequest.findFirstOrThrow({ orderBy: { seq: 'desc' } })
+    const done = await waitFor(async () => (await app.db.purgeRequest.findUniqueOrThrow({ where: { id } })).status === 'done')
+    return { done, ...await app.db.purgeRequest.findUniqueOrThrow({ where: { id } }) }
+  }
 
   const first = await createArticle(app, { headline: 'Storm Reaches The Coast', status: 'published' })
   const other = await createArticle(app, { headline: 'Council Approves Budget', status: 'published' })
-  t.ok(await waitFor(allPurged), 'the purges queued so far (the boot\'s purge of everything, two publications) went through Varnish')
+  t.ok(await waitFor(allPurged), 'the purges so far (of everything at boot, of two publications) went through Varnish')
 
-  const paths = { first: `/articles/${first.id}`, firstBySlug: `/articles/slug/${first.slug}`, other: `/articles/${other.id}`, latest: '/articles' }
+  const paths = {
+    first: `/articles/${first.id}`,
+    firstBySlug: `/articles/slug/${first.slug}`,
+    other: `/articles/${other.id}`,
+    latest: '/articles'
+  }
   for (const [name, path] of Object.entries(paths)) {
     const miss = await edge(path)
     t.equal(miss.status, 200, `${name}: found`)
@@ -137,14 +163,14 @@ t.test('Varnish in front of the API, purged by surrogate key', { skip: unavailab
     t.equal(hit.text, miss.text)
     t.notOk(hit.headers.has('xkey'), 'the xkey index header stays inside Varnish')
   }
-  t.match(JSON.parse((await edge(paths.latest)).text).items.map((item: { id: string }) => item.id), [other.id, first.id])
+  t.same(await idsListed(), [other.id, first.id])
 
   const staff = await edge(paths.first, { headers: { authorization: `Bearer ${adminKey}` } })
   t.equal(staff.status, 200)
   t.equal(staff.cache, 'PASS', 'a request with a key goes straight to the API')
   t.equal(staff.headers.get('cache-control'), 'private, no-store')
 
-  // An edit of the first article, through the API (Varnish passes writes).
+  // An edit of the first article, sent through Varnish (which passes writes).
   const edited = await edge(paths.first, {
     method: 'PATCH',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json', 'if-match': `"${first.version as number}"` },
@@ -152,10 +178,11 @@ t.test('Varnish in front of the API, purged by surrogate key', { skip: unavailab
   })
   t.equal(edited.status, 200, 'the edit is accepted')
   t.equal(edited.cache, 'PASS')
-  const editPurge = await lastPurge()
-  t.ok(await waitFor(async () => (await app.db.purgeRequest.findUniqueOrThrow({ where: { id: editPurge.id } })).status === 'done'), 'the edit\'s purge is done')
-  t.ok(editPurge.keys.split(' ').includes(`article-${first.id}`) && editPurge.keys.split(' ').includes('articles-list'), 'it names the article and the lists')
-  t.notOk(editPurge.keys.split(' ').includes(`article-${other.id}`), 'not the other article')
+  const editPurge = await latestPurgeDone()
+  t.ok(editPurge.done, 'the edit\'s purge is done')
+  const purgedKeys = editPurge.keys.split(' ')
+  t.ok(purgedKeys.includes(`article-${first.id}`) && purgedKeys.includes('articles-list'), 'it names the article and the lists')
+  t.notOk(purgedKeys.includes(`article-${other.id}`), 'not the other article')
 
   for (const name of ['first', 'firstBySlug', 'latest'] as const) {
     const fresh = await edge(paths[name])
@@ -166,28 +193,30 @@ t.test('Varnish in front of the API, purged by surrogate key', { skip: unavailab
   t.equal((await edge(paths.other)).cache, 'HIT', 'the other article stays cached')
 
   // Unpublishing takes it off the edge.
-  const unpublished = await app.inject({ method: 'PATCH', url: `/articles/${first.id}`, headers: { 'if-match': `"${(first.version as number) + 1}"` }, payload: { status: 'draft' } })
+  const unpublished = await app.inject({
+    method: 'PATCH', url: `/articles/${first.id}`, headers: { 'if-match': `"${(first.version as number) + 1}"` }, payload: { status: 'draft' }
+  })
   t.equal(unpublished.statusCode, 200)
-  const unpublishPurge = await lastPurge()
-  t.ok(await waitFor(async () => (await app.db.purgeRequest.findUniqueOrThrow({ where: { id: unpublishPurge.id } })).status === 'done'), 'the unpublication\'s purge is done')
+  t.ok((await latestPurgeDone()).done, 'the unpublication\'s purge is done')
   t.equal((await edge(paths.first)).status, 404, 'the article is gone from the edge')
   t.equal((await edge(paths.firstBySlug)).status, 404)
   t.equal((await edge(paths.first)).status, 404, 'and its 404 is not kept in its place')
-  t.same(JSON.parse((await edge(paths.latest)).text).items.map((item: { id: string }) => item.id), [other.id], 'Latest News no longer lists it')
+  t.same(await idsListed(), [other.id], 'Latest News no longer lists it')
   t.equal((await edge(paths.other)).cache, 'HIT', 'the other article is still cached')
 
   // "*" (a rebuilt read model) empties the cache: a ban of everything.
-  const everything = await app.db.purgeRequest.create({ data: { seq: unpublishPurge.seq, purger: 'varnish', keys: '*' } })
-  t.ok(await waitFor(async () => (await app.db.purgeRequest.findUniqueOrThrow({ where: { id: everything.id } })).status === 'done'))
+  await app.db.purgeRequest.create({ data: { seq: (await latestPurgeDone()).seq + 1n, purger: 'varnish', keys: '*' } })
+  t.ok((await latestPurgeDone()).done)
   t.equal((await edge(paths.other)).cache, 'MISS', 'a purge of everything drops the rest too')
-  t.equal(await app.db.purgeRequest.count({ where: { status: { not: 'done' } } }), 0, 'nothing left pending or failed')
+  t.ok(await allPurged(), 'nothing left pending or failed')
 })
 
 t.test('docker-compose.yml puts Varnish, with this VCL, in front of the API and has the API purge it', async (t) => {
   const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'))
   const { app, varnish } = compose.services
   t.match(varnish.image, /^varnish:7\.1/)
-  t.ok(varnish.volumes.includes('./src/cdn/varnish.vcl:/etc/varnish/default.vcl:ro'), 'the VCL kept in the repository is the one it runs')
+  const mounted = './src/cdn/varnish.vcl:/etc/varnish/default.vcl:ro'
+  t.ok(varnish.volumes.includes(mounted), 'the VCL kept in the repository is the one it runs')
   t.ok(varnish.ports.includes('127.0.0.1:8080:80'))
   t.match(varnish.depends_on, { app: {} })
   t.match(app.environment, { CDN_PURGERS: 'varnish', VARNISH_PURGE_URLS: 'http://varnish:80' })

@@ -17,7 +17,12 @@ export interface PurgeSettings {
 }
 
 /** About two hours of retries (1 s doubling to 10 min) before a purge is given up; 10 s a call. */
-export const purgeSettings: PurgeSettings = { retryBaseMs: 1_000, maxRetryDelayMs: 600_000, maxAttempts: 20, timeoutMs: 10_000 }
+export const purgeSettings: PurgeSettings = {
+  retryBaseMs: 1_000,
+  maxRetryDelayMs: 600_000,
+  maxAttempts: 20,
+  timeoutMs: 10_000
+}
 
 export interface PurgeOutcome { done: number, retrying: number, failed: number }
 
@@ -40,7 +45,9 @@ interface Plan { calls: Array<readonly string[] | typeof PURGE_EVERYTHING>, last
  * Aborting `signal` (shutdown) cancels calls in flight and hands unfinished requests back,
  * uncounted, for the next run.
  */
-export async function purgeDue (db: Database, purgers: readonly Purger[], settings: PurgeSettings, signal?: AbortSignal): Promise<PurgeOutcome> {
+export async function purgeDue (
+  db: Database, purgers: readonly Purger[], settings: PurgeSettings, signal?: AbortSignal
+): Promise<PurgeOutcome> {
   const now = new Date()
   const due = await db.purgeRequest.findMany({
     where: claimable(now, purgers.map((purger) => purger.name)),
@@ -50,7 +57,8 @@ export async function purgeDue (db: Database, purgers: readonly Purger[], settin
   })
   const outcomes = await Promise.allSettled(purgers.map(async (purger) => {
     const queued = due.filter((request) => request.purger === purger.name)
-    return queued.length === 0 ? { done: 0, retrying: 0, failed: 0 } : await purgeWith(db, purger, queued, settings, signal)
+    if (queued.length === 0) return { done: 0, retrying: 0, failed: 0 }
+    return await purgeWith(db, purger, queued, settings, signal)
   }))
   const failure = outcomes.find((outcome) => outcome.status === 'rejected')
   if (failure !== undefined) throw failure.reason
@@ -65,7 +73,12 @@ export async function purgeDue (db: Database, purgers: readonly Purger[], settin
 }
 
 function claimable (now: Date, purgers: string[]): Prisma.PurgeRequestWhereInput {
-  return { status: 'pending', purger: { in: purgers }, nextAttemptAt: { lte: now }, OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }] }
+  return {
+    status: 'pending',
+    purger: { in: purgers },
+    nextAttemptAt: { lte: now },
+    OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }]
+  }
 }
 
 function planOf (purger: Purger, requests: readonly Queued[]): Plan {
@@ -78,49 +91,68 @@ function planOf (purger: Purger, requests: readonly Queued[]): Plan {
   const calls = purger.batches(keys)
   const callOf = new Map<string, number>()
   calls.forEach((call, index) => { for (const key of call) callOf.set(key, index) })
-  const lastCallOf = new Map(requests.map((request) => [request.id, keysOf(request).reduce((last, key) => Math.max(last, callOf.get(key) ?? 0), -1)]))
+  const lastCallOf = new Map(requests.map((request) => {
+    const last = keysOf(request).reduce((latest, key) => Math.max(latest, callOf.get(key) ?? 0), -1)
+    return [request.id, last]
+  }))
   return { calls, lastCallOf }
 }
 
-async function purgeWith (db: Database, purger: Purger, due: readonly Queued[], settings: PurgeSettings, signal?: AbortSignal): Promise<PurgeOutcome> {
+async function purgeWith (
+  db: Database, purger: Purger, due: readonly Queued[], settings: PurgeSettings, signal?: AbortSignal
+): Promise<PurgeOutcome> {
   const outcome: PurgeOutcome = { done: 0, retrying: 0, failed: 0 }
   const shuttingDown = (): boolean => signal?.aborted === true
   if (shuttingDown()) return outcome
   const now = new Date()
   // The lease's expiry doubles as this claim's token: only the instance holding it may finish it.
   const lease = new Date(now.getTime() + planOf(purger, due).calls.length * settings.timeoutMs + LEASE_MARGIN_MS)
-  const claims = await Promise.all(due.map(async (request) => await db.purgeRequest.updateMany({ where: { id: request.id, ...claimable(now, [purger.name]) }, data: { lockedUntil: lease } })))
-  const claimed = due.filter((_request, index) => claims[index]?.count === 1) // the others, another instance claimed
+  const claims = await Promise.all(due.map(async (request) => await db.purgeRequest.updateMany({
+    where: { id: request.id, ...claimable(now, [purger.name]) },
+    data: { lockedUntil: lease }
+  })))
+  // The others, another instance claimed.
+  const claimed = due.filter((_request, index) => claims[index]?.count === 1)
   if (claimed.length === 0) return outcome
   const plan = planOf(purger, claimed)
 
   // Each target takes the calls in order and stops at its first failure: a request is covered by a
   // target once every call up to its last one went through there.
-  const deadline = (): AbortSignal => signal === undefined ? AbortSignal.timeout(settings.timeoutMs) : AbortSignal.any([signal, AbortSignal.timeout(settings.timeoutMs)])
+  const deadline = (): AbortSignal => signal === undefined
+    ? AbortSignal.timeout(settings.timeoutMs)
+    : AbortSignal.any([signal, AbortSignal.timeout(settings.timeoutMs)])
+  const where = (target: string): string => `${purger.name}${purger.targets.length > 1 ? ` ${target}` : ''}`
   const reached = await Promise.all(purger.targets.map(async (target) => {
     for (const [index, call] of plan.calls.entries()) {
       try {
         if (call === PURGE_EVERYTHING) await purger.purgeAll(target, deadline())
         else await purger.purgeKeys(target, call, deadline())
       } catch (caught) {
-        return { sent: index, error: `${purger.name}${purger.targets.length > 1 ? ` ${target}` : ''}: ${reasonOf(caught)}`.slice(0, 500) }
+        return { sent: index, error: `${where(target)}: ${reasonOf(caught)}`.slice(0, 500) }
       }
     }
     return { sent: plan.calls.length, error: null }
   }))
 
   const held = (ids: string[]): Prisma.PurgeRequestWhereInput => ({ id: { in: ids }, lockedUntil: lease })
-  const covered = (request: Queued): boolean => reached.every(({ sent }) => sent > (plan.lastCallOf.get(request.id) ?? -1))
+  const covered = (request: Queued): boolean => {
+    const last = plan.lastCallOf.get(request.id) ?? -1
+    return reached.every(({ sent }) => sent > last)
+  }
   const finished = claimed.filter(covered).map((request) => request.id)
   const unfinished = claimed.filter((request) => !covered(request))
   if (finished.length > 0) {
-    await db.purgeRequest.updateMany({ where: held(finished), data: { status: 'done', attempts: { increment: 1 }, doneAt: new Date(), lockedUntil: null, lastError: null } })
+    await db.purgeRequest.updateMany({
+      where: held(finished),
+      data: { status: 'done', attempts: { increment: 1 }, doneAt: new Date(), lockedUntil: null, lastError: null }
+    })
     outcome.done = finished.length
   }
   if (unfinished.length === 0) return outcome
   if (shuttingDown()) {
     // Shutting down: not the CDN's fault, so the attempt does not count.
-    await db.purgeRequest.updateMany({ where: held(unfinished.map((request) => request.id)), data: { lockedUntil: null } })
+    const ids = unfinished.map((request) => request.id)
+    await db.purgeRequest.updateMany({ where: held(ids), data: { lockedUntil: null } })
     return outcome
   }
   const error = reached.map((target) => target.error).filter((reason) => reason !== null).join('; ').slice(0, 1000)
@@ -144,10 +176,11 @@ async function purgeWith (db: Database, purger: Purger, due: readonly Queued[], 
   return outcome
 }
 
-/** What went wrong, for lastError: the CDN's answer, or the network error and its cause (ECONNREFUSED, ...). */
+/** For lastError: the CDN's answer, or the network error with its cause (ECONNREFUSED, ENOTFOUND, ...). */
 function reasonOf (caught: unknown): string {
   if (caught instanceof PurgeFailure) return caught.message
   if (!(caught instanceof Error)) return 'purge failed'
-  const cause = caught.cause instanceof Error ? ` (${'code' in caught.cause ? String(caught.cause.code) : caught.cause.message})` : ''
-  return `${caught.name}: ${caught.message}${cause}`
+  const { cause } = caught
+  if (!(cause instanceof Error)) return `${caught.name}: ${caught.message}`
+  return `${caught.name}: ${caught.message} (${'code' in cause ? String(cause.code) : cause.message})`
 }

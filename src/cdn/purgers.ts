@@ -41,14 +41,17 @@ export function purgersFrom (config: Config): Purger[] {
   return purgersOf(config).map((name) => {
     if (name === 'varnish') return varnish(config.varnishPurgeUrls.split(','))
     if (name === 'fastly') return fastly(config.fastlyApiUrl, config.fastlyServiceId, config.fastlyApiToken)
-    if (name === 'cloudflare') return cloudflare(config.cloudflareApiUrl, config.cloudflareZoneId, config.cloudflareApiToken)
+    if (name === 'cloudflare') {
+      return cloudflare(config.cloudflareApiUrl, config.cloudflareZoneId, config.cloudflareApiToken)
+    }
     throw new Error(`Unknown CDN purger ${name}`)
   })
 }
 
 export function varnish (urls: readonly string[]): Purger {
   const purge = async (target: string, value: string, signal: AbortSignal): Promise<void> => {
-    const response = await send(`${target.replace(/\/+$/, '')}/`, { method: 'PURGE', headers: { 'xkey-purge': value } }, signal)
+    const url = `${target.replace(/\/+$/, '')}/`
+    const response = await send(url, { method: 'PURGE', headers: { 'xkey-purge': value } }, signal)
     await response.body?.cancel()
   }
   return {
@@ -63,14 +66,17 @@ export function varnish (urls: readonly string[]): Purger {
 export function fastly (apiUrl: string, serviceId: string, token: string): Purger {
   const service = `${apiUrl}/service/${encodeURIComponent(serviceId)}`
   const post = async (url: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> => {
-    const response = await send(url, { method: 'POST', headers: { 'fastly-key': token, accept: 'application/json', ...headers } }, signal)
+    const init = { method: 'POST', headers: { 'fastly-key': token, accept: 'application/json', ...headers } }
+    const response = await send(url, init, signal)
     await response.body?.cancel()
   }
   return {
     name: 'fastly',
     targets: [apiUrl],
     batches: (keys) => batchesBy(keys, (batch) => batch.length < FASTLY_KEYS_PER_REQUEST),
-    purgeKeys: async (_target, keys, signal) => { await post(`${service}/purge`, { 'surrogate-key': keys.join(' ') }, signal) },
+    purgeKeys: async (_target, keys, signal) => {
+      await post(`${service}/purge`, { 'surrogate-key': keys.join(' ') }, signal)
+    },
     purgeAll: async (_target, signal) => { await post(`${service}/purge_all`, {}, signal) }
   }
 }
