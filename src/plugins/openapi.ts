@@ -93,6 +93,7 @@ export default fp(async (app) => {
         { name: 'Sections and tags', description: 'Where articles are filed: one primary section, any number of tags' },
         { name: 'Masthead', description: 'The ordered staff roles and who holds them' },
         { name: 'Revisions', description: 'Every version of an article: list, read, compare, restore' },
+        { name: 'Changes', description: 'The change feed and live server-sent events: what changed, in order, resumable from a cursor' },
         { name: 'Webhooks', description: 'Signed POSTs to your endpoints when content changes' },
         { name: 'Access', description: 'API keys, roles and the audit trail' },
         { name: 'Feeds and sitemaps', description: 'RSS, Atom and JSON Feed, sitemaps and the Google News sitemap, for readers, crawlers and aggregators' },
