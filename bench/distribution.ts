@@ -12,12 +12,14 @@
 import { fork, execFileSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
+import { createServer } from 'node:http'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openForWrites } from '../src/changes/open.ts'
 import { loadConfig } from '../src/config.ts'
 import { runAdmin, withDatabaseName } from '../src/db/providers.ts'
+import { ensureVarnish, freePort, startVarnish } from '../test/varnish.ts'
 
 const changeCount = Number(process.env.BENCH_CHANGES ?? 1_000_000)
 const subscriberCount = Number(process.env.BENCH_SUBSCRIBERS ?? 10_000)
@@ -178,10 +180,79 @@ async function liveEvents (url: string, server: ChildProcess): Promise<void> {
   for (const socket of sockets) socket.destroy()
 }
 
-async function publishToLive (url: string): Promise<void> {
-  console.log('\n3. Publish-to-live through Varnish')
-  console.log('   (see bench/publish-to-live in the CDN work: measured when varnishd is installed)')
-  void url
+/**
+ * From each publish's response until everything a reader or a subscriber meets shows the story: the
+ * API, Varnish's copy of Latest News, of the RSS feed and of the sitemap (purged by the app), the
+ * live event, and the first webhook attempt at a receiver.
+ */
+async function publishToLive (): Promise<void> {
+  console.log(`\n3. Publish-to-live through Varnish: ${publishCount} publishes`)
+  const unavailable = ensureVarnish()
+  if (unavailable !== null) {
+    console.log(`   skipped: ${unavailable}`)
+    return
+  }
+  const cleanups: Array<() => unknown> = []
+  try {
+    const varnishPort = await freePort()
+    const app = await startApp({ SEED_DEMO_CONTENT: 'false', CDN_PURGERS: 'varnish', VARNISH_PURGE_URLS: `http://127.0.0.1:${varnishPort}` })
+    cleanups.push(async () => { await stop(app.child) })
+    const appPort = Number(new URL(app.url).port)
+    const varnishd = await startVarnish({ teardown: (fn) => { cleanups.push(fn) } }, varnishPort, appPort)
+    pin(varnishd.pid, 0)
+    const edge = `http://127.0.0.1:${varnishPort}`
+
+    const hooks = new Map<string, number>()
+    const receiver = createServer((request, response) => {
+      let body = ''
+      request.on('data', (chunk: Buffer) => { body += String(chunk) })
+      request.on('end', () => {
+        const id = (JSON.parse(body) as { data: { id: string } }).data.id
+        if (!hooks.has(id)) hooks.set(id, performance.now())
+        response.end()
+      })
+    }).listen(0, '127.0.0.1')
+    await once(receiver, 'listening')
+    cleanups.push(() => receiver.close())
+    const hook = await fetch(`${app.url}/webhooks`, { method: 'POST', headers: auth, body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`, events: ['article.published'] }) })
+    if (hook.status !== 201) throw new Error(`webhook: ${hook.status} ${await hook.text()}`)
+
+    const arrivals = new Map<string, number[]>()
+    const subscriber = await subscribe(app.url, arrivals)
+    cleanups.push(() => subscriber.destroy())
+
+    const through = async (base: string, path: string): Promise<string> => await (await fetch(`${base}${path}`)).text()
+    const edgePages = ['/articles?limit=20', '/feeds/rss', '/sitemap.xml']
+    const parts = ['API', 'Varnish: Latest News', 'Varnish: RSS', 'Varnish: sitemap', 'live event', 'first webhook attempt', 'all of them'] as const
+    const times = new Map<string, number[]>(parts.map((part) => [part, []]))
+    for (let index = 0; index < publishCount; index += 1) {
+      // The edge holds the pages a reader would be served, as it would in production.
+      for (const path of edgePages) await through(edge, path)
+      const { id, slug, respondedAt } = await publish(app.url, `Breaking ${index}`)
+      const seen = new Map<string, number>()
+      const watch = async (part: string, check: () => boolean | Promise<boolean>): Promise<void> => {
+        await waitFor(`${part} to show publish ${index}`, check, 30_000)
+        seen.set(part, performance.now() - respondedAt)
+      }
+      await Promise.all([
+        watch('API', async () => (await fetch(`${app.url}/articles/slug/${slug}`)).status === 200),
+        watch('Varnish: Latest News', async () => (await through(edge, edgePages[0] as string)).includes(id)),
+        watch('Varnish: RSS', async () => (await through(edge, edgePages[1] as string)).includes(slug)),
+        watch('Varnish: sitemap', async () => (await through(edge, edgePages[2] as string)).includes(slug)),
+        watch('live event', () => (arrivals.get(id)?.length ?? 0) > 0),
+        watch('first webhook attempt', () => hooks.has(id))
+      ])
+      for (const [part, value] of seen) times.get(part)?.push(value)
+      times.get('all of them')?.push(Math.max(...seen.values()))
+    }
+    for (const part of parts) {
+      const values = times.get(part) as number[]
+      console.log(`   ${part.padEnd(22)} p50 ${ms(percentile(values, 50)).padStart(9)}  p95 ${ms(percentile(values, 95)).padStart(9)}  max ${ms(Math.max(...values)).padStart(9)}`)
+    }
+    console.log(`   server ${mb(memoryOf(app.child))}; CDN_PURGE_INTERVAL_MS, WEBHOOK_POLL_INTERVAL_MS and CHANGE_STREAM_POLL_MS at their defaults`)
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup()
+  }
 }
 
 const self = pin(process.pid, 1)
@@ -195,10 +266,10 @@ try {
   try {
     await feedPaging(app.url)
     await liveEvents(app.url, app.child)
-    await publishToLive(app.url)
   } finally {
     await stop(app.child)
   }
+  await publishToLive()
   console.log(self ? '\nThe server ran on core 0, this load generator on core 1 (taskset).' : '\nNot pinned to cores: figures share cores.')
 } finally {
   if (postgresAdminUrl !== undefined) await runAdmin(postgresAdminUrl, `DROP DATABASE IF EXISTS "${postgresDatabase}" WITH (FORCE)`).catch(() => {})

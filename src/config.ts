@@ -142,7 +142,7 @@ export const defaultConfig: Config = {
   requireIfMatch: false,
   backgroundJobs: true,
   schedulerIntervalMs: 1000,
-  webhookPollIntervalMs: 1000,
+  webhookPollIntervalMs: 250,
   webhookRetryBaseMs: 5000,
   webhookMaxAttempts: 10,
   webhookTimeoutMs: 10_000,

@@ -4,115 +4,11 @@
 // unpublished article leaves the edge. When varnishd is missing the test installs it (as root, with
 // apt-get); where that is impossible it is skipped with the reason, except under CI, where it fails.
 import t from 'tap'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { once } from 'node:events'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { parse } from 'yaml'
 import { adminKey, buildTestApp, createArticle } from './helper.ts'
-
-interface TapLike { teardown: (fn: () => unknown) => void }
-
-const VCL = new URL('../src/cdn/varnish.vcl', import.meta.url)
-
-/** The VCL with the API's address as its backend (the repository's copy points at the compose service). */
-function vclFor (port: number): string {
-  const source = readFileSync(VCL, 'utf8')
-  const vcl = source
-    .replace(/\.host = "[^"]*";/, '.host = "127.0.0.1";')
-    .replace(/\.port = "[^"]*";/, `.port = "${port}";`)
-  if (!vcl.includes('.host = "127.0.0.1";') || !vcl.includes(`.port = "${port}";`)) {
-    throw new Error('src/cdn/varnish.vcl has no backend .host/.port to point at the test app')
-  }
-  return vcl
-}
-
-// Debian installs varnishd in /usr/sbin, which a non-root PATH may lack.
-const withSbin = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` }
-
-/** A folder Varnish's unprivileged user can read (varnishd started as root drops privileges). */
-function scratchFolder (): string {
-  const dir = mkdtempSync(join(tmpdir(), 'copydesk-varnish-'))
-  chmodSync(dir, 0o755)
-  return dir
-}
-
-/** Compiles the VCL; null when it compiles, else varnishd's complaint (or that it is missing). */
-function compileProblem (): string | null {
-  const dir = scratchFolder()
-  try {
-    writeFileSync(join(dir, 'copydesk.vcl'), vclFor(3000))
-    const args = ['-C', '-n', join(dir, 'work'), '-f', join(dir, 'copydesk.vcl')]
-    const compiled = spawnSync('varnishd', args, { encoding: 'utf8', env: withSbin })
-    if (compiled.error !== undefined) return `varnishd not found (${compiled.error.message})`
-    return compiled.status === 0 ? null : `varnishd -C failed: ${compiled.stderr.trim().slice(-500)}`
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-/** Installs Debian's varnish and varnish-modules when they are missing; null when Varnish can run the VCL. */
-function ensureVarnish (): string | null {
-  const before = compileProblem()
-  if (before === null) return null
-  if (process.getuid?.() !== 0) return `${before}; installing it needs root: apt-get install varnish varnish-modules`
-  const aptGet = (...args: string[]): boolean => spawnSync('apt-get', args, {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: 'ignore', timeout: 300_000
-  }).status === 0
-  const install = (): boolean => aptGet('install', '-y', '-qq', 'varnish', 'varnish-modules')
-  // A fresh machine may have no package lists yet.
-  if (!install() && (!aptGet('update', '-qq') || !install())) {
-    return `${before}; apt-get install varnish varnish-modules failed`
-  }
-  return compileProblem()
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
-
-async function waitFor (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await condition()) return true
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  return false
-}
-
-/** varnishd in the foreground on `port`, its backend the API on `appPort`; stopped in teardown. */
-async function startVarnish (t: TapLike, port: number, appPort: number): Promise<ChildProcess> {
-  const dir = scratchFolder()
-  writeFileSync(join(dir, 'copydesk.vcl'), vclFor(appPort))
-  const args = ['-F', '-n', join(dir, 'work'), '-a', `127.0.0.1:${port}`, '-f', join(dir, 'copydesk.vcl'), '-s', 'malloc,32m', '-T', 'none']
-  const varnishd = spawn('varnishd', args, { env: withSbin, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  varnishd.stdout.on('data', (chunk) => { output += String(chunk) })
-  varnishd.stderr.on('data', (chunk) => { output += String(chunk) })
-  const exited = once(varnishd, 'exit')
-  t.teardown(async () => {
-    if (varnishd.exitCode === null) {
-      varnishd.kill('SIGTERM')
-      await exited
-    }
-    rmSync(dir, { recursive: true, force: true })
-  })
-  const answers = async (): Promise<boolean> => {
-    if (varnishd.exitCode !== null) throw new Error(`varnishd exited (${varnishd.exitCode}): ${output}`)
-    const probe = fetch(`http://127.0.0.1:${port}/`, { method: 'PURGE', headers: { 'xkey-purge': 'nothing' } })
-    return await probe.then(() => true, () => false)
-  }
-  if (!await waitFor(answers)) throw new Error(`varnishd did not start listening: ${output}`)
-  return varnishd
-}
+import { VCL, ensureVarnish, freePort, startVarnish, waitFor } from './varnish.ts'
 
 const unavailable = ensureVarnish()
 if (unavailable !== null && process.env.CI === 'true') t.fail(`Varnish is required under CI: ${unavailable}`)
