@@ -342,7 +342,7 @@ t.test('replay refuses unknown deliveries (404) and deliveries that are pending 
   t.equal((await replay(hook.id, delivery.id)).statusCode, 202)
 })
 
-t.test('a pending delivery waiting for its retry cannot be replayed', async (t) => {
+t.test('a delivery still queued cannot be replayed', async (t) => {
   const app = await buildTestApp(t, { backgroundJobs: false })
   const hook = json(await post(app, '/webhooks', { url: 'https://hooks.example.com/x', events: ['author.created'] }))
   await createAuthor(app, { name: 'Queued' })
