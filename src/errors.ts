@@ -58,6 +58,7 @@ export const errors = {
   mastheadRoleNotFound: entry('MASTHEAD_ROLE_NOT_FOUND', 404, 'No masthead role matches %s'),
   revisionNotFound: entry('REVISION_NOT_FOUND', 404, 'No revision matches %s'),
   webhookNotFound: entry('WEBHOOK_NOT_FOUND', 404, 'No webhook matches %s'),
+  webhookDeliveryNotFound: entry('WEBHOOK_DELIVERY_NOT_FOUND', 404, 'No webhook delivery matches %s'),
   keyNotFound: entry('KEY_NOT_FOUND', 404, 'No API key matches %s'),
   previewLinkInvalid: entry('PREVIEW_LINK_INVALID', 404, '%s'),
   routeNotFound: entry('ROUTE_NOT_FOUND', 404, '%s'),

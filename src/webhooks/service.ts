@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import type { Database } from '../db/client.ts'
-import createError from '@fastify/error'
 import { errors } from '../errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { DeliveryListQuery, WebhookCreate, WebhookPatch } from './schemas.ts'
@@ -8,7 +7,6 @@ import { commitChange } from '../changes/index.ts'
 import type { Actor } from '../keys/roles.ts'
 
 /** A delivery that is not in this webhook's log (the catalogue's shape: a stable code, a 404). */
-export const deliveryNotFound = createError<[string?]>('WEBHOOK_DELIVERY_NOT_FOUND', 'No webhook delivery matches %s', 404)
 
 // Everything but the secret, which is shown once, at creation.
 const webhookSelect = { id: true, url: true, events: true, description: true, active: true, createdAt: true, updatedAt: true } as const
@@ -95,7 +93,7 @@ export async function readDelivery (db: Reader, webhookId: string, deliveryId: s
   })
   if (delivery === null) {
     if (await db.webhook.count({ where: { id: webhookId } }) === 0) throw errors.webhookNotFound(`id ${webhookId}`)
-    throw deliveryNotFound(`id ${deliveryId} for webhook ${webhookId}`)
+    throw errors.webhookDeliveryNotFound(`id ${deliveryId} for webhook ${webhookId}`)
   }
   const { lockedUntil, receipts, ...rest } = delivery
   const last = receipts.at(-1)
@@ -120,7 +118,7 @@ export async function replayDelivery (db: Database, webhookId: string, deliveryI
       const current = await tx.webhookDelivery.findFirst({ where: { id: deliveryId, webhookId }, select: { lockedUntil: true, nextAttemptAt: true } })
       if (current === null) {
         if (await tx.webhook.count({ where: { id: webhookId } }) === 0) throw errors.webhookNotFound(`id ${webhookId}`)
-        throw deliveryNotFound(`id ${deliveryId} for webhook ${webhookId}`)
+        throw errors.webhookDeliveryNotFound(`id ${deliveryId} for webhook ${webhookId}`)
       }
       if (current.lockedUntil !== null && current.lockedUntil > new Date()) throw errors.conflict(`Delivery ${deliveryId} is being sent right now; see its receipts`)
       throw errors.conflict(`Delivery ${deliveryId} is already pending: its next attempt is due at ${current.nextAttemptAt.toISOString()}`)
