@@ -50,7 +50,7 @@ const mb = ({ rss, hwm }: { rss: number, hwm: number }): string => `${rss.toFixe
 
 function percentile (values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p / 100 * sorted.length) - 1)] ?? NaN
+  return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil(p / 100 * sorted.length) - 1))] ?? NaN
 }
 const ms = (value: number): string => `${value.toFixed(1)} ms`
 
@@ -176,7 +176,7 @@ async function liveEvents (url: string, server: ChildProcess): Promise<void> {
     latencies.push(...arrived().map((at) => at - published.respondedAt))
     arrivals.delete(published.id)
   }
-  console.log(`   delivery from the publish response to each subscriber: p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, max ${ms(Math.max(...latencies))}; server ${mb(memoryOf(server))}`)
+  console.log(`   delivery from the publish response to each subscriber: p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, max ${ms(latencies.reduce((a, b) => Math.max(a, b), 0))}; server ${mb(memoryOf(server))}`)
   for (const socket of sockets) socket.destroy()
 }
 
@@ -247,7 +247,7 @@ async function publishToLive (): Promise<void> {
     }
     for (const part of parts) {
       const values = times.get(part) as number[]
-      console.log(`   ${part.padEnd(22)} p50 ${ms(percentile(values, 50)).padStart(9)}  p95 ${ms(percentile(values, 95)).padStart(9)}  max ${ms(Math.max(...values)).padStart(9)}`)
+      console.log(`   ${part.padEnd(22)} p50 ${ms(percentile(values, 50)).padStart(9)}  p95 ${ms(percentile(values, 95)).padStart(9)}  max ${ms(values.reduce((a, b) => Math.max(a, b), 0)).padStart(9)}`)
     }
     console.log(`   server ${mb(memoryOf(app.child))}; CDN_PURGE_INTERVAL_MS, WEBHOOK_POLL_INTERVAL_MS and CHANGE_STREAM_POLL_MS at their defaults`)
   } finally {
