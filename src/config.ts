@@ -201,6 +201,11 @@ export const defaultConfig: Config = {
   keepAliveTimeoutMs: 5000
 }
 
+/** The CDN purgers a public change is sent to (CDN_PURGERS). */
+export function purgersOf (config: Config): string[] {
+  return config.cdnPurgers === '' ? [] : [...new Set(config.cdnPurgers.split(','))]
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError'
 }
@@ -303,6 +308,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     return `${environmentNames[key] ?? key}: ${error.message} (got ${key === 'bootstrapKey' || key === 's3SecretAccessKey' || key === 'fastlyApiToken' || key === 'cloudflareApiToken' ? 'a value that is not shown' : JSON.stringify(candidate[key])})`
   })
   if (candidate.imageStorage === 's3' && candidate.s3Bucket === '') problems.push('S3_BUCKET: must be set when IMAGE_STORAGE=s3')
+  if (Number(candidate.requestTimeoutMs) > 0 && Number(candidate.changeStreamHeartbeatMs) >= Number(candidate.requestTimeoutMs)) {
+    problems.push('CHANGE_STREAM_HEARTBEAT_MS: must be below REQUEST_TIMEOUT_MS, or idle streams are cut as stalled connections')
+  }
   const purgers = String(candidate.cdnPurgers).split(',')
   if (purgers.includes('varnish') && candidate.varnishPurgeUrls === '') problems.push('VARNISH_PURGE_URLS: must be set when CDN_PURGERS includes varnish')
   if (purgers.includes('fastly') && (candidate.fastlyServiceId === '' || candidate.fastlyApiToken === '')) problems.push('FASTLY_SERVICE_ID and FASTLY_API_TOKEN: must be set when CDN_PURGERS includes fastly')

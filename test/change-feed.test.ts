@@ -109,7 +109,7 @@ t.test('bad cursors and types are 400 naming the parameter; a cursor older than 
 })
 
 /** A minimal event-stream reader: the frames received so far, parsed. */
-interface StreamClient { events: Array<{ id?: string, event?: string, data?: any }>, comments: number, close: () => void, status: number } // eslint-disable-line @typescript-eslint/no-explicit-any
+interface StreamClient { events: Array<{ id?: string, event?: string, data?: any }>, comments: number, close: () => void, status: number, lastId?: string } // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function openStream (base: string, path: string, headers: Record<string, string> = {}): Promise<StreamClient> {
   const controller = new AbortController()
@@ -128,7 +128,12 @@ async function openStream (base: string, path: string, headers: Record<string, s
         while ((end = buffer.indexOf('\n\n')) !== -1) {
           const frame = buffer.slice(0, end)
           buffer = buffer.slice(end + 2)
-          if (frame.startsWith(':')) { client.comments += 1; continue }
+          if (frame.startsWith(':')) {
+            client.comments += 1
+            const id = /\nid: (\d+)/.exec(frame)?.[1]
+            if (id !== undefined) client.lastId = id
+            continue
+          }
           const event: StreamClient['events'][number] = {}
           for (const line of frame.split('\n')) {
             const [field, ...rest] = line.split(': ')
@@ -137,7 +142,9 @@ async function openStream (base: string, path: string, headers: Record<string, s
             else if (field === 'event') event.event = value
             else if (field === 'data') event.data = JSON.parse(value)
           }
-          if (event.id !== undefined || event.event !== undefined) client.events.push(event)
+          if (event.id !== undefined) client.lastId = event.id
+          // An id alone moves the position a reconnection resumes from, and is not an event.
+          if (event.data !== undefined || event.event !== undefined) client.events.push(event)
         }
       }
     } catch {}
@@ -172,7 +179,8 @@ t.test('live events: delivered as they happen, resumed with Last-Event-ID, heart
   await until(t, 'heartbeats arrive on an idle stream', () => reader.comments >= 2)
 
   // Disconnect, miss two changes, come back with Last-Event-ID: nothing is missed.
-  const lastSeen = reader.events.at(-1)!.id as string
+  t.equal(reader.lastId, reader.events.at(-1)!.id, 'heartbeats carry the position to resume from')
+  const lastSeen = reader.lastId as string
   reader.close()
   await patch(app, draft.id, { dek: 'While you were away' })
   await createArticle(app, { headline: 'Second live story', status: 'published' })
@@ -213,4 +221,31 @@ t.test('a change written through one instance reaches the stream subscribers of 
   const article = await createArticle(writer, { headline: 'Written elsewhere', status: 'published' })
   await until(t, 'the other instance\'s subscriber hears it', () => subscriber.events.some((event) => event.data?.id === article.id))
   t.same((await feed(streamer, '?after=0&types=article')).items.map((item: { id: string }) => item.id), [article.id], 'and its feed lists it')
+})
+
+t.test('the public feed leaves out images the public cannot see yet', async (t) => {
+  const app = await buildTestApp(t)
+  const start = (await feed(app, '?after=now')).next as string
+  const image = json(await post(app, '/images', { url: 'https://images.example.com/embargoed.jpg', mimeType: 'image/jpeg', altText: 'Embargoed photo' }))
+  const draft = await createArticle(app, { headline: 'Embargoed', leadImageId: image.id })
+  await app.inject({ method: 'PATCH', url: `/images/${image.id as string}`, payload: { caption: 'Secret caption' } })
+  t.same((await feed(app, `?after=${start}`)).items, [], 'an unused photo and one on a draft: nothing public')
+  await patch(app, draft.id, { status: 'published' })
+  const after = (await feed(app, '?after=now')).next as string
+  await app.inject({ method: 'PATCH', url: `/images/${image.id as string}`, payload: { caption: 'Now public' } })
+  t.same((await feed(app, `?after=${after}`)).items.map((item: { type: string, action: string }) => `${item.type} ${item.action}`), ['image image.updated'], 'once it leads a published story, its changes are public')
+})
+
+t.test('HEAD opens no stream; closing the server ends open streams', async (t) => {
+  const app = await buildTestApp(t, { changeStreamPollMs: 20 })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const head = await fetch(`${base}/changes/stream`, { method: 'HEAD' })
+  t.not(head.status, 200, 'no HEAD on the stream')
+  const subscriber = await openStream(base, '/changes/stream')
+  await until(t, 'the subscriber is live', () => app.changeStream.subscribers === 1 && subscriber.lastId !== undefined)
+  const began = Date.now()
+  await app.close()
+  t.ok(Date.now() - began < 5000, 'the server closes without waiting for the stream')
+  await until(t, 'the subscriber is told the server is going', () => subscriber.events.some((event) => event.event === 'closing'))
 })

@@ -33,14 +33,14 @@ const scenarios: Record<string, Scenario> = {
   replaceAuthor: async (app) => ({ method: 'PUT', url: `/authors/${(await createAuthor(app)).id}`, payload: { name: 'Dana Brooks' }, expect: { action: 'author.updated', publicChange: true } }),
   updateAuthor: async (app) => ({ method: 'PATCH', url: `/authors/${(await createAuthor(app)).id}`, payload: { jobTitle: 'Editor' }, expect: { action: 'author.updated', publicChange: true } }),
   deleteAuthor: async (app) => ({ method: 'DELETE', url: `/authors/${(await createAuthor(app)).id}`, expect: { action: 'author.deleted', publicChange: true } }),
-  createImage: async () => ({ method: 'POST', url: '/images', payload: { url: 'https://images.example.com/a.jpg', mimeType: 'image/jpeg', altText: 'A photo' }, expect: { action: 'image.created', publicChange: true } }),
-  replaceImage: async (app) => ({ method: 'PUT', url: `/images/${(await createImage(app)).id}`, payload: { url: 'https://images.example.com/b.jpg', mimeType: 'image/jpeg', altText: 'Another' }, expect: { action: 'image.updated', publicChange: true } }),
-  updateImage: async (app) => ({ method: 'PATCH', url: `/images/${(await createImage(app)).id}`, payload: { caption: 'A caption' }, expect: { action: 'image.updated', publicChange: true } }),
-  deleteImage: async (app) => ({ method: 'DELETE', url: `/images/${(await createImage(app)).id}`, expect: { action: 'image.deleted', publicChange: true } }),
-  uploadImage: async () => ({ method: 'POST', url: '/images/upload?altText=Upload', headers: { 'content-type': 'image/png' }, payload: await png('#123456'), expect: { action: 'image.created', publicChange: true } }),
+  createImage: async () => ({ method: 'POST', url: '/images', payload: { url: 'https://images.example.com/a.jpg', mimeType: 'image/jpeg', altText: 'A photo' }, expect: { action: 'image.created', publicChange: false } }),
+  replaceImage: async (app) => ({ method: 'PUT', url: `/images/${(await createImage(app)).id}`, payload: { url: 'https://images.example.com/b.jpg', mimeType: 'image/jpeg', altText: 'Another' }, expect: { action: 'image.updated', publicChange: false } }),
+  updateImage: async (app) => ({ method: 'PATCH', url: `/images/${(await createImage(app)).id}`, payload: { caption: 'A caption' }, expect: { action: 'image.updated', publicChange: false } }),
+  deleteImage: async (app) => ({ method: 'DELETE', url: `/images/${(await createImage(app)).id}`, expect: { action: 'image.deleted', publicChange: false } }),
+  uploadImage: async () => ({ method: 'POST', url: '/images/upload?altText=Upload', headers: { 'content-type': 'image/png' }, payload: await png('#123456'), expect: { action: 'image.created', publicChange: false } }),
   replaceImageFile: async (app) => {
     const uploaded = json(await app.inject({ method: 'POST', url: '/images/upload?altText=Upload', headers: { 'content-type': 'image/png' }, payload: await png('#654321') }))
-    return { method: 'PUT', url: `/images/${uploaded.id as string}/file`, headers: { 'content-type': 'image/png' }, payload: await png('#abcdef'), expect: { action: 'image.updated', publicChange: true } }
+    return { method: 'PUT', url: `/images/${uploaded.id as string}/file`, headers: { 'content-type': 'image/png' }, payload: await png('#abcdef'), expect: { action: 'image.updated', publicChange: false } }
   },
   createMastheadRole: async () => ({ method: 'POST', url: '/masthead/roles', payload: { title: 'General Counsel' }, expect: { action: 'masthead-role.created', publicChange: true } }),
   replaceMastheadRole: async (app) => ({ method: 'PUT', url: `/masthead/roles/${(await role(app)).id}`, payload: { title: 'Senior Designer' }, expect: { action: 'masthead-role.updated', publicChange: true } }),

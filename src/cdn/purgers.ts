@@ -8,8 +8,7 @@
 //   request), `POST /service/{id}/purge_all` for everything; authenticated with `Fastly-Key`.
 // - Cloudflare: `POST /zones/{id}/purge_cache` with `{"tags": [...]}` (at most 100 a request) or
 //   `{"purge_everything": true}`, a bearer token, and `success` in the answer.
-import type { Config } from '../config.ts'
-import { purgersOf } from '../changes/open.ts'
+import { purgersOf, type Config } from '../config.ts'
 import { PURGE_EVERYTHING } from '../changes/effects.ts'
 
 export type PurgerName = 'varnish' | 'fastly' | 'cloudflare'

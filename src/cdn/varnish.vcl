@@ -50,7 +50,16 @@ sub vcl_recv {
         set req.http.xkey-purged = xkey.purge(req.http.xkey-purge);
         return (synth(200, "Purged " + req.http.xkey-purged));
     }
+    if (req.url ~ "^/changes/stream") {
+        # Live events: an endless response, handed through as it is (heartbeats keep it open, and
+        # pipe has no between-bytes timeout to cut it).
+        return (pipe);
+    }
     if (req.method != "GET" && req.method != "HEAD") {
+        return (pass);
+    }
+    if (req.url ~ "^/changes") {
+        # The change feed is read from a cursor, never stored.
         return (pass);
     }
     if (req.http.Authorization) {

@@ -96,6 +96,10 @@ const effects: Record<ObjectType, Effect> = {
     const avatarOf = (await tx.author.findMany({ where: { avatarImageId: id }, select: { id: true } })).map((author) => author.id)
     const articles = await refreshShowing(tx, context, { image: id }, avatarOf)
     await refreshMastheadShowing(tx, context, `image-${id}`)
+    // The public sees an image only on a published article or as an avatar (images/service.ts): a
+    // photo picked for an embargoed draft, or not used yet, changes nothing public, and its change
+    // must not reach the public change feed. (An image in use cannot be deleted.)
+    if (avatarOf.length === 0 && articles.length === 0) return NOTHING_PUBLIC
     return { publicChange: true, purgeKeys: [`image-${id}`, 'images-list', 'authors-list', ...articles] }
   },
   section: async (tx, change, context) => {

@@ -68,7 +68,7 @@ export async function logPosition (db: Database): Promise<LogPosition> {
 }
 
 /** The types a request asks for (`types=article,author`), checked against what the viewer may read. */
-export function requestedTypes (viewer: Viewer, types: string | undefined, parameter: { in: 'query', pointer: string }): readonly ChangeType[] {
+export function requestedTypes (viewer: Viewer, types: string | undefined): readonly ChangeType[] {
   if (types === undefined) return viewer.types
   const asked = [...new Set(types.split(','))] as ChangeType[]
   const hidden = asked.filter((type) => !viewer.types.includes(type))
@@ -92,50 +92,63 @@ export function startOf (after: string | undefined, position: LogPosition, param
     const message = cursor === null ? 'is not a change cursor' : `is ahead of the change log (its latest change is ${position.head}): not a cursor this server gave`
     throw withFieldErrors(errors.validationFailed(`${parameter.in}${parameter.pointer} ${message}`), [{ in: parameter.in, pointer: parameter.pointer, message }])
   }
-  if (cursor < position.prunedThrough) {
-    throw errors.cursorExpired(`Changes up to ${position.prunedThrough} are no longer kept (retention); cursor ${cursor} cannot be resumed. Read the content again (the lists, from page 1), then follow the feed from after=now.`)
-  }
+  if (cursor < position.prunedThrough) throw cursorExpired(cursor, position.prunedThrough)
   return cursor
 }
 
 export interface FeedPage { items: FeedItem[], next: string, hasMore: boolean }
 
+/** Changes one page looks through at most: a page costs the same at any depth, whatever it filters out. */
+const SCAN_WINDOW = 10_000n
+
+function cursorExpired (cursor: bigint, prunedThrough: bigint): Error {
+  return errors.cursorExpired(`Changes up to ${prunedThrough} are no longer kept (retention); cursor ${cursor} cannot be resumed. Read the content again (the lists, from page 1), then follow the feed from after=now.`)
+}
+
 /**
- * Up to `limit` changes after `from` that the viewer sees. Indexed on (publicChange, seq) for the
- * public and on seq for staff, so a page costs the same at any depth. `next` resumes after the last
- * change read, skipping what the viewer does not see.
+ * Up to `limit` changes after `from` that the viewer sees, looking through at most SCAN_WINDOW
+ * changes (by primary key), so a page costs the same at any depth even when the viewer sees few of
+ * them; a page may then be short or empty with `hasMore` true. `next` resumes after the last change
+ * looked at, skipping what the viewer does not see.
  */
 export async function readChanges (db: Database, viewer: Viewer, types: readonly ChangeType[], from: bigint, through: bigint, limit: number): Promise<FeedPage> {
+  const windowEnd = from + SCAN_WINDOW < through ? from + SCAN_WINDOW : through
   const rows = await db.change.findMany({
-    where: { seq: { gt: from, lte: through }, ...(viewer.publicOnly ? { publicChange: true } : {}), ...(types.length < changeTypes.length ? { objectType: { in: [...types] } } : {}) },
+    where: {
+      seq: { gt: from, lte: windowEnd },
+      ...(viewer.publicOnly ? { publicChange: true } : {}),
+      ...(types.length < changeTypes.length ? { objectType: { in: [...types] } } : {})
+    },
     orderBy: { seq: 'asc' },
     take: limit + 1,
     select: changeRowSelect
   })
-  const hasMore = rows.length > limit
+  // Retention may have removed changes of this page while it was read: then it is incomplete.
+  const { prunedThrough } = await logPosition(db)
+  if (from < prunedThrough) throw cursorExpired(from, prunedThrough)
+  const full = rows.length > limit
   const page = rows.slice(0, limit)
-  const next = hasMore ? (page.at(-1) as ChangeRow).seq : through
-  return { items: page.map((row) => feedItemOf(row, viewer.publicOnly)), next: next.toString(), hasMore }
+  const next = full ? (page.at(-1) as ChangeRow).seq : windowEnd
+  return { items: page.map((row) => feedItemOf(row, viewer.publicOnly)), next: next.toString(), hasMore: full || windowEnd < through }
 }
 
 /**
- * Removes changes older than the retention period, in batches, moving the mark that tells old cursors
- * apart, and finished CDN purges as old. The audit trail and webhook receipts are kept.
+ * Removes changes older than the retention period, in batches, and CDN purges as old (done, given
+ * up, or queued for a purger no longer configured). The mark that makes older cursors 410 moves
+ * first, in a transaction of its own (the row every write updates is held only for that), so no
+ * reader resumes into changes being removed. The audit trail and webhook receipts are kept.
  */
 export async function pruneChanges (db: Database, retentionDays: number, batch = 5000): Promise<number> {
   const cutoff = new Date(Date.now() - retentionDays * 86_400_000)
-  await db.purgeRequest.deleteMany({ where: { status: { in: ['done', 'failed'] }, createdAt: { lt: cutoff } } })
+  await db.purgeRequest.deleteMany({ where: { createdAt: { lt: cutoff } } })
   const newestExpired = await db.change.findFirst({ where: { createdAt: { lt: cutoff } }, orderBy: { createdAt: 'desc' }, select: { seq: true } })
   if (newestExpired === null) return 0
+  await db.changeSequence.updateMany({ where: { id: 1, prunedThrough: { lt: newestExpired.seq } }, data: { prunedThrough: newestExpired.seq } })
   let removed = 0
   for (;;) {
-    const { prunedThrough } = await logPosition(db)
-    if (prunedThrough >= newestExpired.seq) return removed
-    const through = prunedThrough + BigInt(batch) < newestExpired.seq ? prunedThrough + BigInt(batch) : newestExpired.seq
-    removed += await db.$transaction(async (tx) => {
-      const { count } = await tx.change.deleteMany({ where: { seq: { lte: through } } })
-      await tx.changeSequence.update({ where: { id: 1 }, data: { prunedThrough: through } })
-      return count
-    })
+    const oldest = await db.change.findFirst({ where: { seq: { lte: newestExpired.seq } }, orderBy: { seq: 'asc' }, select: { seq: true } })
+    if (oldest === null) return removed
+    const { count } = await db.change.deleteMany({ where: { seq: { lte: oldest.seq + BigInt(batch) < newestExpired.seq ? oldest.seq + BigInt(batch) : newestExpired.seq } } })
+    removed += count
   }
 }

@@ -1,6 +1,6 @@
 // Opens the database for a process that writes content (the server, the seed and key commands): the
 // change spine bound to it, and the public read model rendered with this process's settings.
-import type { Config } from '../config.ts'
+import { purgersOf, type Config } from '../config.ts'
 import { openDatabase, Prisma, type OpenedDatabase } from '../db/client.ts'
 import { providerOf } from '../db/providers.ts'
 import { siteOf } from '../delivery/site.ts'
@@ -8,11 +8,6 @@ import { ensurePublicArticles, type RenderContext } from '../read-model/articles
 import { readAuthorPage, readPublishedMany } from '../articles/service.ts'
 import { readMasthead } from '../masthead/service.ts'
 import { bindChangeSpine } from './index.ts'
-
-/** The CDN purgers a public change is sent to (CDN_PURGERS). */
-export function purgersOf (config: Config): string[] {
-  return config.cdnPurgers === '' ? [] : [...new Set(config.cdnPurgers.split(','))]
-}
 
 /** Row locks in id order (so two transactions locking overlapping sets cannot deadlock). */
 async function lockDocumentsOnPostgres (tx: Prisma.TransactionClient, table: 'PublicArticle' | 'PublicAuthor', ids: string[]): Promise<void> {

@@ -32,7 +32,7 @@ export const ChangeListQuery = Type.Object({
 
 const StreamQuery = Type.Object(FeedQuery, { additionalProperties: false })
 const StreamHeaders = Type.Object({
-  'last-event-id': Type.Optional(Type.String({ maxLength: 19, description: 'Sent by EventSource when it reconnects: the stream resumes after this change (takes precedence over `after`)', examples: ['10452'] }))
+  'last-event-id': Type.Optional(Type.String({ maxLength: 19, pattern: '^(0|[1-9][0-9]{0,18})?$', description: 'Sent by EventSource when it reconnects: the stream resumes after this change (takes precedence over `after`)', examples: ['10452'] }))
 })
 
 const articleChangeExample = {
@@ -86,7 +86,7 @@ export const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const viewer = viewerOf(request.actor)
-    const types = requestedTypes(viewer, request.query.types, { in: 'query', pointer: '/types' })
+    const types = requestedTypes(viewer, request.query.types)
     const position = await logPosition(app.db)
     const from = startOf(request.query.after, position, { in: 'query', pointer: '/after' })
     void reply.header('cache-control', 'no-store')
@@ -96,10 +96,12 @@ export const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/changes/stream', {
     config: { access: 'public' },
     compress: false,
+    // A HEAD would open a stream nobody reads, and hold a subscriber slot until shutdown.
+    exposeHeadRoute: false,
     schema: {
       operationId: 'streamChanges',
       summary: 'Live changes as server-sent events',
-      description: 'The change feed as a text/event-stream that stays open: each change is an event whose `id` is its cursor and whose `data` is the Change as JSON. A comment line is sent every CHANGE_STREAM_HEARTBEAT_MS so proxies keep the connection open. Reconnecting with `Last-Event-ID` (EventSource does it by itself) resumes without missing anything within retention; without it, the stream starts now (or after `after=`). Same visibility and `types` filter as GET /changes. A client that reads too slowly is sent an `event: dropped` with the reason and disconnected; others are not slowed. Events written by any instance reach subscribers of every instance.',
+      description: 'The change feed as a text/event-stream that stays open: each change is an event whose `id` is its cursor and whose `data` is the Change as JSON. A comment line is sent every CHANGE_STREAM_HEARTBEAT_MS so proxies keep the connection open. Reconnecting with `Last-Event-ID` (EventSource does it by itself) resumes without missing anything within retention; without it, the stream starts now (or after `after=`). Same visibility and `types` filter as GET /changes. A client that reads too slowly is sent an `event: dropped` with the reason and disconnected; others are not slowed. When the instance shuts down, subscribers get `event: closing` and reconnect (to another instance) with Last-Event-ID. Heartbeats and the first frame carry an `id` too (the subscriber\'s position), so a reconnection resumes from where the client stands even when it heard no event. 503 with Retry-After when the instance has CHANGE_STREAM_MAX_SUBSCRIBERS subscribers. Events written by any instance reach subscribers of every instance.',
       tags: ['Changes'],
       querystring: StreamQuery,
       headers: StreamHeaders,
@@ -117,7 +119,7 @@ export const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
       throw errors.tryAgain('This instance has as many stream subscribers as it accepts; try again shortly (or another instance)')
     }
     const viewer = viewerOf(request.actor)
-    const types = requestedTypes(viewer, request.query.types, { in: 'query', pointer: '/types' })
+    const types = requestedTypes(viewer, request.query.types)
     const resumeFrom = request.headers['last-event-id']
     const from = resumeFrom !== undefined && resumeFrom !== ''
       ? startOf(resumeFrom, await logPosition(app.db), { in: 'headers', pointer: '/last-event-id' })
@@ -128,6 +130,8 @@ export const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
       .header('content-type', 'text/event-stream; charset=utf-8')
       .header('cache-control', 'no-store')
       .header('x-accel-buffering', 'no')
+    // The subscriber lives as long as the connection: a client gone, its stream goes.
+    reply.raw.once('close', () => { sink.destroy() })
     void stream.subscribe(sink, viewer, types, from).catch((error: unknown) => {
       request.log.warn({ err: error }, 'change stream: catching a subscriber up failed')
       sink.destroy()

@@ -2,6 +2,7 @@
 // events written by any instance reach subscribers of every instance) and fans each change out to
 // the subscribers allowed to see it, as frames serialized once. A subscriber that falls too far
 // behind is dropped with a reason instead of slowing the others; it resumes with Last-Event-ID.
+import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import fp from 'fastify-plugin'
 import type { Database } from '../db/client.ts'
@@ -33,7 +34,8 @@ export class ChangeStream {
   private joining = 0
   /** The newest change dispatched to live subscribers; null while nobody listens. */
   private seen: bigint | null = null
-  private polling: Promise<void> = Promise.resolve()
+  private polling: Promise<void> | null = null
+  private stopped = false
   private readonly timers: NodeJS.Timeout[] = []
   dropped = 0
 
@@ -43,23 +45,34 @@ export class ChangeStream {
 
   start (): void {
     const poll = setInterval(() => { void this.poll() }, this.settings.pollMs)
-    const heartbeat = setInterval(() => { for (const subscriber of this.live) this.write(subscriber, ': heartbeat\n\n') }, this.settings.heartbeatMs)
+    // A heartbeat carries the subscriber's cursor as its id: a client that hears no event for a while
+    // still resumes from where it is (changes it may not see are passed over), not from long ago.
+    const heartbeat = setInterval(() => { for (const subscriber of this.live) this.write(subscriber, `: heartbeat\nid: ${subscriber.cursor}\n\n`) }, this.settings.heartbeatMs)
     poll.unref()
     heartbeat.unref()
     this.timers.push(poll, heartbeat)
   }
 
-  /** Ends every stream (the server is shutting down): clients reconnect elsewhere and resume. */
+  /**
+   * Ends every stream (the server is shutting down): clients reconnect elsewhere and resume. A client
+   * that reads nothing would hold the server open, so its connection is cut after a second.
+   */
   async stop (): Promise<void> {
+    this.stopped = true
     for (const timer of this.timers) clearInterval(timer)
-    for (const subscriber of this.live) subscriber.sink.end('event: closing\ndata: {"reason":"The server is shutting down; reconnect to resume."}\n\n')
+    for (const subscriber of this.live) this.close(subscriber.sink, 'closing', 'The server is shutting down; reconnect to resume.')
     this.live.clear()
     await this.polling
   }
 
-  /** Polls are serialized: each dispatches what the one before it did not. */
+  private close (sink: Writable, event: string, reason: string): void {
+    sink.end(`event: ${event}\ndata: ${JSON.stringify({ reason })}\n\n`)
+    setTimeout(() => { sink.destroy() }, 1000).unref()
+  }
+
+  /** One poll at a time: a call while one runs waits for it instead of queueing another. */
   private async poll (): Promise<void> {
-    this.polling = this.polling.then(async () => { await this.pollOnce() }, () => {})
+    this.polling ??= this.pollOnce().finally(() => { this.polling = null })
     await this.polling
   }
 
@@ -109,15 +122,13 @@ export class ChangeStream {
   private drop (subscriber: Subscriber): void {
     this.live.delete(subscriber)
     this.dropped += 1
-    const reason = `This client fell behind by more than ${this.settings.maxBufferBytes} bytes and was dropped; reconnect with Last-Event-ID to resume.`
-    subscriber.sink.end(`event: dropped\ndata: ${JSON.stringify({ reason })}\n\n`)
-    // A client that reads nothing would hold the connection open: close it once it had its chance.
-    setTimeout(() => { subscriber.sink.destroy() }, 1000).unref()
+    this.close(subscriber.sink, 'dropped', `This client fell behind by more than ${this.settings.maxBufferBytes} bytes and was dropped; reconnect with Last-Event-ID to resume.`)
   }
 
   /**
-   * Sends the changes after `from` this subscriber missed, then keeps it up to date. The step from
-   * catching up to live has no await in it, so no change falls between the two.
+   * Sends the changes after `from` this subscriber missed, then keeps it up to date. Catching up waits
+   * for the client to take what it was sent (it slows nobody else); the step from catching up to
+   * live has no await in it, so no change falls between the two.
    */
   async subscribe (sink: Writable, viewer: Viewer, types: readonly ChangeType[], from: bigint): Promise<void> {
     this.joining += 1
@@ -125,21 +136,24 @@ export class ChangeStream {
       let cursor = from
       for (;;) {
         if (this.seen === null) await this.poll()
-        const seen = this.seen ?? cursor
-        if (cursor >= seen) break
-        const page = await readChanges(this.db, viewer, types, cursor, seen, POLL_BATCH)
+        if (this.seen === null) throw new Error('The change log could not be read')
+        if (cursor >= this.seen) break
+        const page = await readChanges(this.db, viewer, types, cursor, this.seen, POLL_BATCH)
         for (const item of page.items) sink.write(eventFrame(item))
         cursor = BigInt(page.next)
-        if (sink.destroyed) return
-        if (sink.writableLength > this.settings.maxBufferBytes) {
-          this.drop({ sink, viewer, types, cursor })
-          return
-        }
+        if (sink.writableLength > this.settings.maxBufferBytes) await Promise.race([once(sink, 'drain'), once(sink, 'close')])
+        if (sink.destroyed || sink.writableEnded) return
       }
       if (sink.destroyed || sink.writableEnded) return
+      if (this.stopped) {
+        this.close(sink, 'closing', 'The server is shutting down; reconnect to resume.')
+        return
+      }
       const subscriber: Subscriber = { sink, viewer, types, cursor }
       this.live.add(subscriber)
       sink.once('close', () => { this.live.delete(subscriber) })
+      // Where the client stands, so a reconnection resumes here even if no event comes first.
+      sink.write(`id: ${cursor}\n\n`)
     } finally {
       this.joining -= 1
     }
