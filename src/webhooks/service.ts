@@ -6,8 +6,6 @@ import type { DeliveryListQuery, WebhookCreate, WebhookPatch } from './schemas.t
 import { commitChange } from '../changes/index.ts'
 import type { Actor } from '../keys/roles.ts'
 
-/** A delivery that is not in this webhook's log (the catalogue's shape: a stable code, a 404). */
-
 // Everything but the secret, which is shown once, at creation.
 const webhookSelect = { id: true, url: true, events: true, description: true, active: true, createdAt: true, updatedAt: true } as const
 
