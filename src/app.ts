@@ -7,6 +7,7 @@ import { errors, frameworkErrorHandler, installErrorHandling, ProblemSchema, pro
 import { expectedMigrations } from './db/schema-engine.ts'
 import { translateDatabaseError } from './db/errors.ts'
 import { buildValidatorCompiler, illFormedStringPointer } from './validation.ts'
+import { installJsonBodyParser } from './json-body.ts'
 import database from './plugins/database.ts'
 import openapi from './plugins/openapi.ts'
 import { ImageSchema } from './images/schemas.ts'
@@ -82,7 +83,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
 
   // JSON only: text/plain would otherwise reach validation and read as a confusing 400.
   app.removeContentTypeParser(['text/plain'])
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  installJsonBodyParser(app)
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id)
     done(null, payload)

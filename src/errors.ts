@@ -48,6 +48,7 @@ function entry (code: string, statusCode: number, message: string) {
 
 export const errors = {
   validationFailed: entry('VALIDATION_FAILED', 400, '%s'),
+  jsonTooDeep: entry('JSON_TOO_DEEP', 400, '%s'),
   invalidReference: entry('INVALID_REFERENCE', 400, '%s'),
   publishedAtInFuture: entry('PUBLISHED_AT_IN_FUTURE', 400, '%s'),
   articleNotFound: entry('ARTICLE_NOT_FOUND', 404, 'No article matches %s'),
@@ -70,6 +71,7 @@ export const errors = {
   slugTaken: entry('SLUG_TAKEN', 409, '%s'),
   inUse: entry('IN_USE', 409, '%s'),
   conflict: entry('CONFLICT', 409, '%s'),
+  lastAdminKey: entry('LAST_ADMIN_KEY', 409, '%s'),
   invalidTransition: entry('INVALID_TRANSITION', 409, '%s'),
   duplicateImage: entry('DUPLICATE_IMAGE', 409, '%s'),
   emptyUpload: entry('EMPTY_UPLOAD', 400, '%s'),
