@@ -49,6 +49,40 @@ t.test('keys: shown once, stored as a hash, listed with last use, and revoked at
   t.equal(json(await post(app, '/keys', { name: 'Ghost', role: 'writer', authorId: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11' })).code, 'INVALID_REFERENCE')
 })
 
+t.test('the last active admin key cannot be revoked, even by concurrent revocations', async (t) => {
+  const databaseUrl = await testDatabaseUrl(t)
+  const app = await buildTestApp(t, { databaseUrl, backgroundJobs: false })
+  const own = json(await app.inject({ method: 'GET', url: '/me' }))
+  const alone = await app.inject({ method: 'DELETE', url: `/keys/${own.id}` })
+  t.equal(alone.statusCode, 409, 'the only admin key cannot revoke itself')
+  t.equal(alone.headers['content-type'], 'application/problem+json; charset=utf-8')
+  t.equal(json(alone).code, 'LAST_ADMIN_KEY')
+  t.equal((await app.inject({ method: 'GET', url: '/me' })).statusCode, 200, 'and it still works')
+  const editor = await keyFor(app, 'editor')
+  t.equal((await app.inject({ method: 'DELETE', url: `/keys/${editor.id}` })).statusCode, 204, 'other roles are revoked as before')
+
+  const second = await keyFor(app, 'admin')
+  const statuses = await Promise.all([own.id, second.id].map(async (id) => (await app.inject({ method: 'DELETE', url: `/keys/${id}` })).statusCode))
+  t.same([...statuses].sort(), [204, 409], 'of two concurrent revocations of the last two admin keys, one is refused')
+  t.equal(await app.db.apiKey.count({ where: { role: 'admin', revokedAt: null } }), 1, 'one admin key remains')
+  t.equal(await app.db.change.count({ where: { action: 'key.revoked', objectId: { in: [own.id, second.id] } } }), 1, 'the refused revocation left no change behind')
+
+  // The bootstrap key was revoked while another admin key remained: a restart restores it, as the README says.
+  let survivor = second
+  if (statuses[0] === 409) {
+    survivor = await keyFor(app, 'admin')
+    t.equal((await app.inject({ method: 'DELETE', url: `/keys/${own.id}` })).statusCode, 204, 'with another admin key, the bootstrap key can be revoked')
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(adminKey) })).statusCode, 401, 'the revoked bootstrap key is refused')
+  await app.close()
+  const restarted = await buildTestApp(t, { databaseUrl, backgroundJobs: false })
+  const me = await restarted.inject({ method: 'GET', url: '/me', headers: bearer(adminKey) })
+  t.equal(me.statusCode, 200, 'a restart with COPYDESK_BOOTSTRAP_KEY restores the revoked bootstrap key')
+  t.same(json(me), { id: own.id, name: 'bootstrap (COPYDESK_BOOTSTRAP_KEY)', role: 'admin', authorId: null })
+  t.equal(await restarted.db.change.count({ where: { action: 'key.restored', objectId: own.id } }), 1, 'the restoration is in the change log')
+  t.equal((await restarted.inject({ method: 'GET', url: '/me', headers: bearer(survivor.secret) })).statusCode, 200)
+})
+
 t.test('writers create and edit their own drafts, and nothing else', async (t) => {
   const app = await buildTestApp(t, { backgroundJobs: false })
   const me = await createAuthor(app, { name: 'Wren Writer' })

@@ -53,10 +53,10 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'admin' },
     schema: {
       operationId: 'revokeKey',
-      summary: 'Revoke an API key: it is refused from the next request on (the record stays for the audit trail)',
+      summary: 'Revoke an API key: it is refused from the next request on (the record stays for the audit trail); the last active admin key cannot be revoked (409)',
       tags,
       params: IdParams,
-      response: { 204: Type.Null({ description: 'Revoked' }), ...problemResponses(400, 404) }
+      response: { 204: Type.Null({ description: 'Revoked' }), ...problemResponses(400, 404, 409) }
     }
   }, async (request, reply) => {
     await keys.revokeOne(app.db, request.params.id, actorOf(request))

@@ -81,22 +81,36 @@ export async function readOne (db: Database, id: string): Promise<ApiKey> {
   return toKey(record)
 }
 
-/** Revokes a key: from the next request on, it is refused. Revoking twice is harmless. */
+/**
+ * Revokes a key: from the next request on, it is refused. Revoking twice is harmless. The last
+ * active admin key cannot be revoked: nobody could make or revoke keys any more.
+ */
 export async function revokeOne (db: Database, id: string, actor: Actor): Promise<void> {
   await db.$transaction(async (tx) => {
-    const key = await tx.apiKey.findUnique({ where: { id }, select: { revokedAt: true } })
+    const key = await tx.apiKey.findUnique({ where: { id }, select: { role: true, revokedAt: true } })
     if (key === null) throw errors.keyNotFound(`id ${id}`)
     if (key.revokedAt !== null) return
     await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } })
     await commitChange(tx, { actor, objectType: 'key', objectId: id, action: 'key.revoked' })
+    // Counted after commitChange on purpose: it holds the change sequence's row until commit, so
+    // writes pass it one at a time, and this count (a new statement) sees every revocation that
+    // committed before. Two admins revoking the last two admin keys at once: the second finds none.
+    if (key.role === 'admin') await assertAnAdminKeyRemains(tx, id)
   })
+}
+
+async function assertAnAdminKeyRemains (tx: Prisma.TransactionClient, id: string): Promise<void> {
+  if (await tx.apiKey.count({ where: { role: 'admin', revokedAt: null } }) > 0) return
+  throw errors.lastAdminKey(`Key ${id} is the last active admin key: create another admin key before revoking it`)
 }
 
 const startUp: Actor = { keyId: null, keyName: 'server start-up', role: 'system', authorId: null }
 
 /**
- * COPYDESK_BOOTSTRAP_KEY: makes sure an admin key with exactly this secret exists. A key revoked
- * since stays revoked (someone revoked it for a reason); the returned warning says so.
+ * COPYDESK_BOOTSTRAP_KEY: makes sure an active admin key with exactly this secret exists, as the
+ * README promises. The operator who sets the server's environment outranks any key, so a key with
+ * this secret that was revoked (or is not admin) is restored at start; the returned warning says so.
+ * Retiring a bootstrap key means changing or removing the setting.
  */
 export async function ensureBootstrapKey (db: Database, secret: string): Promise<string | null> {
   const hash = hashOf(secret)
@@ -107,7 +121,11 @@ export async function ensureBootstrapKey (db: Database, secret: string): Promise
       await commitChange(tx, { actor: startUp, objectType: 'key', objectId: created.id, action: 'key.created' })
       return null
     }
-    if (existing.revokedAt !== null) return `COPYDESK_BOOTSTRAP_KEY names key ${existing.id}, which was revoked; it stays revoked. Set a new value to bootstrap another key.`
+    if (existing.revokedAt !== null) {
+      await tx.apiKey.update({ where: { id: existing.id }, data: { role: 'admin', revokedAt: null } })
+      await commitChange(tx, { actor: startUp, objectType: 'key', objectId: existing.id, action: 'key.restored' })
+      return `COPYDESK_BOOTSTRAP_KEY names key ${existing.id}, which was revoked: restored it as an admin key. To retire that key, change or remove COPYDESK_BOOTSTRAP_KEY, then revoke it.`
+    }
     if (existing.role !== 'admin') {
       await tx.apiKey.update({ where: { id: existing.id }, data: { role: 'admin' } })
       await commitChange(tx, { actor: startUp, objectType: 'key', objectId: existing.id, action: 'key.promoted' })
