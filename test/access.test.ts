@@ -255,11 +255,16 @@ t.test('rate limits: writes per key, failed authentications per address, reads p
   t.equal(other, null, 'the admin key is out of writes this minute')
 
   for (let i = 0; i < 3; i++) t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(`cdk_wrong-${i}-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`), remoteAddress: '203.0.113.9' })).statusCode, 401)
-  const blocked = await app.inject({ method: 'GET', url: '/me', headers: bearer(adminKey), remoteAddress: '203.0.113.9' })
-  t.equal(blocked.statusCode, 429, 'after too many failures, the address is refused even with a good key')
+  const blocked = await app.inject({ method: 'GET', url: '/me', headers: bearer('cdk_wrong-3-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), remoteAddress: '203.0.113.9' })
+  t.equal(blocked.statusCode, 429, 'after too many failures, the address\'s further failures are refused')
+  t.equal(json(blocked).code, 'TOO_MANY_REQUESTS')
   t.ok(Number(blocked.headers['retry-after']) > 0)
-  t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(adminKey), remoteAddress: '203.0.113.10' })).statusCode, 200, 'other addresses are unaffected')
-  const spoofed = await app.inject({ method: 'GET', url: '/me', headers: { ...bearer(adminKey), 'x-forwarded-for': '192.0.2.1' }, remoteAddress: '203.0.113.9' })
+  t.equal((await app.inject({ method: 'GET', url: '/me', headers: { authorization: 'Basic YWRtaW46YWRtaW4=' }, remoteAddress: '203.0.113.9' })).statusCode, 429, 'so are malformed credentials')
+  const valid = await app.inject({ method: 'GET', url: '/me', headers: bearer(adminKey), remoteAddress: '203.0.113.9' })
+  t.equal(valid.statusCode, 200, 'a valid key from the same address is still served: a guesser cannot lock colleagues out')
+  t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer('cdk_wrong-4-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), remoteAddress: '203.0.113.9' })).statusCode, 429, 'and serving it does not reset the failures')
+  t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer('cdk_wrong-5-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), remoteAddress: '203.0.113.10' })).statusCode, 401, 'other addresses are unaffected')
+  const spoofed = await app.inject({ method: 'GET', url: '/me', headers: { ...bearer('cdk_wrong-6-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), 'x-forwarded-for': '192.0.2.1' }, remoteAddress: '203.0.113.9' })
   t.equal(spoofed.statusCode, 429, 'a forged X-Forwarded-For does not buy a fresh address (TRUST_PROXY is off)')
 
   const guesses = await Promise.all(Array.from({ length: 40 }, async (_, i) => (await app.inject({ method: 'GET', url: '/me', headers: bearer(`cdk_guess-${i}-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`), remoteAddress: '203.0.113.50' })).statusCode))
@@ -285,6 +290,12 @@ t.test('with the shared store, limits hold across instances', async (t) => {
   const d = await buildTestApp(t, burst)
   const answers = await Promise.all(Array.from({ length: 30 }, async (_, i) => (await (i % 2 === 0 ? c : d).inject({ method: 'GET', url: '/me', headers: bearer(`cdk_burst-${i}-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`), remoteAddress: '198.51.100.20' })).statusCode))
   t.equal(answers.filter((status) => status === 401).length, 5, 'concurrent failures on two instances share one count')
+  for (const app of [c, d]) {
+    t.equal((await app.inject({ method: 'GET', url: '/me', headers: bearer(adminKey), remoteAddress: '198.51.100.20' })).statusCode, 200, 'a valid key is served from the address over its limit')
+    const refused = await app.inject({ method: 'GET', url: '/me', headers: bearer('cdk_burst-x-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), remoteAddress: '198.51.100.20' })
+    t.equal(refused.statusCode, 429, 'while its further failures are refused, on either instance')
+    t.ok(Number(refused.headers['retry-after']) > 0)
+  }
 })
 
 t.test('every write is audited: who, what, which object, when', async (t) => {

@@ -114,19 +114,18 @@ export default fp(async (app) => {
   app.addHook('onRequest', async (request, reply) => {
     const header = request.headers.authorization
     if (header !== undefined && header !== '') {
-      // An address that failed too often is refused before its key is even looked at: guessing
-      // stops there, whatever the next guess.
-      if (config.authFailureLimit > 0) {
-        const failures = await failureLimiter(request, { increment: false })
-        if (!failures.isAllowed && failures.remaining <= 0) refuseAsTooMany(reply, failures.ttlInSeconds, `Too many failed authentications from this address; retry in ${failures.ttlInSeconds} s.`)
-      }
+      // A valid key is served even from an address over its failure limit: one guesser behind a
+      // newsroom's shared address must not lock the newsroom out. Only the address's further
+      // failures are refused. Every key is checked the same way, whatever the address's history:
+      // one SHA-256 and one lookup by that hash (never a comparison a guess could time); the
+      // failure count is touched only once the key turned out not to be valid.
       const token = bearerToken(header)
       const actor = token === null ? null : await authenticate(app.db, token)
       if (actor === null) {
         // Counted atomically: of many concurrent wrong guesses, only the first few get an answer.
         if (config.authFailureLimit > 0) {
           const failures = await failureLimiter(request)
-          if (!failures.isAllowed && failures.isExceeded) refuseAsTooMany(reply, failures.ttlInSeconds, `Too many failed authentications from this address; retry in ${failures.ttlInSeconds} s.`)
+          if (!failures.isAllowed && failures.isExceeded) refuseAsTooMany(reply, failures.ttlInSeconds, `Too many failed authentications from this address; retry in ${failures.ttlInSeconds} s. Valid keys are still served.`)
         }
         reply.header('www-authenticate', 'Bearer error="invalid_token"')
         throw errors.invalidKey(token === null
