@@ -2,6 +2,7 @@
 // checked against it at start-up, so a typo in a variable fails loudly instead of silently.
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { isHttpUrl } from './validation.ts'
 
 const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
@@ -307,6 +308,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     const key = error.instancePath.replace(/^\//, '') as keyof Config
     return `${environmentNames[key] ?? key}: ${error.message} (got ${key === 'bootstrapKey' || key === 's3SecretAccessKey' || key === 'fastlyApiToken' || key === 'cloudflareApiToken' ? 'a value that is not shown' : JSON.stringify(candidate[key])})`
   })
+  for (const key of ['siteUrl', 'siteLogoUrl', 'apiPublicUrl', 'varnishPurgeUrls', 'fastlyApiUrl', 'cloudflareApiUrl'] as const) {
+    const value = candidate[key]
+    if (typeof value !== 'string' || value === '') continue
+    const urls = key === 'varnishPurgeUrls' ? value.split(',') : [value]
+    const unusable = urls.find((url) => !isHttpUrl(url))
+    if (unusable !== undefined) problems.push(`${environmentNames[key]}: ${JSON.stringify(unusable)} is not an absolute http:// or https:// URL with a host`)
+  }
   if (candidate.imageStorage === 's3' && candidate.s3Bucket === '') problems.push('S3_BUCKET: must be set when IMAGE_STORAGE=s3')
   if (Number(candidate.requestTimeoutMs) > 0 && Number(candidate.changeStreamHeartbeatMs) >= Number(candidate.requestTimeoutMs)) {
     problems.push('CHANGE_STREAM_HEARTBEAT_MS: must be below REQUEST_TIMEOUT_MS, or idle streams are cut as stalled connections')

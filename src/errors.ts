@@ -129,6 +129,7 @@ function fieldErrorsOf (error: FastifyError): FieldError[] {
     if (issue.keyword === 'additionalProperties') message = 'is not a known property'
     if (issue.keyword === 'enum' && Array.isArray(params.allowedValues)) message = `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
     if (issue.keyword === 'pattern' && typeof params.pattern === 'string') message = patternHints.get(params.pattern) ?? 'has an invalid format'
+    if (issue.keyword === 'format' && params.format === 'uri') message = 'must be an absolute http:// or https:// URL with a host'
     return { in: part, pointer, message }
   }).filter((field) => {
     // One complaint per value: the first is the most telling (an empty string is "too short", not also "blank").

@@ -24,10 +24,25 @@ export function isStorableDateTime (value: string): boolean {
   return year >= 1 && year <= 9999
 }
 
+/**
+ * An absolute http(s) URL with a host, as WHATWG URL parsing (browsers, fetch, the feed library)
+ * reads it. RFC 3986 alone lets through "https://:x/y", which has no host and which `new URL`
+ * refuses: stored, it would make every feed that links to it fail.
+ */
+export function isHttpUrl (value: string): boolean {
+  if (!/^https?:\/\/\S+$/i.test(value) || !URL.canParse(value)) return false
+  const url = new URL(value)
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+}
+
+const ajvUri = addFormats.default.get('uri') as unknown as (value: string) => boolean
+
 function buildAjv (coerceTypes: Options['coerceTypes'], sharedSchemas: object[]): Ajv {
   const ajv = new Ajv({ ...baseOptions, coerceTypes })
   addFormats.default(ajv)
   ajv.addFormat('date-time', { type: 'string', validate: isStorableDateTime })
+  // Every `uri` this API accepts is a link others follow (HttpUrl in common-schemas.ts).
+  ajv.addFormat('uri', { type: 'string', validate: (value: string) => ajvUri(value) && isHttpUrl(value) })
   for (const schema of sharedSchemas) ajv.addSchema(schema)
   return ajv
 }

@@ -65,3 +65,55 @@ t.test('a body nested thousands of levels deep is a 400 for every operation that
   const escapedQuotes = await post(app, '/articles', { headline: 'A "quoted" \\ [headline', body: [{ type: 'paragraph', text: 'x' }] })
   t.equal(escapedQuotes.statusCode, 201, 'escaped quotes and backslashes do not confuse the depth count')
 })
+
+t.test('URLs are refused unless they are absolute http(s) URLs with a host, naming the field', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const before = await rowCounts(app)
+  const unusable = ['https://:x/y', 'https://user:pass@/x', 'http://[::1/', 'https://x:99999/', 'https://%zz/', 'ftp://example.com/x', '//example.com/x']
+  const paragraph = { type: 'paragraph', text: 'x' }
+  for (const url of unusable) {
+    const cases: Array<[string, unknown, string]> = [
+      ['/images', { url, mimeType: 'image/jpeg', altText: 'A photo' }, '/url'],
+      ['/authors', { name: 'Link Tester', links: [{ label: 'Website', url }] }, '/links/0/url'],
+      ['/webhooks', { url, events: ['*'] }, '/url'],
+      ['/articles', { headline: 'Embed', body: [paragraph, { type: 'embed', url }] }, '/body/1/url'],
+      ['/articles', { headline: 'Promo', body: [{ type: 'promo', headline: 'Sign up', url }] }, '/body/0/url'],
+      ['/articles', { headline: 'Canonical', body: [paragraph], canonicalUrl: url }, '/canonicalUrl']
+    ]
+    for (const [path, payload, pointer] of cases) {
+      const response = await post(app, path, payload)
+      t.equal(response.statusCode, 400, `POST ${path} with ${url}`)
+      t.equal(json(response).code, 'VALIDATION_FAILED')
+      t.ok(json(response).errors.some((error: any) => error.pointer === pointer), `names ${pointer}: ${response.body}`)
+    }
+  }
+  t.same(await rowCounts(app), before, 'nothing was written')
+  t.equal((await post(app, '/images', { url: 'HTTPS://Images.Example.com:8443/a%20b.jpg?w=1#x', mimeType: 'image/jpeg', altText: 'A photo' })).statusCode, 201, 'a real URL is still accepted')
+
+  const { loadConfig } = await import('../src/config.ts')
+  for (const [name, value] of [['SITE_LOGO_URL', 'https://:x/y'], ['SITE_URL', 'https://:x'], ['API_PUBLIC_URL', 'http://[::1'], ['VARNISH_PURGE_URLS', 'http://varnish:6081,https://:x/y']]) {
+    t.throws(() => loadConfig({ DATABASE_URL: 'file:unused.db', [name as string]: value }), new RegExp(`${name as string}: .* is not an absolute`), `${name as string}=${value as string} is refused at start`)
+  }
+})
+
+t.test('an unusable URL stored before URLs were checked does not take feeds, sitemaps or lists down', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const author = await createAuthor(app)
+  const image = await createImage(app)
+  const goodImage = await createImage(app, { url: 'https://images.example.com/good.jpg' })
+  const broken = await createArticle(app, { headline: 'Broken Lead', status: 'published', leadImageId: image.id, bylines: [{ authorId: author.id }] })
+  const fine = await createArticle(app, { headline: 'Fine Lead', status: 'published', leadImageId: goodImage.id })
+  // Old data: written directly, as an earlier version that checked less would have stored it.
+  await app.db.image.update({ where: { id: image.id }, data: { url: 'https://:x/y' } })
+  await app.db.author.update({ where: { id: author.id }, data: { links: [{ label: 'Website', url: 'https://:x/y' }] } })
+
+  for (const url of ['/feeds/rss', '/feeds/atom', '/feeds/json', `/feeds/rss?author=${author.slug as string}`, '/sitemap.xml', '/sitemap-news.xml', '/articles', '/images', '/authors', `/articles/${broken.id as string}`]) {
+    const response = await app.inject({ method: 'GET', url, headers: { authorization: '' } })
+    t.equal(response.statusCode, 200, `GET ${url} → ${response.statusCode}`)
+  }
+  const rss = (await app.inject({ method: 'GET', url: '/feeds/rss', headers: { authorization: '' } })).body
+  t.match(rss, 'Broken Lead', 'the article is still in the feed')
+  t.notMatch(rss, 'https://:x/y', 'without the enclosure nobody can follow')
+  t.match(rss, 'https://images.example.com/good.jpg', 'other articles keep their images')
+  t.match(rss, fine.slug)
+})

@@ -2,6 +2,7 @@
 // (by the `feed` library), sitemaps with an index past the protocol's 50,000 URLs, and a Google News
 // sitemap of the last 48 hours. Only published articles, always.
 import { Feed } from 'feed'
+import type { FastifyBaseLogger } from 'fastify'
 import { XMLBuilder } from 'fast-xml-parser'
 import type { Database } from '../db/client.ts'
 import { errors } from '../errors.ts'
@@ -22,7 +23,7 @@ export const feedTypes: Record<FeedFormat, string> = {
 export interface FeedFilter { author?: string, section?: string, tag?: string }
 
 /** The latest published articles, overall or for one author, section or tag, in the format asked for. */
-export async function latestFeed (db: Database, site: Site, format: FeedFormat, selfUrl: string, filter: FeedFilter): Promise<string> {
+export async function latestFeed (db: Database, site: Site, format: FeedFormat, selfUrl: string, filter: FeedFilter, log: Pick<FastifyBaseLogger, 'warn'>): Promise<string> {
   let title = site.name
   let home = site.url
   if (filter.author !== undefined) {
@@ -57,6 +58,9 @@ export async function latestFeed (db: Database, site: Site, format: FeedFormat, 
   })
   for (const article of items) {
     const url = site.articleUrl(article.slug)
+    // One image stored with an address no reader can follow must not take the feed down for everyone.
+    const imageUrl = article.leadImage === null ? null : site.followable(article.leadImage.url)
+    if (article.leadImage !== null && imageUrl === null) log.warn({ articleId: article.id, imageId: article.leadImage.id }, 'feed: lead image left out, its URL is not an absolute http(s) URL')
     feed.addItem({
       title: article.headline,
       id: url,
@@ -66,7 +70,7 @@ export async function latestFeed (db: Database, site: Site, format: FeedFormat, 
       ...(article.dek !== null ? { description: article.dek } : {}),
       // The library assumes a non-empty author list (JSON Feed reads the first).
       ...(article.bylines.length > 0 ? { author: article.bylines.map((byline) => ({ name: byline.author.name, link: site.authorUrl(byline.author.slug) })) } : {}),
-      ...(article.leadImage !== null ? { image: { url: site.absolute(article.leadImage.url), type: article.leadImage.mimeType ?? undefined, length: article.leadImage.bytes ?? undefined } } : {})
+      ...(article.leadImage !== null && imageUrl !== null ? { image: { url: imageUrl, type: article.leadImage.mimeType ?? undefined, length: article.leadImage.bytes ?? undefined } } : {})
     })
   }
   switch (format) {

@@ -52,7 +52,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }, async (request, reply) => {
       const self = apiUrl(request.url)
-      return await reply.type(feedTypes[format]).send(await latestFeed(app.db, site, format, self, request.query))
+      return await reply.type(feedTypes[format]).send(await latestFeed(app.db, site, format, self, request.query, request.log))
     })
   }
 

@@ -3,6 +3,7 @@
 import type { Config } from '../config.ts'
 import type { Article, ArticleSummary } from '../articles/schemas.ts'
 import type { Image } from '../images/schemas.ts'
+import { isHttpUrl } from '../validation.ts'
 
 export interface Site {
   name: string
@@ -13,10 +14,13 @@ export interface Site {
   authorUrl: (slug: string) => string
   /** Absolute address of a URL the API hands out (image files are served by the API). */
   absolute: (url: string) => string
+  /** `absolute(url)` when that is a URL others can follow, else null (a record stored before URLs were checked). */
+  followable: (url: string) => string | null
 }
 
 export function siteOf (config: Config): Site {
   const api = config.apiPublicUrl === '' ? config.siteUrl : config.apiPublicUrl
+  const absolute = (url: string): string => /^https?:\/\//.test(url) ? url : `${api}${url}`
   const page = (template: string, slug: string): string => `${config.siteUrl}${template.replace('{slug}', encodeURIComponent(slug))}`
   return {
     name: config.siteName,
@@ -25,7 +29,11 @@ export function siteOf (config: Config): Site {
     logoUrl: config.siteLogoUrl === '' ? null : config.siteLogoUrl,
     articleUrl: (slug) => page(config.articlePath, slug),
     authorUrl: (slug) => page(config.authorPath, slug),
-    absolute: (url) => /^https?:\/\//.test(url) ? url : `${api}${url}`
+    absolute,
+    followable: (url) => {
+      const address = absolute(url)
+      return isHttpUrl(address) ? address : null
+    }
   }
 }
 
