@@ -64,7 +64,7 @@ async function waitFor (what: string, check: () => boolean | Promise<boolean>, d
 
 async function startApp (env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, url: string }> {
   const child = fork(join(import.meta.dirname, 'serve.ts'), ['app'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, COPYDESK_BOOTSTRAP_KEY: benchKey, WRITE_RATE_LIMIT: '0', IMAGE_DIRECTORY: join(dir, 'images'), ...env },
+    env: { ...process.env, DATABASE_URL: databaseUrl, COPYDESK_BOOTSTRAP_KEY: benchKey, WRITE_RATE_LIMIT: '0', WEBHOOK_ALLOWED_INTERNAL: '127.0.0.1', IMAGE_DIRECTORY: join(dir, 'images'), ...env },
     execArgv: ['--import', 'tsx']
   })
   const [message] = await once(child, 'message') as [{ port: number }]

@@ -2,6 +2,7 @@
 // checked against it at start-up, so a typo in a variable fails loudly instead of silently.
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { allowedInternalProblem } from './webhooks/targets.ts'
 import { isHttpUrl } from './validation.ts'
 
 const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -39,6 +40,8 @@ export const ConfigSchema = Type.Object({
   webhookRetryBaseMs: Type.Integer({ minimum: 10 }),
   webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50 }),
   webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000 }),
+  /** Internal receivers webhooks may reach anyway: comma-separated host names, addresses and CIDR ranges. */
+  webhookAllowedInternal: Type.String(),
   /** Makes sure an admin key with exactly this secret exists (automation, tests); empty: none. */
   bootstrapKey: Type.Union([Type.Literal(''), Type.String({ minLength: 32, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })]),
   /** Writes per key per minute (0 = unlimited). */
@@ -74,6 +77,8 @@ export const ConfigSchema = Type.Object({
   /** Where an article or author page lives on the website: {slug} is replaced. */
   articlePath: Type.String({ pattern: '^/\\S*\\{slug\\}\\S*$', maxLength: 200 }),
   authorPath: Type.String({ pattern: '^/\\S*\\{slug\\}\\S*$', maxLength: 200 }),
+  /** Slugs no article or author may have, comma-separated: words a website routes itself ("/new", "/feed"). */
+  reservedSlugs: Type.String({ maxLength: 10_000, pattern: '^([a-z0-9]+(-[a-z0-9]+)*(,[a-z0-9]+(-[a-z0-9]+)*)*)?$' }),
   /** Public address of this API (for absolute image URLs in feeds and structured data); empty = siteUrl. */
   apiPublicUrl: Type.String({ pattern: '^(https?://[^\\s/?#]+(/[^\\s?#]*[^\\s?#/])?)?$', maxLength: 500 }),
   /** URLs per sitemap file; beyond it /sitemap.xml becomes a sitemap index (the protocol allows 50,000). */
@@ -147,6 +152,7 @@ export const defaultConfig: Config = {
   webhookRetryBaseMs: 5000,
   webhookMaxAttempts: 10,
   webhookTimeoutMs: 10_000,
+  webhookAllowedInternal: '',
   bootstrapKey: '',
   writeRateLimit: 600,
   readRateLimit: 6000,
@@ -168,6 +174,8 @@ export const defaultConfig: Config = {
   siteLogoUrl: '',
   articlePath: '/articles/{slug}',
   authorPath: '/authors/{slug}',
+  reservedSlugs: 'admin,api,app,archive,assets,atom,articles,authors,category,edit,embed,feed,feeds,graphql,health,images,index,' +
+    'latest,login,logout,new,none,null,page,preview,ready,robots,rss,search,sections,sitemap,static,tag,tags,undefined,www',
   apiPublicUrl: '',
   sitemapPageSize: 50_000,
   searchRankWindow: 1000,
@@ -202,6 +210,14 @@ export const defaultConfig: Config = {
   keepAliveTimeoutMs: 5000
 }
 
+/** The slugs articles and authors may not have (RESERVED_SLUGS). */
+export function reservedSlugsOf (config: Pick<Config, 'reservedSlugs'>): ReadonlySet<string> {
+  return new Set(config.reservedSlugs === '' ? [] : config.reservedSlugs.split(','))
+}
+
+/** The reserved slugs of the default configuration, for callers without one (seed, benchmarks). */
+export const defaultReservedSlugs = reservedSlugsOf(defaultConfig)
+
 /** The CDN purgers a public change is sent to (CDN_PURGERS). */
 export function purgersOf (config: Config): string[] {
   return config.cdnPurgers === '' ? [] : [...new Set(config.cdnPurgers.split(','))]
@@ -230,6 +246,7 @@ const environmentNames: Record<keyof Config, string> = {
   webhookRetryBaseMs: 'WEBHOOK_RETRY_BASE_MS',
   webhookMaxAttempts: 'WEBHOOK_MAX_ATTEMPTS',
   webhookTimeoutMs: 'WEBHOOK_TIMEOUT_MS',
+  webhookAllowedInternal: 'WEBHOOK_ALLOWED_INTERNAL',
   bootstrapKey: 'COPYDESK_BOOTSTRAP_KEY',
   writeRateLimit: 'WRITE_RATE_LIMIT',
   readRateLimit: 'READ_RATE_LIMIT',
@@ -251,6 +268,7 @@ const environmentNames: Record<keyof Config, string> = {
   siteLogoUrl: 'SITE_LOGO_URL',
   articlePath: 'ARTICLE_PATH',
   authorPath: 'AUTHOR_PATH',
+  reservedSlugs: 'RESERVED_SLUGS',
   apiPublicUrl: 'API_PUBLIC_URL',
   sitemapPageSize: 'SITEMAP_PAGE_SIZE',
   searchRankWindow: 'SEARCH_RANK_WINDOW',
@@ -315,6 +333,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
     const unusable = urls.find((url) => !isHttpUrl(url))
     if (unusable !== undefined) problems.push(`${environmentNames[key]}: ${JSON.stringify(unusable)} is not an absolute http:// or https:// URL with a host`)
   }
+  const allowedInternal = typeof candidate.webhookAllowedInternal === 'string' ? allowedInternalProblem(candidate.webhookAllowedInternal) : null
+  if (allowedInternal !== null) problems.push(`WEBHOOK_ALLOWED_INTERNAL: ${allowedInternal}`)
   if (candidate.imageStorage === 's3' && candidate.s3Bucket === '') problems.push('S3_BUCKET: must be set when IMAGE_STORAGE=s3')
   if (Number(candidate.requestTimeoutMs) > 0 && Number(candidate.changeStreamHeartbeatMs) >= Number(candidate.requestTimeoutMs)) {
     problems.push('CHANGE_STREAM_HEARTBEAT_MS: must be below REQUEST_TIMEOUT_MS, or idle streams are cut as stalled connections')

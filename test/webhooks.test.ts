@@ -4,6 +4,7 @@ import { createHmac, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
 import { once } from 'node:events'
 import { buildTestApp, createArticle, createAuthor, json, post, testDatabaseUrl } from './helper.ts'
+import { loadConfig } from '../src/config.ts'
 import { eventNames } from '../src/webhooks/events.ts'
 
 interface Received { headers: IncomingMessage['headers'], body: string, status: number, event: string, deliveryId: string, objectId: string }
@@ -48,7 +49,9 @@ async function waitFor (condition: () => boolean | Promise<boolean>, timeoutMs =
   return false
 }
 
-const fast = { webhookPollIntervalMs: 50, webhookRetryBaseMs: 50, schedulerIntervalMs: 100 }
+// The receivers here listen on 127.0.0.1, an internal address webhooks are refused unless allowed.
+const receivers = { webhookAllowedInternal: '127.0.0.1' }
+const fast = { ...receivers, webhookPollIntervalMs: 50, webhookRetryBaseMs: 50, schedulerIntervalMs: 100 }
 
 t.test('deliveries are signed POSTs with the event, recorded as delivered', async (t) => {
   const receiver = await startReceiver(t)
@@ -114,7 +117,7 @@ t.test('failures are retried with backoff, then recorded; a slow receiver never 
 t.test('queued deliveries survive a restart', async (t) => {
   const receiver = await startReceiver(t)
   const databaseUrl = await testDatabaseUrl(t)
-  const first = await buildTestApp(t, { databaseUrl, backgroundJobs: false })
+  const first = await buildTestApp(t, { databaseUrl, ...receivers, backgroundJobs: false })
   await post(first, '/webhooks', { url: receiver.url, events: ['image.created'] })
   await post(first, '/images', { url: 'https://images.example.com/a.jpg', mimeType: 'image/jpeg', altText: 'A' })
   await first.close()
@@ -129,7 +132,7 @@ t.test('a paused webhook\'s queued deliveries wait, and go out when it is switch
   const receiver = await startReceiver(t)
   const witness = await startReceiver(t)
   const databaseUrl = await testDatabaseUrl(t)
-  const editor = await buildTestApp(t, { databaseUrl, backgroundJobs: false })
+  const editor = await buildTestApp(t, { databaseUrl, ...receivers, backgroundJobs: false })
   const hook = json(await post(editor, '/webhooks', { url: receiver.url, events: ['author.created'] }))
   await post(editor, '/authors', { name: 'Queued Before Pause' })
   await editor.inject({ method: 'PATCH', url: `/webhooks/${hook.id}`, payload: { active: false } })
@@ -156,13 +159,13 @@ t.test('shutting down cancels a delivery in flight and hands it back, uncounted'
   const started = Date.now()
   await app.close()
   t.ok(Date.now() - started < 5000, 'close does not wait for the receiver')
-  const after = await buildTestApp(t, { databaseUrl, backgroundJobs: false })
+  const after = await buildTestApp(t, { databaseUrl, ...receivers, backgroundJobs: false })
   const [delivery] = json(await after.inject({ method: 'GET', url: `/webhooks/${hook.id}/deliveries` })).items
   t.match(delivery, { status: 'pending', attempts: 0, lastError: null }, 'it will be sent again, and the cancelled attempt does not count')
 })
 
 t.test('webhook management validates its input', async (t) => {
-  const app = await buildTestApp(t, { backgroundJobs: false })
+  const app = await buildTestApp(t, { ...receivers, backgroundJobs: false })
   for (const payload of [{ url: 'ftp://x.example/hook', events: ['*'] }, { url: 'https://x.example/hook', events: [] }, { url: 'https://x.example/hook', events: ['article.exploded'] }, { url: 'https://x.example/hook' }]) {
     t.equal((await post(app, '/webhooks', payload)).statusCode, 400, JSON.stringify(payload))
   }
@@ -171,6 +174,50 @@ t.test('webhook management validates its input', async (t) => {
   t.equal(json(await app.inject({ method: 'GET', url: '/webhooks' })).items.length, 1)
   t.equal((await app.inject({ method: 'DELETE', url: `/webhooks/${hook.id}` })).statusCode, 204)
   t.equal(json(await app.inject({ method: 'GET', url: `/webhooks/${hook.id}` })).code, 'WEBHOOK_NOT_FOUND')
+})
+
+t.test('webhooks never reach internal addresses unless WEBHOOK_ALLOWED_INTERNAL names them', async (t) => {
+  const receiver = await startReceiver(t)
+  const app = await buildTestApp(t, { webhookPollIntervalMs: 50, webhookMaxAttempts: 1 })
+  const internal = [
+    'http://169.254.169.254/latest/meta-data/', 'http://127.0.0.1:8080/hook', receiver.url, 'http://0x7f000001/', 'http://2130706433/', 'http://0177.0.0.1/',
+    'http://127.1/', 'http://10.1.2.3/', 'http://172.16.0.1/', 'http://192.168.1.1/', 'http://100.64.0.1/', 'http://0.0.0.0/', 'http://224.0.0.1/',
+    'http://255.255.255.255/', 'http://[::1]/', 'http://[::]/', 'http://[::ffff:127.0.0.1]/', 'http://[::ffff:a9fe:a9fe]/', 'http://[fe80::1]/',
+    'http://[fd00::1]/', 'http://[ff02::1]/', 'http://localhost:3000/', 'http://LOCALHOST./', 'http://api.localhost/'
+  ]
+  for (const url of internal) {
+    const response = await post(app, '/webhooks', { url, events: ['*'] })
+    t.equal(response.statusCode, 400, url)
+    t.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8')
+    t.match(json(response), { code: 'VALIDATION_FAILED', errors: [{ in: 'body', pointer: '/url', message: /is internal \(/ }] }, `${url}: names /url`)
+  }
+  t.equal(await app.db.webhook.count(), 0, 'none was registered')
+  const hook = json(await post(app, '/webhooks', { url: 'https://hooks.example.com/x', events: ['author.created'] }))
+  const patched = await app.inject({ method: 'PATCH', url: `/webhooks/${hook.id}`, payload: { url: 'http://[::ffff:10.0.0.1]/' } })
+  t.equal(patched.statusCode, 400, 'nor can a URL be changed to one')
+  t.equal(json(patched).errors[0].pointer, '/url')
+
+  // A name that led elsewhere when it was registered, and resolves to an internal address by the
+  // time of sending, is refused then: the receipt says why, and nothing reaches the receiver.
+  const port = new URL(receiver.url).port
+  for (const url of [`http://localhost:${port}/hook`, receiver.url]) {
+    await app.db.webhook.update({ where: { id: hook.id }, data: { url } })
+    const author = await createAuthor(app, { name: `Rebound ${url}` })
+    const [delivery] = json(await app.inject({ method: 'GET', url: `/webhooks/${hook.id}/deliveries?limit=1` })).items
+    t.match(delivery, { objectKey: `author:${author.id}` })
+    t.ok(await waitFor(async () => (await receiptOf(app, hook.id, delivery.id)).status === 'failed'), `${url}: the delivery fails`)
+    const receipt = await receiptOf(app, hook.id, delivery.id)
+    t.match(receipt, { lastStatusCode: null, lastError: /^not sent: .*127\.0\.0\.1.* is internal \(loopback\); webhooks are not sent to internal addresses unless WEBHOOK_ALLOWED_INTERNAL names them$/ })
+    t.equal(receipt.receipts[0].error, receipt.lastError)
+  }
+  t.same(receiver.received, [], 'the internal receiver heard nothing')
+
+  const allowed = await buildTestApp(t, { backgroundJobs: false, webhookAllowedInternal: 'hooks.internal, 10.0.0.0/8, fd00::/8, 127.0.0.1' })
+  for (const url of ['http://10.20.30.40/hook', 'http://[fd00::1]/hook', 'http://0x7f000001/hook', 'http://hooks.internal/x']) {
+    t.equal((await post(allowed, '/webhooks', { url, events: ['*'] })).statusCode, 201, `${url}: allowed by the setting`)
+  }
+  t.equal((await post(allowed, '/webhooks', { url: 'http://192.168.0.1/', events: ['*'] })).statusCode, 400, 'what the setting does not name stays refused')
+  t.throws(() => loadConfig({ WEBHOOK_ALLOWED_INTERNAL: '10.0.0.0/33' }), /WEBHOOK_ALLOWED_INTERNAL/, 'a malformed setting stops the start')
 })
 
 /** Reads a delivery's receipt through the API. */
@@ -343,7 +390,7 @@ t.test('replay refuses unknown deliveries (404) and deliveries that are pending 
 })
 
 t.test('a delivery still queued cannot be replayed', async (t) => {
-  const app = await buildTestApp(t, { backgroundJobs: false })
+  const app = await buildTestApp(t, { ...receivers, backgroundJobs: false })
   const hook = json(await post(app, '/webhooks', { url: 'https://hooks.example.com/x', events: ['author.created'] }))
   await createAuthor(app, { name: 'Queued' })
   const [delivery] = json(await app.inject({ method: 'GET', url: `/webhooks/${hook.id}/deliveries` })).items

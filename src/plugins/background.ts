@@ -4,6 +4,7 @@
 import fp from 'fastify-plugin'
 import { publishDue } from '../articles/service.ts'
 import { dispatchDue } from '../webhooks/dispatcher.ts'
+import { targetPolicy } from '../webhooks/targets.ts'
 import { pruneChanges } from '../changes/feed.ts'
 import { purgeDue, purgeSettings } from '../cdn/dispatcher.ts'
 import { purgersFrom } from '../cdn/purgers.ts'
@@ -32,13 +33,14 @@ export default fp(async (app) => {
   if (!app.config.backgroundJobs) return
   const jobs: Array<{ stop: () => Promise<void> }> = []
   const shutdown = new AbortController()
+  const targets = targetPolicy(app.config.webhookAllowedInternal)
   app.addHook('onReady', async () => {
     jobs.push(every(app.config.schedulerIntervalMs, async () => {
       const published = await publishDue(app.db)
       if (published.length > 0) app.log.info({ articles: published }, 'published scheduled articles')
     }, (error) => { app.log.error({ err: error }, 'scheduler run failed') }))
     jobs.push(every(app.config.webhookPollIntervalMs, async () => {
-      await dispatchDue(app.db, { retryBaseMs: app.config.webhookRetryBaseMs, maxAttempts: app.config.webhookMaxAttempts, timeoutMs: app.config.webhookTimeoutMs }, shutdown.signal)
+      await dispatchDue(app.db, { retryBaseMs: app.config.webhookRetryBaseMs, maxAttempts: app.config.webhookMaxAttempts, timeoutMs: app.config.webhookTimeoutMs, targets }, shutdown.signal)
     }, (error) => { app.log.error({ err: error }, 'webhook dispatch failed') }))
     if (app.config.cdnPurgers !== '') {
       const purgers = purgersFrom(app.config)

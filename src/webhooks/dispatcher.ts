@@ -4,12 +4,18 @@
 // is still pending (in flight or waiting for a retry). Every attempt leaves a receipt.
 import { createHmac } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import type { LookupAddress, LookupOptions } from 'node:dns'
 import type { Database, Prisma } from '../db/client.ts'
+import { RefusedTarget, type TargetPolicy } from './targets.ts'
 
 export interface DispatchSettings {
   retryBaseMs: number
   maxAttempts: number
   timeoutMs: number
+  /** Where deliveries may go: each URL's host is resolved and checked before every attempt. */
+  targets: TargetPolicy
 }
 
 const BATCH = 20
@@ -19,6 +25,35 @@ const LEASE_MARGIN_MS = 30_000
 /** The signature header: HMAC-SHA256 over "<unix seconds>.<body>", as documented in the README. */
 export function signatureHeader (secret: string, body: string, timestamp: number): string {
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
+
+/**
+ * POSTs to the address that was checked, whatever the name resolves to by now: the connection's
+ * lookup answers with it (TLS still verifies the certificate for the URL's host name). Resolves
+ * with the status once the headers arrive; the body is not read. Redirects are not followed.
+ */
+async function postPinned (url: URL, pinned: LookupAddress, headers: OutgoingHttpHeaders, body: string, signal: AbortSignal): Promise<number> {
+  const lookup = (_hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    if (options.all === true) callback(null, [pinned])
+    else callback(null, pinned.address, pinned.family)
+  }
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest
+  return await new Promise<number>((resolve, reject) => {
+    const outgoing = request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, lookup, signal, agent: false }, (response: IncomingMessage) => {
+      resolve(response.statusCode ?? 0)
+      response.destroy()
+    })
+    outgoing.on('error', reject)
+    outgoing.end(body)
+  })
+}
+
+/** A failed attempt's lastError: a refused target says why in its own words; others name the error. */
+function failureOf (caught: unknown): string {
+  if (!(caught instanceof Error)) return 'request failed'
+  return caught instanceof RefusedTarget ? caught.message : `${caught.name}: ${caught.message}`
 }
 
 export function retryDelayMs (settings: DispatchSettings, attempts: number): number {
@@ -91,31 +126,26 @@ async function attemptOne (db: Database, id: string, settings: DispatchSettings,
   let error: string | null = null
   const startedAt = new Date()
   const started = performance.now()
+  const timeout = AbortSignal.timeout(settings.timeoutMs)
   try {
     const timestamp = Math.floor(startedAt.getTime() / 1000)
-    const response = await fetch(delivery.webhook.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Copydesk-Webhooks/1',
-        'copydesk-event': delivery.event,
-        'copydesk-delivery': delivery.id,
-        'copydesk-signature': signatureHeader(delivery.webhook.secret, delivery.body, timestamp)
-      },
-      body: delivery.body,
-      redirect: 'manual',
-      signal: signal !== undefined ? AbortSignal.any([signal, AbortSignal.timeout(settings.timeoutMs)]) : AbortSignal.timeout(settings.timeoutMs)
-    })
-    statusCode = response.status
-    await response.body?.cancel()
-    if (!response.ok) error = `receiver answered ${response.status}`
+    const url = new URL(delivery.webhook.url)
+    const pinned = await settings.targets.addressToSend(url)
+    statusCode = await postPinned(url, pinned, {
+      'content-type': 'application/json',
+      'user-agent': 'Copydesk-Webhooks/1',
+      'copydesk-event': delivery.event,
+      'copydesk-delivery': delivery.id,
+      'copydesk-signature': signatureHeader(delivery.webhook.secret, delivery.body, timestamp)
+    }, delivery.body, signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout)
+    if (statusCode < 200 || statusCode > 299) error = `receiver answered ${statusCode}`
   } catch (caught) {
     if (shuttingDown()) {
       // Shutting down: not the receiver's fault, so the attempt does not count.
       await db.webhookDelivery.updateMany({ where: held, data: { lockedUntil: null } })
       return false
     }
-    error = caught instanceof Error ? `${caught.name}: ${caught.message}`.slice(0, 500) : 'request failed'
+    error = (timeout.aborted ? `TimeoutError: no answer within ${settings.timeoutMs} ms` : failureOf(caught)).slice(0, 500)
   }
   const latencyMs = Math.round(performance.now() - started)
   const attempts = delivery.attempts + 1

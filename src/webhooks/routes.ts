@@ -5,6 +5,7 @@ import { actorOf } from '../keys/routes.ts'
 import { problemResponses } from '../errors.ts'
 import { DeliveryDetailSchema, DeliveryListQuery, DeliveryParams, DeliverySchema, ReceiptSchema, WebhookCreate, WebhookPatch, WebhookSchema, WebhookWithSecret, payloadSchemas } from './schemas.ts'
 import * as webhooks from './service.ts'
+import { targetPolicy } from './targets.ts'
 
 const tags = ['Webhooks']
 const WebhookRef = Type.Unsafe({ $ref: 'Webhook#' })
@@ -13,6 +14,7 @@ const DeliveryDetailRef = Type.Unsafe({ $ref: 'WebhookDeliveryDetail#' })
 export const webhookSchemas = [WebhookSchema, DeliverySchema, ReceiptSchema, DeliveryDetailSchema, ...payloadSchemas]
 
 export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const targets = targetPolicy(app.config.webhookAllowedInternal)
   app.get('/webhooks', {
     config: { access: 'admin' },
     schema: { operationId: 'listWebhooks', summary: 'List webhooks', tags, response: { 200: Type.Object({ items: Type.Array(WebhookRef) }, { title: 'WebhookList' }) } }
@@ -23,11 +25,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createWebhook',
       summary: 'Register an endpoint for content events; the response holds its signing secret, once',
+      description: 'The URL must lead outside the server\'s network: loopback, private, link-local, multicast and unspecified addresses (and IPv6 forms of them) are refused with 400 naming /url, unless WEBHOOK_ALLOWED_INTERNAL names them. Host names are resolved and checked again at every send.',
       tags,
       body: WebhookCreate,
       response: { 201: WebhookWithSecret, ...problemResponses(400, 413, 415) }
     }
-  }, async (request, reply) => await reply.code(201).send(await webhooks.createOne(app.db, request.body, actorOf(request)) as never))
+  }, async (request, reply) => await reply.code(201).send(await webhooks.createOne(app.db, request.body, actorOf(request), targets) as never))
 
   app.get('/webhooks/:id', {
     config: { access: 'admin' },
@@ -37,7 +40,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/webhooks/:id', {
     config: { access: 'admin' },
     schema: { operationId: 'updateWebhook', summary: 'Change a webhook\'s URL, events or whether it is active', tags, params: IdParams, body: WebhookPatch, response: { 200: WebhookRef, ...problemResponses(400, 404, 413, 415) } }
-  }, async (request) => await webhooks.updateOne(app.db, request.params.id, request.body, actorOf(request)))
+  }, async (request) => await webhooks.updateOne(app.db, request.params.id, request.body, actorOf(request), targets))
 
   app.delete('/webhooks/:id', {
     config: { access: 'admin' },

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import type { Database } from '../db/client.ts'
-import { errors } from '../errors.ts'
+import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { pageResult, type PageResult } from '../common-schemas.ts'
 import type { DeliveryListQuery, WebhookCreate, WebhookPatch } from './schemas.ts'
 import { commitChange } from '../changes/index.ts'
 import type { Actor } from '../keys/roles.ts'
+import type { TargetPolicy } from './targets.ts'
 
 // Everything but the secret, which is shown once, at creation.
 const webhookSelect = { id: true, url: true, events: true, description: true, active: true, createdAt: true, updatedAt: true } as const
@@ -19,7 +20,15 @@ export async function readOne (db: Database, id: string): Promise<unknown> {
   return webhook
 }
 
-export async function createOne (db: Database, input: WebhookCreate, actor: Actor): Promise<unknown> {
+/** Refuses a URL whose host is an internal address (names are checked again at each send). */
+function assertReachableTarget (targets: TargetPolicy, url: string): void {
+  const refusal = targets.refusalAtRegistration(url)
+  if (refusal === null) return
+  throw withFieldErrors(errors.validationFailed(`body/url ${refusal}`) as CatalogueError, [{ in: 'body', pointer: '/url', message: refusal }])
+}
+
+export async function createOne (db: Database, input: WebhookCreate, actor: Actor, targets: TargetPolicy): Promise<unknown> {
+  assertReachableTarget(targets, input.url)
   const secret = `whsec_${randomBytes(24).toString('hex')}`
   return await db.$transaction(async (tx) => {
     const created = await tx.webhook.create({
@@ -31,7 +40,8 @@ export async function createOne (db: Database, input: WebhookCreate, actor: Acto
   })
 }
 
-export async function updateOne (db: Database, id: string, patch: WebhookPatch, actor: Actor): Promise<unknown> {
+export async function updateOne (db: Database, id: string, patch: WebhookPatch, actor: Actor, targets: TargetPolicy): Promise<unknown> {
+  if (patch.url !== undefined) assertReachableTarget(targets, patch.url)
   return await db.$transaction(async (tx) => {
     if (await tx.webhook.count({ where: { id } }) === 0) throw errors.webhookNotFound(`id ${id}`)
     const updated = await tx.webhook.update({ where: { id }, data: patch, select: webhookSelect })
