@@ -69,6 +69,7 @@ export const errors = {
   forbidden: entry('FORBIDDEN', 403, '%s'),
   tooManyRequests: entry('TOO_MANY_REQUESTS', 429, '%s'),
   slugTaken: entry('SLUG_TAKEN', 409, '%s'),
+  slugReserved: entry('SLUG_RESERVED', 400, '%s'),
   inUse: entry('IN_USE', 409, '%s'),
   conflict: entry('CONFLICT', 409, '%s'),
   lastAdminKey: entry('LAST_ADMIN_KEY', 409, '%s'),

@@ -117,3 +117,54 @@ t.test('an unusable URL stored before URLs were checked does not take feeds, sit
   t.match(rss, 'https://images.example.com/good.jpg', 'other articles keep their images')
   t.match(rss, fine.slug)
 })
+
+t.test('reserved slugs: refused when given, numbered when derived, configurable', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const paragraph = [{ type: 'paragraph', text: 'x' }]
+  const before = await rowCounts(app)
+  for (const slug of ['admin', 'api', 'new', 'preview', 'feed', 'rss', 'index', 'null']) {
+    for (const [path, payload] of [['/articles', { headline: 'Reserved', slug, body: paragraph }], ['/authors', { name: 'Reserved', slug }]] as const) {
+      const response = await post(app, path, payload)
+      t.equal(response.statusCode, 400, `POST ${path} slug=${slug}`)
+      t.equal(response.headers['content-type'], problemType)
+      t.equal(json(response).code, 'SLUG_RESERVED')
+      t.same(json(response).errors.map((error: any) => error.pointer), ['/slug'])
+    }
+  }
+  t.same(await rowCounts(app), before, 'nothing was written')
+
+  const article = await createArticle(app, { headline: 'New' })
+  t.equal(article.slug, 'new-1', 'a reserved slug derived from a headline gets a number')
+  t.equal((await createArticle(app, { headline: 'new' })).slug, 'new-2')
+  t.equal((await createArticle(app, { headline: 'RSS' })).slug, 'rss-1')
+  t.equal((await createArticle(app, { headline: 'New rules' })).slug, 'new-rules', 'only the whole slug is reserved')
+  const author = await createAuthor(app, { name: 'Admin' })
+  t.equal(author.slug, 'admin-1', 'authors too')
+
+  const patched = await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, payload: { slug: 'preview' } })
+  t.equal(patched.statusCode, 400, 'renaming an article to a reserved slug is refused')
+  t.equal(json(patched).code, 'SLUG_RESERVED')
+  const replaced = await app.inject({ method: 'PUT', url: `/articles/${article.id as string}`, payload: { headline: 'New', slug: 'index' } })
+  t.equal(json(replaced).code, 'SLUG_RESERVED')
+  const authorPatched = await app.inject({ method: 'PATCH', url: `/authors/${author.id as string}`, payload: { slug: 'api' } })
+  t.equal(authorPatched.statusCode, 400)
+  t.equal(json(authorPatched).code, 'SLUG_RESERVED')
+  const authorReplaced = await app.inject({ method: 'PUT', url: `/authors/${author.id as string}`, payload: { name: 'Admin', slug: 'null' } })
+  t.equal(json(authorReplaced).code, 'SLUG_RESERVED')
+  t.equal(json(await app.inject({ method: 'GET', url: `/articles/${article.id as string}` })).slug, 'new-1', 'unchanged')
+
+  // Stored before the list existed: keeps working, and edits that leave the slug alone pass.
+  const old = await createArticle(app, { headline: 'Old One' })
+  await app.db.article.update({ where: { id: old.id }, data: { slug: 'feed' } })
+  const kept = await app.inject({ method: 'PATCH', url: `/articles/${old.id as string}`, payload: { slug: 'feed', dek: 'Still here' } })
+  t.equal(kept.statusCode, 200, 'an article keeps a reserved slug it already has')
+
+  const custom = await buildTestApp(t, { backgroundJobs: false, reservedSlugs: 'breaking,live' })
+  t.equal(json(await post(custom, '/articles', { headline: 'x', slug: 'live', body: paragraph })).code, 'SLUG_RESERVED', 'the list is configurable')
+  t.equal((await createArticle(custom, { headline: 'Breaking' })).slug, 'breaking-1')
+  t.equal((await createArticle(custom, { headline: 'New' })).slug, 'new', 'a word left off the list is free')
+
+  const { loadConfig } = await import('../src/config.ts')
+  t.equal(loadConfig({ DATABASE_URL: 'file:unused.db', RESERVED_SLUGS: 'a,b-c' }).reservedSlugs, 'a,b-c', 'RESERVED_SLUGS sets it')
+  t.throws(() => loadConfig({ DATABASE_URL: 'file:unused.db', RESERVED_SLUGS: 'Admin, api' }), /RESERVED_SLUGS/, 'a list that is not slugs is refused at start')
+})

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { reservedSlugsOf } from '../config.ts'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { LRUCache } from 'lru-cache'
@@ -134,6 +135,7 @@ function pageLinks (url: string, page: Pick<articles.ArticlePage, 'page' | 'tota
 }
 
 export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const reservedSlugs = reservedSlugsOf(app.config)
   /** Totals of public article lists for the current content generation (see articles.readMany). */
   const publicTotals = new LRUCache<string, number>({ max: 1000 })
   /** Strict mode: an edit that does not say which version it edits is refused. */
@@ -195,7 +197,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: withEtag('Created'), ...problemResponses(400, 409, 413, 415, 503) }
     }
   }, async (request, reply) => {
-    const article = await articles.createOne(app.db, request.body, actorOf(request))
+    const article = await articles.createOne(app.db, request.body, actorOf(request), reservedSlugs)
     return sendArticle(reply.header('location', `/articles/${article.id}`), article, 201)
   })
 
@@ -251,7 +253,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ArticleCreate,
       response: { 200: withEtag('The article as stored'), ...writeProblems }
     }
-  }, async (request, reply) => sendArticle(reply, await articles.replaceOne(app.db, request.params.id, request.body, actorOf(request), request.headers['if-match'])))
+  }, async (request, reply) => sendArticle(reply, await articles.replaceOne(app.db, request.params.id, request.body, actorOf(request), request.headers['if-match'], reservedSlugs)))
 
   app.patch('/articles/:id', {
     config: { access: 'writer' },
@@ -265,7 +267,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ArticlePatch,
       response: { 200: withEtag('The article as stored'), ...writeProblems }
     }
-  }, async (request, reply) => sendArticle(reply, await articles.updateOne(app.db, request.params.id, request.body, actorOf(request), request.headers['if-match'])))
+  }, async (request, reply) => sendArticle(reply, await articles.updateOne(app.db, request.params.id, request.body, actorOf(request), request.headers['if-match'], reservedSlugs)))
 
   app.delete('/articles/:id', {
     config: { access: 'editor' },
@@ -339,7 +341,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const revision = await revisions.readOne(app.db, request.params.id, request.params.version)
-    return sendArticle(reply, await articles.updateOne(app.db, request.params.id, revisions.restorePatch(revision.snapshot), actorOf(request), request.headers['if-match']))
+    return sendArticle(reply, await articles.updateOne(app.db, request.params.id, revisions.restorePatch(revision.snapshot), actorOf(request), request.headers['if-match'], reservedSlugs))
   })
 
   app.post('/articles/:id/preview-link', {

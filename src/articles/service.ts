@@ -1,5 +1,6 @@
 import type { LRUCache } from 'lru-cache'
-import { freeSlugAmong } from '../slugs.ts'
+import { assertSlugNotReserved, freeSlugAmong } from '../slugs.ts'
+import { defaultReservedSlugs } from '../config.ts'
 import { Prisma, type Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError, type FieldError } from '../errors.ts'
 import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
@@ -111,11 +112,11 @@ export function versionMismatch (version: number): CatalogueError {
   return error
 }
 
-async function freeSlug (tx: Transaction, text: string, conflicts: number): Promise<string> {
+async function freeSlug (tx: Transaction, text: string, conflicts: number, reservedSlugs: ReadonlySet<string>): Promise<string> {
   return await freeSlugAmong(text, 'article', conflicts, async (base) => new Set([
     ...(await tx.article.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })),
     ...(await tx.articleFormerSlug.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } }))
-  ].map((row) => row.slug)))
+  ].map((row) => row.slug)), reservedSlugs)
 }
 
 interface PreparedBody { blocks: BodyBlock[], text: string, words: number, imageIds: string[] }
@@ -433,7 +434,7 @@ export async function readLatestByAuthor (db: Client, authorId: string, take = 1
   return records.map(toArticleSummary)
 }
 
-export async function createOne (db: Database, submitted: ArticleCreate, actor: Actor): Promise<Article> {
+export async function createOne (db: Database, submitted: ArticleCreate, actor: Actor, reservedSlugs = defaultReservedSlugs): Promise<Article> {
   // A writer's draft carries the writer's byline unless the bylines are spelled out.
   const input = actor.role === 'writer' && submitted.bylines === undefined && actor.authorId !== null
     ? { ...submitted, bylines: [{ authorId: actor.authorId }] }
@@ -443,8 +444,9 @@ export async function createOne (db: Database, submitted: ArticleCreate, actor: 
   const publication = publicationFields(null, status, input.publishedAt, null)
   return await retryOnGeneratedSlugConflict(input.slug === undefined, async (conflicts) => await db.$transaction(async (tx) => {
     await assertWriterMay(tx, actor, input, null)
+    assertSlugNotReserved(input.slug, reservedSlugs)
     if (input.slug !== undefined) await assertSlugFree(tx, input.slug)
-    const slug = input.slug ?? await freeSlug(tx, input.headline, conflicts)
+    const slug = input.slug ?? await freeSlug(tx, input.headline, conflicts, reservedSlugs)
     await assertReferencesExist(tx, input, body)
     const created = await tx.article.create({
       data: {
@@ -478,11 +480,11 @@ export async function createOne (db: Database, submitted: ArticleCreate, actor: 
 }
 
 /** PUT: the input replaces the article; optional fields left out are cleared (the slug is kept). */
-export async function replaceOne (db: Database, id: string, input: ArticleCreate, actor: Actor, ifMatch?: string): Promise<Article> {
+export async function replaceOne (db: Database, id: string, input: ArticleCreate, actor: Actor, ifMatch?: string, reservedSlugs = defaultReservedSlugs): Promise<Article> {
   // A writer's replacement keeps the writer's byline unless the bylines are spelled out.
   const bylines = actor.role === 'writer' && actor.authorId !== null ? [{ authorId: actor.authorId }] : []
   const cleared: ArticlePatch = { dek: null, kicker: null, body: [], leadImageId: null, sectionId: null, tagIds: [], bylines, status: 'draft', metaTitle: null, metaDescription: null, canonicalUrl: null }
-  return await updateOne(db, id, { ...cleared, ...input }, actor, ifMatch)
+  return await updateOne(db, id, { ...cleared, ...input }, actor, ifMatch, reservedSlugs)
 }
 
 /**
@@ -497,7 +499,7 @@ async function lockForUpdate (tx: Transaction, id: string): Promise<{ slug: stri
   return { ...current, status: current.status as ArticleStatus }
 }
 
-export async function updateOne (db: Database, id: string, patch: ArticlePatch, actor: Actor, ifMatch?: string): Promise<Article> {
+export async function updateOne (db: Database, id: string, patch: ArticlePatch, actor: Actor, ifMatch?: string, reservedSlugs = defaultReservedSlugs): Promise<Article> {
   const body = prepareBody(patch.body)
   const bylines = bylinesOf(patch)
   return await db.$transaction(async (tx) => {
@@ -508,6 +510,8 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
     assertTransition(current.status, status)
     const slug = patch.slug ?? current.slug
     if (slug !== current.slug) {
+      // A slug an article already has stays usable: only a new one is checked against the list.
+      assertSlugNotReserved(slug, reservedSlugs)
       await assertSlugFree(tx, slug, id)
       // A URL readers have seen (published, or archived since) keeps working: the old slug redirects,
       // and stays reserved for this article.

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { reservedSlugsOf } from '../config.ts'
 import { Type } from 'typebox'
 import { IdParams, Page, SlugParams } from '../common-schemas.ts'
 import { actorOf } from '../keys/routes.ts'
@@ -12,6 +13,7 @@ const tags = ['Authors']
 const AuthorPageRef = Type.Unsafe({ $ref: 'AuthorPage#' })
 
 export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const reservedSlugs = reservedSlugsOf(app.config)
   app.get('/authors', {
     config: { access: 'public', cache: 'authors' },
     schema: {
@@ -29,7 +31,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: AuthorRef, ...problemResponses(400, 409, 413, 415) }
     }
   }, async (request, reply) => {
-    const author = await authors.createOne(app.db, request.body, actorOf(request))
+    const author = await authors.createOne(app.db, request.body, actorOf(request), reservedSlugs)
     return await reply.code(201).header('location', `/authors/${author.id}`).send(author)
   })
 
@@ -70,7 +72,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: AuthorCreate,
       response: { 200: AuthorRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
-  }, async (request) => await authors.replaceOne(app.db, request.params.id, request.body, actorOf(request)))
+  }, async (request) => await authors.replaceOne(app.db, request.params.id, request.body, actorOf(request), reservedSlugs))
 
   app.patch('/authors/:id', {
     config: { access: 'editor' },
@@ -80,7 +82,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: AuthorPatch,
       response: { 200: AuthorRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
-  }, async (request) => await authors.updateOne(app.db, request.params.id, request.body, actorOf(request)))
+  }, async (request) => await authors.updateOne(app.db, request.params.id, request.body, actorOf(request), reservedSlugs))
 
   app.delete('/authors/:id', {
     config: { access: 'admin' },

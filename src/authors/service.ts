@@ -1,4 +1,5 @@
-import { freeSlugAmong } from '../slugs.ts'
+import { assertSlugNotReserved, freeSlugAmong } from '../slugs.ts'
+import { defaultReservedSlugs } from '../config.ts'
 import type { Prisma, Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
 import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
@@ -50,9 +51,9 @@ export async function backfillSortNames (db: Database): Promise<number> {
   return updated
 }
 
-async function freeSlug (tx: Transaction, name: string, conflicts: number): Promise<string> {
+async function freeSlug (tx: Transaction, name: string, conflicts: number, reservedSlugs: ReadonlySet<string>): Promise<string> {
   return await freeSlugAmong(name, 'author', conflicts, async (base) =>
-    new Set((await tx.author.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((row) => row.slug)))
+    new Set((await tx.author.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((row) => row.slug)), reservedSlugs)
 }
 
 async function assertSlugFree (tx: Transaction, slug: string, exceptId?: string): Promise<void> {
@@ -92,13 +93,14 @@ export async function readOneBySlug (db: Database, slug: string): Promise<Author
   return toAuthor(record)
 }
 
-export async function createOne (db: Database, input: AuthorCreate, actor: Actor): Promise<Author> {
+export async function createOne (db: Database, input: AuthorCreate, actor: Actor, reservedSlugs = defaultReservedSlugs): Promise<Author> {
   return await retryOnGeneratedSlugConflict(input.slug === undefined, async (conflicts) => await db.$transaction(async (tx) => {
+    assertSlugNotReserved(input.slug, reservedSlugs)
     if (input.slug !== undefined) await assertSlugFree(tx, input.slug)
     await assertAvatarExists(tx, input.avatarImageId)
     const created = await tx.author.create({
       data: {
-        slug: input.slug ?? await freeSlug(tx, input.name, conflicts),
+        slug: input.slug ?? await freeSlug(tx, input.name, conflicts, reservedSlugs),
         name: input.name,
         sortName: sortNameOf(input.name),
         jobTitle: input.jobTitle ?? null,
@@ -114,15 +116,19 @@ export async function createOne (db: Database, input: AuthorCreate, actor: Actor
   }))
 }
 
-export async function replaceOne (db: Database, id: string, input: AuthorCreate, actor: Actor): Promise<Author> {
-  return await updateOne(db, id, { jobTitle: null, bio: null, email: null, avatarImageId: null, links: [], ...input }, actor)
+export async function replaceOne (db: Database, id: string, input: AuthorCreate, actor: Actor, reservedSlugs = defaultReservedSlugs): Promise<Author> {
+  return await updateOne(db, id, { jobTitle: null, bio: null, email: null, avatarImageId: null, links: [], ...input }, actor, reservedSlugs)
 }
 
-export async function updateOne (db: Database, id: string, patch: AuthorPatch, actor: Actor): Promise<Author> {
+export async function updateOne (db: Database, id: string, patch: AuthorPatch, actor: Actor, reservedSlugs = defaultReservedSlugs): Promise<Author> {
   return await db.$transaction(async (tx) => {
     const current = await tx.author.findUnique({ where: { id }, select: { id: true, slug: true } })
     if (current === null) throw errors.authorNotFound(`id ${id}`)
-    if (patch.slug !== undefined && patch.slug !== current.slug) await assertSlugFree(tx, patch.slug, id)
+    if (patch.slug !== undefined && patch.slug !== current.slug) {
+      // A slug an author already has stays usable: only a new one is checked against the list.
+      assertSlugNotReserved(patch.slug, reservedSlugs)
+      await assertSlugFree(tx, patch.slug, id)
+    }
     await assertAvatarExists(tx, patch.avatarImageId)
     const data = patch.name !== undefined ? { ...patch, sortName: sortNameOf(patch.name) } : patch
     const updated = await tx.author.update({ where: { id }, data, select: authorSelect })
