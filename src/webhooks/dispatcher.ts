@@ -56,6 +56,16 @@ function failureOf (caught: unknown): string {
   return caught instanceof RefusedTarget ? caught.message : `${caught.name}: ${caught.message}`
 }
 
+/** A name lookup cannot be cancelled: the attempt stops waiting for it on timeout or shutdown. */
+async function untilAborted<T> (work: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted()
+  return await new Promise<T>((resolve, reject) => {
+    const stop = (): void => { reject(signal.reason) }
+    signal.addEventListener('abort', stop, { once: true })
+    work.then(resolve, reject).finally(() => { signal.removeEventListener('abort', stop) })
+  })
+}
+
 export function retryDelayMs (settings: DispatchSettings, attempts: number): number {
   return Math.min(settings.retryBaseMs * 2 ** (attempts - 1), 3_600_000)
 }
@@ -130,14 +140,15 @@ async function attemptOne (db: Database, id: string, settings: DispatchSettings,
   try {
     const timestamp = Math.floor(startedAt.getTime() / 1000)
     const url = new URL(delivery.webhook.url)
-    const pinned = await settings.targets.addressToSend(url)
+    const sendSignal = signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout
+    const pinned = await untilAborted(settings.targets.addressToSend(url), sendSignal)
     statusCode = await postPinned(url, pinned, {
       'content-type': 'application/json',
       'user-agent': 'Copydesk-Webhooks/1',
       'copydesk-event': delivery.event,
       'copydesk-delivery': delivery.id,
       'copydesk-signature': signatureHeader(delivery.webhook.secret, delivery.body, timestamp)
-    }, delivery.body, signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout)
+    }, delivery.body, sendSignal)
     if (statusCode < 200 || statusCode > 299) error = `receiver answered ${statusCode}`
   } catch (caught) {
     if (shuttingDown()) {
