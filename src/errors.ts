@@ -49,6 +49,7 @@ function entry (code: string, statusCode: number, message: string) {
 export const errors = {
   validationFailed: entry('VALIDATION_FAILED', 400, '%s'),
   jsonTooDeep: entry('JSON_TOO_DEEP', 400, '%s'),
+  invalidUtf8: entry('INVALID_UTF8', 400, '%s'),
   invalidReference: entry('INVALID_REFERENCE', 400, '%s'),
   publishedAtInFuture: entry('PUBLISHED_AT_IN_FUTURE', 400, '%s'),
   articleNotFound: entry('ARTICLE_NOT_FOUND', 404, 'No article matches %s'),

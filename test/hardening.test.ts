@@ -168,3 +168,41 @@ t.test('reserved slugs: refused when given, numbered when derived, configurable'
   t.equal(loadConfig({ DATABASE_URL: 'file:unused.db', RESERVED_SLUGS: 'a,b-c' }).reservedSlugs, 'a,b-c', 'RESERVED_SLUGS sets it')
   t.throws(() => loadConfig({ DATABASE_URL: 'file:unused.db', RESERVED_SLUGS: 'Admin, api' }), /RESERVED_SLUGS/, 'a list that is not slugs is refused at start')
 })
+
+t.test('JSON bodies are UTF-8: invalid bytes are 400, another charset is 415, nothing stored', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const article = await createArticle(app)
+  const before = await rowCounts(app)
+  const bytes = (...parts: Array<string | number[]>): Buffer => Buffer.concat(parts.map((part) => typeof part === 'string' ? Buffer.from(part) : Buffer.from(part)))
+  const invalid = [
+    bytes('{"headline":"Caf', [0xe9], '","body":[]}'), // Latin-1 é sent as if it were UTF-8
+    bytes('{"headline":"', [0xc3, 0x28], '"}'), // a broken two-byte sequence
+    bytes('{"headline":"', [0xed, 0xa0, 0x80], '"}'), // an encoded surrogate
+    bytes('{"headline":"', [0xf0, 0x9f, 0x98], '"}'), // a truncated emoji
+    bytes('{"headline":"x"', [0xff], '}') // outside a string
+  ]
+  for (const payload of invalid) {
+    for (const contentType of ['application/json', 'application/json; charset=utf-8']) {
+      const response = await app.inject({ method: 'POST', url: '/articles', headers: { 'content-type': contentType }, payload })
+      t.equal(response.statusCode, 400, `${contentType}: ${payload.toString('hex').slice(0, 40)}`)
+      t.equal(response.headers['content-type'], problemType)
+      t.equal(json(response).code, 'INVALID_UTF8')
+    }
+  }
+  const patched = await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, headers: { 'content-type': 'application/merge-patch+json' }, payload: bytes('{"dek":"', [0xe9], '"}') })
+  t.equal(json(patched).code, 'INVALID_UTF8', 'merge-patch bodies too')
+
+  for (const charset of ['iso-8859-1', 'latin1', 'windows-1252', '"utf-16"', 'bogus']) {
+    const response = await app.inject({ method: 'POST', url: '/articles', headers: { 'content-type': `application/json; charset=${charset}` }, payload: bytes('{"headline":"Caf', [0xe9], '"}') })
+    t.equal(response.statusCode, 415, `charset=${charset}`)
+    t.equal(response.headers['content-type'], problemType)
+    t.equal(json(response).code, 'UNSUPPORTED_MEDIA_TYPE')
+  }
+  t.same(await rowCounts(app), before, 'nothing was written')
+
+  for (const contentType of ['application/json', 'application/json; charset=UTF-8', 'application/json;charset="utf-8"', 'application/json; charset=utf8']) {
+    const response = await app.inject({ method: 'POST', url: '/articles', headers: { 'content-type': contentType }, payload: Buffer.from(JSON.stringify({ headline: 'Café 😀 naïve', body: [{ type: 'paragraph', text: 'x' }] })) })
+    t.equal(response.statusCode, 201, `${contentType} is accepted`)
+    t.equal(json(response).headline, 'Café 😀 naïve', 'and stored as sent')
+  }
+})
