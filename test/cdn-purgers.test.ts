@@ -5,7 +5,7 @@ import t from 'tap'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
-import { buildTestApp, createArticle } from './helper.ts'
+import { buildTestApp, createArticle, waitFor } from './helper.ts'
 import { loadConfig, type Config } from '../src/config.ts'
 import { purgeDue, type PurgeSettings } from '../src/cdn/dispatcher.ts'
 import { purgersFrom, type Purger } from '../src/cdn/purgers.ts'
@@ -40,14 +40,6 @@ async function startFake (t: TapLike, plan: Answer[] = [], fallback: Answer = { 
   return { url: `http://127.0.0.1:${port}`, received }
 }
 
-async function waitFor (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await condition()) return true
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return false
-}
 
 const cloudflareOk = { status: 200, body: { success: true, errors: [], messages: [], result: { id: 'purge-1' } } }
 function cloudflareRefusal (status: number, code: number, message: string): Answer {

@@ -7,8 +7,8 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { parse } from 'yaml'
-import { adminKey, buildTestApp, createArticle } from './helper.ts'
-import { VCL, ensureVarnish, freePort, startVarnish, waitFor } from './varnish.ts'
+import { adminKey, buildTestApp, createArticle, waitFor } from './helper.ts'
+import { VCL, ensureVarnish, freePort, startVarnish } from './varnish.ts'
 
 const unavailable = ensureVarnish()
 if (unavailable !== null && process.env.CI === 'true') t.fail(`Varnish is required under CI: ${unavailable}`)

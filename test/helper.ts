@@ -84,6 +84,16 @@ export async function injectMaybeEndless (app: FastifyInstance, options: InjectO
   return Object.assign(Object.create(response) as LightMyRequestResponse, { body, payload: body })
 }
 
+/** Polls `condition` until it holds (true) or `timeoutMs` passes (false): tests wait on state, not on time. */
+export async function waitFor (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await condition()) return true
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return false
+}
+
 /** True for an operation of the OpenAPI document that answers with server-sent events. */
 export const isEventStream = (operation: { responses?: Record<string, { content?: Record<string, unknown> }> }): boolean =>
   operation.responses?.['200']?.content?.['text/event-stream'] !== undefined

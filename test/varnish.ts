@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { waitFor } from './helper.ts'
 
 export interface TapLike { teardown: (fn: () => unknown) => void }
 
@@ -73,14 +74,6 @@ export async function freePort (): Promise<number> {
   return port
 }
 
-export async function waitFor (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await condition()) return true
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  return false
-}
 
 /** varnishd in the foreground on `port`, its backend the API on `appPort`; stopped in teardown. */
 export async function startVarnish (t: TapLike, port: number, appPort: number): Promise<ChildProcess> {

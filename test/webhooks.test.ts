@@ -3,7 +3,7 @@ import t from 'tap'
 import { createHmac, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
 import { once } from 'node:events'
-import { buildTestApp, createArticle, createAuthor, json, post, testDatabaseUrl } from './helper.ts'
+import { buildTestApp, createArticle, createAuthor, json, post, testDatabaseUrl, waitFor } from './helper.ts'
 import { loadConfig } from '../src/config.ts'
 import { eventNames } from '../src/webhooks/events.ts'
 
@@ -40,14 +40,6 @@ async function startReceiver (t: { teardown: (fn: () => unknown) => void }, answ
   return { url: `http://127.0.0.1:${port}/hook`, received, stop, start }
 }
 
-async function waitFor (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await condition()) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return false
-}
 
 // The receivers here listen on 127.0.0.1, an internal address webhooks are refused unless allowed.
 const receivers = { webhookAllowedInternal: '127.0.0.1' }
