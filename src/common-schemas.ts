@@ -1,5 +1,5 @@
 // Building blocks shared by every resource's schemas.
-import { Type, type Static, type TProperties, type TSchema, type TString } from 'typebox'
+import { Type, type Static, type TEnum, type TProperties, type TSchema, type TSchemaOptions, type TString } from 'typebox'
 
 // No control characters: they break feeds, HTML and PostgreSQL text columns (NUL).
 const SINGLE_LINE = '^[^\\u0000-\\u001F\\u007F]*$'
@@ -33,6 +33,13 @@ export const Line = (maxLength: number, extra: object = {}): TString => Type.Str
 export const Paragraphs = (maxLength: number, extra: object = {}): TString => Type.String({ maxLength, pattern: MULTI_LINE, ...extra })
 export const HttpUrl = (extra: object = {}): TString => Type.String({ format: 'uri', maxLength: 2048, pattern: HTTP_URL_PATTERN, ...extra })
 export const Timestamp = Type.String({ format: 'date-time', examples: ['2026-11-25T06:00:00.000Z'] })
+/**
+ * One of these strings. TypeBox's Enum leaves out `type`, and generated clients then cannot tell
+ * a string union from an untyped value: the document says `type: string` beside `enum`.
+ */
+export function StringEnum<const Values extends string[]> (values: readonly [...Values], options: TSchemaOptions = {}): TEnum<Values> {
+  return Type.Enum(values, { ...options, type: 'string' })
+}
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })

@@ -3,7 +3,7 @@
 import createError from '@fastify/error'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
-import { patternHints } from './common-schemas.ts'
+import { patternHints, StringEnum } from './common-schemas.ts'
 import { securityHeaders } from './security-headers.ts'
 
 export const ProblemSchema = Type.Object({
@@ -14,7 +14,7 @@ export const ProblemSchema = Type.Object({
   instance: Type.String({ description: 'The request path' }),
   code: Type.String({ description: 'Stable machine-readable error code' }),
   errors: Type.Optional(Type.Array(Type.Object({
-    in: Type.Enum(['body', 'query', 'params', 'headers'], { description: 'Which part of the request' }),
+    in: StringEnum(['body', 'query', 'params', 'headers'], { description: 'Which part of the request' }),
     pointer: Type.String({ description: 'JSON Pointer to the offending value within that part' }),
     message: Type.String()
   }), { description: 'Each invalid value, for validation problems' })),

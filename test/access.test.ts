@@ -317,6 +317,10 @@ t.test('every write is audited: who, what, which object, when', async (t) => {
   const admin = json(await app.inject({ method: 'GET', url: '/audit?action=key.created' }))
   t.equal(admin.items[0].objectId, editor.id, 'key management is audited too')
   t.equal((await app.inject({ method: 'GET', url: '/audit?objectType=password' })).statusCode, 400)
+  const section = json(await app.inject({ method: 'POST', url: '/sections', payload: { name: 'Audited section' } }))
+  const sections = await app.inject({ method: 'GET', url: '/audit?objectType=section' })
+  t.equal(sections.statusCode, 200, 'sections (and tags) are object types of the trail')
+  t.same(json(sections).items.map((entry: any) => [entry.objectType, entry.objectId]), [['section', section.id]])
   t.equal((await app.inject({ method: 'GET', url: '/audit', ...as(editor.secret) })).statusCode, 403, 'the trail is for admins')
 })
 

@@ -38,6 +38,25 @@ t.test('the OpenAPI document is valid 3.1 and documents every route fully', asyn
     }
   }
   t.ok(operations >= 26, `${operations} operations documented`)
+
+  // What generated clients stumble on: untyped enums, defaulted parameters marked required.
+  const untypedEnums: string[] = []
+  const walk = (node: unknown, pointer: string): void => {
+    if (node === null || typeof node !== 'object') return
+    if ('enum' in node && !('type' in node)) untypedEnums.push(pointer)
+    for (const [key, value] of Object.entries(node)) walk(value, `${pointer}/${key}`)
+  }
+  walk(document, '#')
+  t.same(untypedEnums, [], 'every enum has a type')
+  for (const [path, item] of Object.entries<any>(document.paths)) {
+    for (const [method, operation] of Object.entries<any>(item)) {
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.schema?.default !== undefined) t.not(parameter.required, true, `${method.toUpperCase()} ${path}: ${parameter.name} has a default, so it is optional`)
+      }
+    }
+  }
+  const correction = document.paths['/articles/{id}/corrections'].post.requestBody.content['application/json'].schema
+  t.same(correction.required, ['text'], 'a body field with a default is optional')
   for (const name of ['Article', 'ArticleSummary', 'Author', 'AuthorSummary', 'AuthorPage', 'Image', 'MastheadRole', 'BodyBlock', 'Problem']) {
     t.ok(document.components.schemas[name], `component ${name} is named`)
     t.ok(document.components.schemas[name].examples?.length > 0, `component ${name} has an example`)

@@ -3,7 +3,7 @@
 import sanitizeHtml from 'sanitize-html'
 import { decodeHTML } from 'entities'
 import { Type, type Static } from 'typebox'
-import { HttpUrl, Line, Uuid } from '../common-schemas.ts'
+import { HttpUrl, Line, StringEnum, Uuid } from '../common-schemas.ts'
 
 const Inline = (maxLength: number) => Type.String({
   minLength: 1,
@@ -35,7 +35,7 @@ export const EmbedBlock = Type.Object({
 }, { additionalProperties: false, title: 'EmbedBlock' })
 export const ListBlock = Type.Object({
   type: Type.Literal('list'),
-  style: Type.Enum(['bulleted', 'numbered']),
+  style: StringEnum(['bulleted', 'numbered']),
   items: Type.Array(Inline(inlineLimits.listItem), { minItems: 1, maxItems: 500 })
 }, { additionalProperties: false, title: 'ListBlock' })
 export const PromoBlock = Type.Object({

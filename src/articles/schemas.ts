@@ -1,12 +1,12 @@
 import { Type, type Static } from 'typebox'
-import { HttpUrl, Line, Nullable, PageQuery, Slug, Timestamp, Title, Uuid } from '../common-schemas.ts'
+import { HttpUrl, Line, Nullable, PageQuery, Slug, StringEnum, Timestamp, Title, Uuid } from '../common-schemas.ts'
 import { ImageRef } from '../images/schemas.ts'
 import { AuthorSummaryRef } from '../authors/schemas.ts'
 import { TermSummary } from '../taxonomy/schemas.ts'
 import { Body } from './body.ts'
 import { articleExample, articleSummaryExample, bodyExample, exampleIds } from '../examples.ts'
 
-export const ArticleStatus = Type.Enum(['draft', 'scheduled', 'published', 'archived'], {
+export const ArticleStatus = StringEnum(['draft', 'scheduled', 'published', 'archived'], {
   description: 'draft: not public; scheduled: goes live by itself at publishedAt; published: live; archived: kept, no longer listed. ' +
     'Allowed changes: draft → scheduled, published, archived; scheduled → draft, published; published → draft (unpublish), archived; archived → draft, published.'
 })
@@ -102,14 +102,14 @@ export const ArticleSummaryRef = Type.Unsafe<ArticleSummary>({ $ref: 'ArticleSum
 
 export const CorrectionSchema = Type.Object({
   id: Uuid,
-  kind: Type.Enum(['correction', 'update']),
+  kind: StringEnum(['correction', 'update']),
   text: Type.String(),
   createdAt: Timestamp
 }, { $id: 'Correction', title: 'Correction', description: 'A dated correction or update note, shown with the article', examples: [{ id: '019ab8a4-1111-7222-8333-944455556666', kind: 'correction', text: 'An earlier version of this story misstated the size of the company.', createdAt: '2022-03-10T09:00:00.000Z' }] })
 export type Correction = Static<typeof CorrectionSchema>
 
 export const CorrectionCreate = Type.Object({
-  kind: Type.Enum(['correction', 'update'], { default: 'correction' }),
+  kind: StringEnum(['correction', 'update'], { default: 'correction' }),
   text: Title(2000, ['An earlier version of this story misstated the size of the company.'])
 }, { additionalProperties: false, title: 'CorrectionCreate', examples: [{ kind: 'correction', text: 'An earlier version of this story misstated the size of the company.' }] })
 export type CorrectionCreate = Static<typeof CorrectionCreate>
@@ -157,13 +157,13 @@ export function shapeOf<T extends Record<string, unknown>> (item: T, query: { fi
     (fields === null || fields.has(name)) && (included === null || !(relationNames as readonly string[]).includes(name) || included.has(name)))) as Partial<T>
 }
 
-export const ArticleSort = Type.Enum(['-publishedAt', 'publishedAt', '-updatedAt', 'updatedAt', '-createdAt', 'createdAt'], {
+export const ArticleSort = StringEnum(['-publishedAt', 'publishedAt', '-updatedAt', 'updatedAt', '-createdAt', 'createdAt'], {
   default: '-publishedAt',
   description: 'Order; a leading "-" means descending. Ties are broken by id, so pages never overlap.'
 })
 export const ArticleListQuery = Type.Object({
   ...PageQuery,
-  status: Type.Optional(Type.Enum(['draft', 'scheduled', 'published', 'archived', 'any'], { default: 'published', description: 'Defaults to published ("Latest News")' })),
+  status: Type.Optional(StringEnum(['draft', 'scheduled', 'published', 'archived', 'any'], { default: 'published', description: 'Defaults to published ("Latest News")' })),
   author: Type.Optional(Slug),
   section: Type.Optional(Slug),
   tag: Type.Optional(Slug),

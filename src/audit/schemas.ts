@@ -1,14 +1,14 @@
 import { Type, type Static } from 'typebox'
-import { Nullable, PageQuery, Timestamp, Uuid } from '../common-schemas.ts'
+import { objectTypes } from '../changes/index.ts'
+import { Nullable, PageQuery, StringEnum, Timestamp, Uuid } from '../common-schemas.ts'
 
-export const objectTypes = ['article', 'author', 'image', 'masthead-role', 'webhook', 'key'] as const
 
 export const AuditEntrySchema = Type.Object({
   id: Uuid,
   keyId: Nullable(Uuid),
   keyName: Type.String({ description: 'The key\'s name at the time; "scheduler" for the server\'s own work' }),
   action: Type.String({ examples: ['article.updated'] }),
-  objectType: Type.Enum([...objectTypes]),
+  objectType: StringEnum([...objectTypes]),
   objectId: Nullable(Type.String()),
   createdAt: Timestamp
 }, {
@@ -19,7 +19,7 @@ export const AuditEntrySchema = Type.Object({
 export type AuditEntry = Static<typeof AuditEntrySchema>
 
 export const AuditListQuery = Type.Object({
-  objectType: Type.Optional(Type.Enum([...objectTypes])),
+  objectType: Type.Optional(StringEnum([...objectTypes])),
   objectId: Type.Optional(Uuid),
   keyId: Type.Optional(Uuid),
   action: Type.Optional(Type.String({ maxLength: 100, pattern: '^[a-z-]+\\.[a-z-]+$' })),

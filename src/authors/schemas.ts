@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { HttpUrl, Line, Nullable, PageQuery, Paragraphs, Slug, Timestamp, Title, Uuid } from '../common-schemas.ts'
+import { HttpUrl, Line, Nullable, PageQuery, Paragraphs, Slug, StringEnum, Timestamp, Title, Uuid } from '../common-schemas.ts'
 import { ImageRef } from '../images/schemas.ts'
 import { articleSummaryExample, authorExample, authorSummaryExample } from '../examples.ts'
 
@@ -74,6 +74,6 @@ export const AuthorPageSchema = Type.Object({
 
 export const AuthorListQuery = Type.Object({
   ...PageQuery,
-  sort: Type.Optional(Type.Enum(['name', '-name', '-createdAt', 'createdAt'], { default: 'name', description: 'name sorts by letters and digits only, ignoring case and accents, the same on every database' }))
+  sort: Type.Optional(StringEnum(['name', '-name', '-createdAt', 'createdAt'], { default: 'name', description: 'name sorts by letters and digits only, ignoring case and accents, the same on every database' }))
 }, { additionalProperties: false })
 export type AuthorListQuery = Static<typeof AuthorListQuery>

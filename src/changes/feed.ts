@@ -11,6 +11,8 @@ import type { ObjectType } from './index.ts'
 export const contentTypes = ['article', 'author', 'image', 'section', 'tag', 'masthead-role', 'read-model'] as const satisfies readonly ObjectType[]
 export const changeTypes = [...contentTypes, 'key', 'webhook'] as const satisfies readonly ObjectType[]
 export type ChangeType = typeof changeTypes[number]
+// Every kind of object the spine records is in one of the two lists: one left out would never be shown.
+export const everyObjectTypeListed: [Exclude<ObjectType, ChangeType>] extends [never] ? true : never = true
 
 /** Who reads the feed: the public (no key), staff, or admins (who also see keys and webhooks). */
 export interface Viewer { publicOnly: boolean, types: readonly ChangeType[] }

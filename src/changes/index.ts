@@ -10,7 +10,9 @@ import type { Article } from '../articles/schemas.ts'
 import { queueEvent, type EventName } from '../webhooks/events.ts'
 import { effectsOf } from './effects.ts'
 
-export type ObjectType = 'article' | 'author' | 'image' | 'masthead-role' | 'section' | 'tag' | 'key' | 'webhook' | 'read-model'
+/** Every kind of object a change can be about: the change feed, the audit trail and their filters list them all. */
+export const objectTypes = ['article', 'author', 'image', 'masthead-role', 'section', 'tag', 'key', 'webhook', 'read-model'] as const
+export type ObjectType = typeof objectTypes[number]
 
 export interface Change {
   actor: Actor

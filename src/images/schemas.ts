@@ -1,8 +1,8 @@
 import { Type, type Static } from 'typebox'
-import { HttpUrl, Line, Nullable, PageQuery, Paragraphs, Timestamp, Uuid } from '../common-schemas.ts'
+import { HttpUrl, Line, Nullable, PageQuery, Paragraphs, StringEnum, Timestamp, Uuid } from '../common-schemas.ts'
 import { imageExample } from '../examples.ts'
 
-export const ImageMimeType = Type.Enum(['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif'], { description: 'The file format' })
+export const ImageMimeType = StringEnum(['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif'], { description: 'The file format' })
 
 const editableFields = {
   url: HttpUrl({ description: 'Where the file is served from', examples: ['https://cdn.example.com/2022/02/putin-space-centre.jpg'] }),
@@ -85,8 +85,8 @@ export const ImageUploadQuery = Type.Partial(ImageUploadFields, { additionalProp
 
 export const RenditionQuery = Type.Object({
   w: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Width in pixels, rounded up to the next configured width (IMAGE_WIDTHS) and never beyond the original' })),
-  format: Type.Optional(Type.Enum(['auto', 'jpeg', 'png', 'webp', 'avif', 'gif'], { default: 'auto', description: '"auto" picks AVIF or WebP when the Accept header allows, else the original format' })),
-  ar: Type.Optional(Type.Enum(['1:1', '4:3', '3:2', '16:9', '4:5', '2:3', '9:16'], { description: 'Crop to this aspect ratio around the focal point' })),
+  format: Type.Optional(StringEnum(['auto', 'jpeg', 'png', 'webp', 'avif', 'gif'], { default: 'auto', description: '"auto" picks AVIF or WebP when the Accept header allows, else the original format' })),
+  ar: Type.Optional(StringEnum(['1:1', '4:3', '3:2', '16:9', '4:5', '2:3', '9:16'], { description: 'Crop to this aspect ratio around the focal point' })),
   v: Type.Optional(Type.String({ pattern: '^[0-9a-f]{16}$', description: 'The content version from the image\'s url; with it the response is cacheable for a year' }))
 }, { additionalProperties: false })
 export type RenditionQuery = Static<typeof RenditionQuery>

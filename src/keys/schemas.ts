@@ -1,8 +1,8 @@
 import { Type, type Static } from 'typebox'
-import { Nullable, PageQuery, Timestamp, Title, Uuid } from '../common-schemas.ts'
+import { Nullable, PageQuery, StringEnum, Timestamp, Title, Uuid } from '../common-schemas.ts'
 import { roles } from './roles.ts'
 
-const Role = Type.Enum([...roles], { description: 'admin: everything. editor: all content, publishing, authors and images. writer: their own drafts.' })
+const Role = StringEnum([...roles], { description: 'admin: everything. editor: all content, publishing, authors and images. writer: their own drafts.' })
 
 export const ApiKeyCreate = Type.Object({
   name: Title(100, ['Night desk laptop']),

@@ -42,6 +42,39 @@ function documentNonJsonBodies (document: { paths?: Record<string, Record<string
   }
 }
 
+type JsonSchema = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- plain JSON
+
+/** Drops from `required` the properties that have a default, in this schema and the ones it nests. */
+function defaultsNotRequired (schema: JsonSchema | undefined): void {
+  if (schema === null || typeof schema !== 'object') return
+  if (Array.isArray(schema.required) && schema.properties !== undefined) {
+    schema.required = schema.required.filter((name: string) => schema.properties[name]?.default === undefined)
+    if (schema.required.length === 0) delete schema.required
+  }
+  for (const nested of Object.values(schema.properties ?? {})) defaultsNotRequired(nested as JsonSchema)
+  if (schema.items !== undefined) defaultsNotRequired(schema.items)
+}
+
+/**
+ * A parameter or request field with a default may be left out: the validator fills the default in
+ * (useDefaults) before it checks `required`. The schemas list it as required so that handlers see it
+ * typed as always there; the document says what a caller must send.
+ */
+function documentDefaultsAsOptional (document: { paths?: Record<string, Record<string, any>> }): void { // eslint-disable-line @typescript-eslint/no-explicit-any -- plain JSON
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      for (const parameter of operation?.parameters ?? []) {
+        if (parameter.required === true && parameter.in !== 'path' && parameter.schema?.default !== undefined) parameter.required = false
+      }
+      for (const media of Object.values<JsonSchema>(operation?.requestBody?.content ?? {})) {
+        // A copy: the document may share its objects with the schemas requests are validated by.
+        if (media.schema !== undefined) media.schema = structuredClone(media.schema)
+        defaultsNotRequired(media.schema)
+      }
+    }
+  }
+}
+
 /**
  * Article reads take fields= and include=; the document says a 200 is then the same shape with only
  * what was asked for (the serializer, which needs every field, is not used for those).
@@ -105,6 +138,7 @@ export default fp(async (app) => {
       namePolymorphicBranches(document)
       documentNonJsonBodies(document)
       documentTrimmableResponses(document)
+      documentDefaultsAsOptional(document)
       return document
     },
     refResolver: {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { PageQuery, Slug } from '../common-schemas.ts'
+import { PageQuery, Slug, StringEnum } from '../common-schemas.ts'
 import { problemResponses } from '../errors.ts'
 import { ArticleSummaryRef } from '../articles/schemas.ts'
 import { search } from './service.ts'
@@ -13,7 +13,7 @@ const SearchQuery = Type.Object({
   tag: Type.Optional(Slug),
   publishedAfter: Type.Optional(Type.String({ format: 'date-time' })),
   publishedBefore: Type.Optional(Type.String({ format: 'date-time' })),
-  status: Type.Optional(Type.Enum(['published', 'any'], { default: 'published', description: '"any" (staff only) includes drafts, scheduled and archived articles' }))
+  status: Type.Optional(StringEnum(['published', 'any'], { default: 'published', description: '"any" (staff only) includes drafts, scheduled and archived articles' }))
 }, { additionalProperties: false })
 
 const SearchHit = Type.Object({

@@ -1,9 +1,9 @@
 import { Type, type Static, type TSchema } from 'typebox'
-import { HttpUrl, Line, Nullable, PageQuery, Timestamp, Uuid } from '../common-schemas.ts'
+import { HttpUrl, Line, Nullable, PageQuery, StringEnum, Timestamp, Uuid } from '../common-schemas.ts'
 import { ArticleStatus } from '../articles/schemas.ts'
 import { eventNames, type EventName } from './events.ts'
 
-const EventName = Type.Enum([...eventNames, '*'], { description: 'An event, or "*" for all of them' })
+const EventName = StringEnum([...eventNames, '*'], { description: 'An event, or "*" for all of them' })
 
 export const WebhookCreate = Type.Object({
   url: HttpUrl({ description: 'Receives a POST for each event', examples: ['https://frontend.example.com/api/revalidate'] }),
@@ -33,7 +33,7 @@ export const WebhookWithSecret = Type.Object({
   secret: Type.String({ description: 'Signs every delivery; shown only in this response. Keep it.' })
 }, { title: 'WebhookWithSecret', examples: [{ ...webhookExample, secret: 'whsec_3f1c…' }] })
 
-const DeliveryStatus = Type.Enum(['pending', 'delivered', 'failed'], { description: 'pending: queued, in flight or waiting for a retry; delivered: a receiver answered 2xx; failed: given up after WEBHOOK_MAX_ATTEMPTS' })
+const DeliveryStatus = StringEnum(['pending', 'delivered', 'failed'], { description: 'pending: queued, in flight or waiting for a retry; delivered: a receiver answered 2xx; failed: given up after WEBHOOK_MAX_ATTEMPTS' })
 
 const deliveryFields = {
   id: Type.String({ format: 'uuid', description: 'The delivery, also sent as Copydesk-Delivery and as the payload\'s `id`: the same on every retry and replay' }),
@@ -105,7 +105,7 @@ export const DeliveryDetailSchema = Type.Object({
 
 export const DeliveryListQuery = Type.Object({
   ...PageQuery,
-  status: Type.Optional(Type.Enum(['pending', 'delivered', 'failed']))
+  status: Type.Optional(StringEnum(['pending', 'delivered', 'failed']))
 }, { additionalProperties: false })
 export type DeliveryListQuery = Static<typeof DeliveryListQuery>
 
@@ -122,7 +122,7 @@ const deliveryId = Type.String({ format: 'uuid', description: 'The delivery: equ
 function payloadSchema (name: string, description: string, events: readonly EventName[], data: TSchema, example: Record<string, unknown>): TSchema & { $id: string } {
   const schema = Type.Object({
     id: deliveryId,
-    event: Type.Enum([...events]),
+    event: StringEnum([...events]),
     occurredAt,
     data
   }, { $id: name, title: name, description, examples: [{ id: '019ab8a4-3333-7444-8555-a66677778888', event: events[0], occurredAt: '2026-11-25T06:00:00.000Z', data: example }] })
