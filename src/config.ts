@@ -68,8 +68,8 @@ export const ConfigSchema = Type.Object({
   cacheControlImages: CacheControl,
   cacheControlMasthead: CacheControl,
   cacheControlFeeds: CacheControl,
-  /** The public website: feeds, sitemaps and structured data link to its pages. */
-  siteUrl: Type.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*[^\\s?#/])?$', maxLength: 500 }),
+  /** The public website: feeds, sitemaps and structured data link to its pages; empty: to this API's own reads. */
+  siteUrl: Type.String({ pattern: '^(https?://[^\\s/?#]+(/[^\\s?#]*[^\\s?#/])?)?$', maxLength: 500 }),
   siteName: Type.String({ minLength: 1, maxLength: 200 }),
   /** BCP 47 language of the publication, e.g. "en" or "en-US" (Google News wants it). */
   siteLanguage: Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' }),
@@ -79,7 +79,7 @@ export const ConfigSchema = Type.Object({
   authorPath: Type.String({ pattern: '^/\\S*\\{slug\\}\\S*$', maxLength: 200 }),
   /** Slugs no article or author may have, comma-separated: words a website routes itself ("/new", "/feed"). */
   reservedSlugs: Type.String({ maxLength: 10_000, pattern: '^([a-z0-9]+(-[a-z0-9]+)*(,[a-z0-9]+(-[a-z0-9]+)*)*)?$' }),
-  /** Public address of this API (for absolute image URLs in feeds and structured data); empty = siteUrl. */
+  /** Public address of this API: image URLs in responses are made absolute with it; feeds fall back to siteUrl, then HOST and PORT. */
   apiPublicUrl: Type.String({ pattern: '^(https?://[^\\s/?#]+(/[^\\s?#]*[^\\s?#/])?)?$', maxLength: 500 }),
   /** URLs per sitemap file; beyond it /sitemap.xml becomes a sitemap index (the protocol allows 50,000). */
   sitemapPageSize: Type.Integer({ minimum: 1, maximum: 50_000 }),
@@ -168,7 +168,7 @@ export const defaultConfig: Config = {
   cacheControlFeeds: 'public, max-age=300, stale-while-revalidate=600, stale-if-error=86400',
   responseCacheMb: 64,
   purgeKeyHeader: 'surrogate-key',
-  siteUrl: 'http://127.0.0.1:3000',
+  siteUrl: '',
   siteName: 'Copydesk',
   siteLanguage: 'en',
   siteLogoUrl: '',

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.ts'
 import { DatabaseUrlError } from './db/providers.ts'
 import { DatabaseUnavailableError } from './db/client.ts'
 import { seedIfEmpty } from './db/seed.ts'
+import { siteWarnings } from './delivery/site.ts'
 
 async function main (): Promise<void> {
   const config = loadConfig()
@@ -19,6 +20,7 @@ async function main (): Promise<void> {
     await app.close()
   })
   await app.listen({ port: config.port, host: config.host })
+  for (const warning of siteWarnings(config)) app.log.warn(warning)
   app.log.info(`API docs at http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/docs`)
 }
 

@@ -52,6 +52,48 @@ t.test('readers get a strong ETag, 304 on revalidation, public Cache-Control and
   t.equal(images.headers['cache-control'], 'public, max-age=300, stale-while-revalidate=600, stale-if-error=86400', 'images have their own group')
 })
 
+t.test('the ETag a write answers with is the one the next read answers 304 to, staff and public', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const { article } = await publishedStory(app)
+  const url = `/articles/${article.id as string}`
+  const edited = await app.inject({ method: 'PATCH', url, payload: { dek: 'A new dek' } })
+  t.match(edited.headers.etag, /^"2-[A-Za-z0-9_-]{22}"$/, 'version, then a hash of the bytes, as reads give it')
+  const staff = await app.inject({ method: 'GET', url })
+  t.equal(staff.headers.etag, edited.headers.etag, 'a staff read gives the same ETag')
+  t.equal(staff.body, edited.body, 'for the same bytes')
+  t.equal((await app.inject({ method: 'GET', url, headers: { 'if-none-match': edited.headers.etag as string } })).statusCode, 304, 'staff: 304')
+  t.equal((await app.inject({ method: 'GET', url, headers: { ...anonymous, 'if-none-match': edited.headers.etag as string } })).statusCode, 304, 'public: 304 (the stored document is the same bytes)')
+  t.equal((await app.inject({ method: 'GET', url: `/articles/slug/${article.slug as string}`, headers: { ...anonymous, 'if-none-match': edited.headers.etag as string } })).statusCode, 304, 'by slug too')
+
+  const created = await post(app, '/articles', { headline: 'A Draft' })
+  const draftUrl = `/articles/${json(created).id as string}`
+  t.equal((await app.inject({ method: 'GET', url: draftUrl, headers: { 'if-none-match': created.headers.etag as string } })).statusCode, 304, 'a create\'s ETag too')
+  const next = await app.inject({ method: 'PATCH', url, headers: { 'if-match': edited.headers.etag as string }, payload: { dek: 'Again' } })
+  t.equal(next.statusCode, 200, 'and If-Match takes it')
+})
+
+t.test('tracking parameters are ignored by public reads and do not split their cache; other unknown parameters are 400', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const { article } = await publishedStory(app)
+  const url = `/articles/slug/${article.slug as string}`
+  const tracking = 'utm_source=newsletter&utm_medium=email&utm_campaign=morning&fbclid=IwAR0&gclid=Cj0K&mc_cid=1a2b&mc_eid=3c4d&_ga=2.1'
+  const plain = await app.inject({ method: 'GET', url, headers: anonymous })
+  // A change behind the API shows which reads are served from the memory cache: those under the same key.
+  await app.db.article.update({ where: { id: article.id }, data: { headline: 'Changed behind the API' } })
+  const tracked = await app.inject({ method: 'GET', url: `${url}?${tracking}`, headers: anonymous })
+  t.equal(tracked.statusCode, 200)
+  t.equal(tracked.body, plain.body, 'served from the cache entry of the plain URL')
+  t.equal(tracked.headers.etag, plain.headers.etag)
+  for (const path of ['/articles', `/articles?limit=5&${tracking}`, '/authors', '/masthead', `/images?utm_content=hero`, '/feeds/atom', '/sitemap.xml']) {
+    t.equal((await app.inject({ method: 'GET', url: `${path}${path.includes('?') ? '&' : '?'}utm_source=x`, headers: anonymous })).statusCode, 200, `${path} with utm_source`)
+  }
+  t.equal((await app.inject({ method: 'GET', url: `/articles?limit=5&${tracking}` })).statusCode, 200, 'staff reads ignore them too')
+  for (const path of [`${url}?colour=red`, `${url}?utm_source=x&colour=red`, '/articles?utmsource=x', '/articles?x_utm_source=1']) {
+    const refused = await app.inject({ method: 'GET', url: path, headers: anonymous })
+    t.equal(refused.statusCode, 400, `${path}: unknown parameters are still refused`)
+  }
+})
+
 t.test('a change to anything a response shows changes it at once, even when it was cached', async (t) => {
   const app = await buildTestApp(t, { backgroundJobs: false })
   const { article, author } = await publishedStory(app)

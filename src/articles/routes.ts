@@ -10,19 +10,22 @@ import { surrogateKeysOf } from '../plugins/http-cache.ts'
 import { ArticleCreate, ArticleListQuery, ArticlePatch, ArticleReadQuery, ArticleRef, ArticleSummaryRef, CorrectionCreate, shapeOf, type Article } from './schemas.ts'
 import * as articles from './service.ts'
 import * as revisions from './revisions.ts'
-import { newsArticleJsonLd, siteOf } from '../delivery/site.ts'
+import { newsArticleJsonLd, siteOf, withAbsoluteImageUrls } from '../delivery/site.ts'
 import { articleIdOf, mintLink, PREVIEW_TOKEN_PATTERN } from './preview.ts'
 import { readLatest, sendStoredPage, type LatestQuery, type StoredDocument } from '../read-model/reads.ts'
 import { serializeArticle, serializeSummary } from '../read-model/serializers.ts'
 
 const tags = ['Articles']
 const revisionTags = ['Revisions']
-const etagHeader = { ETag: { type: 'string', description: 'The article\'s version; send it back in If-Match to edit safely' } }
+const etagHeader = { ETag: { type: 'string', description: 'The article\'s version and a hash of these bytes ("<version>-<hash>"), the same a read of them gives: send it back in If-Match to edit safely, or in If-None-Match to revalidate' } }
 const withEtag = (description: string) => ({ description, headers: etagHeader, ...ArticleRef })
 const writeProblems = problemResponses(400, 404, 409, 412, 413, 415, 428, 503)
 
-function sendArticle (reply: FastifyReply, article: Article, status = 200, shape: { fields?: string, include?: string } = {}): FastifyReply {
-  const full = { ...article, jsonLd: newsArticleJsonLd(article, siteOf(reply.server.config)) }
+function sendArticle (reply: FastifyReply, read: Article, status = 200, shape: { fields?: string, include?: string } = {}): FastifyReply {
+  const site = siteOf(reply.server.config)
+  // Here and not only in the app's hook: a trimmed response is serialized below, past the hook.
+  const article = withAbsoluteImageUrls(read, site.imageBase)
+  const full = { ...article, jsonLd: newsArticleJsonLd(article, site) }
   reply.code(status).header('etag', articles.etagOf(article.version))
   return shape.fields === undefined && shape.include === undefined ? reply.send(full) : sendShaped(reply, full, shape)
 }

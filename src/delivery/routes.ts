@@ -4,6 +4,7 @@ import { Slug } from '../common-schemas.ts'
 import { problemResponses } from '../errors.ts'
 import { feedTypes, latestFeed, newsSitemap, sitemap, sitemapPage, FEED_LENGTH, type FeedFormat } from './feeds.ts'
 import { siteOf } from './site.ts'
+import { withoutTrackingParameters } from '../plugins/http-cache.ts'
 
 const tags = ['Feeds and sitemaps']
 const FeedQuery = Type.Object({ author: Type.Optional(Slug), section: Type.Optional(Slug), tag: Type.Optional(Slug) }, { additionalProperties: false })
@@ -13,7 +14,7 @@ const JsonFeedSchema = {
   type: 'object',
   required: ['version', 'title', 'items'],
   properties: {
-    version: { type: 'string', examples: ['https://jsonfeed.org/version/1'] },
+    version: { type: 'string', examples: ['https://jsonfeed.org/version/1.1'] },
     title: { type: 'string' },
     home_page_url: { type: 'string' },
     feed_url: { type: 'string' },
@@ -31,9 +32,9 @@ const text = (type: string, description: string, example: string) => {
 const xmlDocument = (description: string, example: string) => text('application/xml', description, example)
 
 const feeds: Array<{ format: FeedFormat, path: string, operationId: string, name: string, example: string }> = [
-  { format: 'rss', path: '/feeds/rss', operationId: 'getRssFeed', name: 'RSS 2.0', example: '<?xml version="1.0" encoding="utf-8"?><rss version="2.0">…</rss>' },
-  { format: 'atom', path: '/feeds/atom', operationId: 'getAtomFeed', name: 'Atom 1.0', example: '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">…</feed>' },
-  { format: 'json', path: '/feeds/json', operationId: 'getJsonFeed', name: 'JSON Feed 1', example: '{"version":"https://jsonfeed.org/version/1","title":"Copydesk","home_page_url":"https://news.example.com","items":[{"id":"https://news.example.com/articles/storm-closes-coastal-highway","url":"https://news.example.com/articles/storm-closes-coastal-highway","title":"Storm Closes Coastal Highway","date_published":"2026-11-25T06:00:00.000Z"}]}' }
+  { format: 'rss', path: '/feeds/rss', operationId: 'getRssFeed', name: 'RSS 2.0', example: '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/">…</rss>' },
+  { format: 'atom', path: '/feeds/atom', operationId: 'getAtomFeed', name: 'Atom 1.0', example: '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">…</feed>' },
+  { format: 'json', path: '/feeds/json', operationId: 'getJsonFeed', name: 'JSON Feed 1.1', example: '{"version":"https://jsonfeed.org/version/1.1","title":"Copydesk","home_page_url":"https://news.example.com","items":[{"id":"urn:uuid:6f1c2e0a-4b7d-4c1e-9a51-2f0d8c3b7e21","url":"https://news.example.com/articles/storm-closes-coastal-highway","title":"Storm Closes Coastal Highway","date_published":"2026-11-25T06:00:00.000Z"}]}' }
 ]
 
 export const deliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -51,7 +52,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: text(feedTypes[format], `${name} feed`, example), ...problemResponses(400, 404) }
       }
     }, async (request, reply) => {
-      const self = apiUrl(request.url)
+      const self = apiUrl(withoutTrackingParameters(request.url))
       return await reply.type(feedTypes[format]).send(await latestFeed(app.db, site, format, self, request.query, request.log))
     })
   }

@@ -39,7 +39,7 @@ declare module 'fastify' {
  * Set for reads of cached routes. `shared`: keyless, so anyone may cache it (staff responses are not).
  * Routes answering from stored documents set `keys` and `etag` themselves (nothing to compute).
  */
-interface CacheState { group: CacheGroup, shared: boolean, keep: boolean, generation: bigint, hit: boolean, keys: string[], etag?: string }
+interface CacheState { group: CacheGroup, shared: boolean, keep: boolean, generation: bigint, hit: boolean, keys: string[], etag?: string, url: string }
 
 const cacheControlSetting: Record<CacheGroup, keyof Config> = {
   articles: 'cacheControlArticles',
@@ -56,6 +56,34 @@ interface CachedResponse {
   payload: Buffer
   headers: Record<string, string>
   keys: string[]
+}
+
+/**
+ * Campaign and click identifiers that links pick up on their way to readers (newsletters, social
+ * networks, ads). The API reads none of them: reads ignore them instead of refusing them as unknown,
+ * and are cached without them. src/cdn/varnish.vcl strips the same list.
+ */
+const TRACKING_PARAMETER = /^(utm_[a-z0-9_]+|fbclid|gclid|gbraid|wbraid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl)$/
+
+export function isTrackingParameter (name: string): boolean {
+  return TRACKING_PARAMETER.test(name)
+}
+
+/** The URL without tracking parameters: what a read is cached by, and what a feed calls itself. */
+export function withoutTrackingParameters (url: string): string {
+  const mark = url.indexOf('?')
+  if (mark === -1) return url
+  const kept = url.slice(mark + 1).split('&').filter((pair) => !isTrackingParameter(parameterName(pair)))
+  return kept.length === 0 ? url.slice(0, mark) : `${url.slice(0, mark)}?${kept.join('&')}`
+}
+
+function parameterName (pair: string): string {
+  const name = pair.split('=', 1)[0] as string
+  try {
+    return decodeURIComponent(name.replaceAll('+', ' '))
+  } catch {
+    return name // malformed escapes: not a tracking parameter, left for validation to judge
+  }
 }
 
 /** The ETag for some bytes: strong (RFC 9110), and for articles led by their version, which If-Match takes. */
@@ -336,16 +364,23 @@ export default fp(async (app) => {
 
   const isRead = (request: FastifyRequest): boolean => request.method === 'GET' || request.method === 'HEAD'
 
+  // Before validation, which refuses unknown query parameters (400).
+  app.addHook('onRequest', async (request) => {
+    if (!isRead(request) || !request.url.includes('?')) return
+    const query = request.query as Record<string, unknown>
+    for (const name of Object.keys(query)) if (isTrackingParameter(name)) delete query[name]
+  })
+
   app.addHook('onRequest', async (request, reply) => {
     // Read once: Fastify builds request.routeOptions anew on every access.
     const route = request.routeOptions.config
     if (route?.cache === undefined || !isRead(request)) return
-    const state: CacheState = { group: route.cache, shared: request.actor === null, keep: route.cacheInMemory !== false, generation: 0n, hit: false, keys: [] }
+    const state: CacheState = { group: route.cache, shared: request.actor === null, keep: route.cacheInMemory !== false, generation: 0n, hit: false, keys: [], url: withoutTrackingParameters(request.url) }
     request.cacheState = state
     if (!state.shared) return
     state.generation = await reader.read()
     await sync.to(state.generation)
-    const cached = responses?.get(request.url)
+    const cached = responses?.get(state.url)
     if (cached === undefined) return
     state.hit = true
     reply.headers(cached.headers)
@@ -361,9 +396,18 @@ export default fp(async (app) => {
 
   app.addHook('onSend', async (request, reply: FastifyReply, payload) => {
     const state = request.cacheState
-    if (state === undefined || state.hit) return payload
-    if (reply.statusCode !== 200 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload
     const version = reply.getHeader('etag')
+    const bytes = typeof payload === 'string' || Buffer.isBuffer(payload)
+    if (state === undefined) {
+      // A write answering with what it stored and its version (an article): the validator a read of
+      // the same bytes gives, so a following read with it in If-None-Match gets 304.
+      if (!isRead(request) && bytes && (reply.statusCode === 200 || reply.statusCode === 201) && typeof version === 'string' && /^"\d+"$/.test(version)) {
+        reply.header('etag', etagFor(payload, version.replace(/"/g, '')))
+      }
+      return payload
+    }
+    if (state.hit) return payload
+    if (reply.statusCode !== 200 || !bytes) return payload
     const etag = state.etag ?? etagFor(payload, typeof version === 'string' ? version.replace(/"/g, '') : undefined)
     reply.header('etag', etag)
     if (state.shared) {
@@ -379,7 +423,7 @@ export default fp(async (app) => {
           if (value !== undefined) headers[name] = String(value)
         }
         // As bytes: a string would be encoded to UTF-8 again for every reader.
-        responses.set(request.url, { payload: Buffer.from(payload), headers, keys: state.keys })
+        responses.set(state.url, { payload: Buffer.from(payload), headers, keys: state.keys })
       }
     }
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {

@@ -6,7 +6,7 @@ import type { Database, Prisma } from '../db/client.ts'
 import type { Article, ArticleSummary } from '../articles/schemas.ts'
 import type { Author } from '../authors/schemas.ts'
 import type { MastheadRole } from '../masthead/schemas.ts'
-import { newsArticleJsonLd, type Site } from '../delivery/site.ts'
+import { newsArticleJsonLd, withAbsoluteImageUrls, type Site } from '../delivery/site.ts'
 import { allSurrogateKeysOf, etagFor } from '../plugins/http-cache.ts'
 import { commitChange } from '../changes/index.ts'
 import { serializeArticle, serializeSummary } from './serializers.ts'
@@ -46,11 +46,11 @@ export interface RenderContext {
 }
 
 /** Raised when rendering changes shape, so stored documents are rebuilt on the next start. */
-export const RENDERER_VERSION = 4
+export const RENDERER_VERSION = 5
 
 /** What the stored documents depend on besides the database: a change of settings rebuilds them. */
 export function readModelFingerprint (site: Site): string {
-  return JSON.stringify([RENDERER_VERSION, site.name, site.language, site.url, site.logoUrl, site.articleUrl('{slug}'), site.authorUrl('{slug}'), site.absolute('/')])
+  return JSON.stringify([RENDERER_VERSION, site.name, site.language, site.url, site.logoUrl, site.articleUrl('{slug}'), site.authorUrl('{slug}'), site.absolute('/'), site.imageBase])
 }
 
 export interface StoredArticle {
@@ -70,14 +70,15 @@ export async function renderPublicArticle (tx: Transaction, id: string, context:
   return article === undefined ? null : renderDocuments(article, context.site)
 }
 
-function renderDocuments (article: Article, site: Site): StoredArticle | null {
-  if (article.publishedAt === null) return null
+function renderDocuments (read: Article, site: Site): StoredArticle | null {
+  if (read.publishedAt === null) return null
+  const article = withAbsoluteImageUrls(read, site.imageBase)
   const full = { ...article, jsonLd: newsArticleJsonLd(article, site) }
   const document = serializeArticle(full)
   return {
     id: article.id,
     slug: article.slug,
-    publishedAt: new Date(article.publishedAt),
+    publishedAt: new Date(read.publishedAt),
     version: article.version,
     document,
     etag: etagFor(document, String(article.version)),

@@ -5,14 +5,16 @@ import type { Prisma } from '../db/client.ts'
 import { allSurrogateKeysOf, etagFor } from '../plugins/http-cache.ts'
 import type { RenderContext } from './articles.ts'
 import { serializeAuthorPage } from './serializers.ts'
+import { withAbsoluteImageUrls } from '../delivery/site.ts'
 
 type Transaction = Prisma.TransactionClient
 
 export interface StoredAuthorPage { id: string, slug: string, document: string, etag: string, purgeKeys: string }
 
 export async function renderAuthorPage (tx: Transaction, id: string, context: RenderContext): Promise<StoredAuthorPage | null> {
-  const page = await context.readAuthorPage(tx, id)
-  if (page === null) return null
+  const read = await context.readAuthorPage(tx, id)
+  if (read === null) return null
+  const page = withAbsoluteImageUrls(read, context.site.imageBase)
   const document = serializeAuthorPage(page)
   return { id, slug: page.slug, document, etag: etagFor(document, undefined), purgeKeys: allSurrogateKeysOf('authors', page).join(' ') }
 }

@@ -5,6 +5,7 @@ import type { Prisma } from '../db/client.ts'
 import { allSurrogateKeysOf, etagFor } from '../plugins/http-cache.ts'
 import type { RenderContext } from './articles.ts'
 import { serializeMasthead } from './serializers.ts'
+import { withAbsoluteImageUrls } from '../delivery/site.ts'
 
 type Transaction = Prisma.TransactionClient
 
@@ -13,7 +14,7 @@ export const MASTHEAD = 'masthead'
 export interface StoredPublicDocument { key: string, document: string, etag: string, purgeKeys: string }
 
 export async function renderMasthead (tx: Transaction, context: RenderContext): Promise<StoredPublicDocument> {
-  const masthead = await context.readMasthead(tx)
+  const masthead = withAbsoluteImageUrls(await context.readMasthead(tx), context.site.imageBase)
   const document = serializeMasthead(masthead)
   return { key: MASTHEAD, document, etag: etagFor(document, undefined), purgeKeys: allSurrogateKeysOf('masthead', masthead).join(' ') }
 }
