@@ -60,6 +60,13 @@ t.test('Varnish in front of the API, purged by surrogate key', { skip: unavailab
     t.notOk(hit.headers.has('xkey'), 'the xkey index header stays inside Varnish')
   }
   t.same(await idsListed(), [other.id, first.id])
+  for (const tracked of [`${paths.latest}?utm_source=newsletter&utm_medium=email&fbclid=IwAR0`, `${paths.latest}?limit=20&gclid=Cj0&_ga=2.1`]) {
+    const response = await edge(tracked)
+    t.equal(response.status, 200, `${tracked}: tracking parameters are no unknown parameters`)
+    if (!tracked.includes('limit')) t.equal(response.cache, 'HIT', 'and no new cache entry: the same object as the plain URL')
+  }
+  t.equal((await edge(`${paths.latest}?limit=20&mc_cid=1`)).cache, 'HIT', 'the plain part of the URL is what is cached')
+  t.equal((await edge(`${paths.latest}?colour=red&utm_source=x`)).status, 400, 'other unknown parameters are still refused')
 
   const staff = await edge(paths.first, { headers: { authorization: `Bearer ${adminKey}` } })
   t.equal(staff.status, 200)

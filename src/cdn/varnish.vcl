@@ -5,7 +5,8 @@ vcl 4.1;
 # varnish-modules`; docker-compose.yml mounts this file). test/cdn-varnish.test.ts runs it.
 #
 # - Keyless GET and HEAD requests are cached; anything carrying a key (Authorization, the only
-#   header the API reads keys from) and every other method goes straight to the API.
+#   header the API reads keys from) and every other method goes straight to the API. Tracking
+#   parameters (utm_*, fbclid, …) are removed first, so they never split the cache.
 # - How long a response is kept is the API's Cache-Control (max-age, s-maxage,
 #   stale-while-revalidate as grace); `private`, `no-store` and `no-cache` are never stored, and a
 #   response without Cache-Control is not stored either: the API decides.
@@ -68,6 +69,14 @@ sub vcl_recv {
     }
     # The API reads no cookies; a browser's cookies for the site would only split the cache.
     unset req.http.Cookie;
+    # Nor tracking parameters (the list in src/plugins/http-cache.ts): one cached copy whatever
+    # campaign a link came from. Each goes with its separator; what is left is tidied up.
+    if (req.url ~ "[?&](utm_[a-z0-9_]+|fbclid|gclid|gbraid|wbraid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl)(=|&|$)") {
+        set req.url = regsuball(req.url, "([?&])(utm_[a-z0-9_]+|fbclid|gclid|gbraid|wbraid|dclid|msclkid|mc_cid|mc_eid|_ga|_gl)(=[^&]*)?(?=&|$)", "\1");
+        set req.url = regsuball(req.url, "&&+", "&");
+        set req.url = regsub(req.url, "\?&", "?");
+        set req.url = regsub(req.url, "[?&]$", "");
+    }
     return (hash);
 }
 
