@@ -105,6 +105,27 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   // After the cache (hooks run in order): ETags are computed on, and responses cached as, the JSON itself.
   await app.register(compress, { encodings: ['br', 'gzip'], threshold: 1024 })
 
+  app.get('/', {
+    config: { access: 'public' },
+    schema: {
+      operationId: 'getApiRoot',
+      summary: 'Where to start: links to the documentation and the OpenAPI document',
+      description: 'The API\'s front door, for a person or a client that only knows the server\'s address: where the interactive documentation (Swagger UI) and the OpenAPI 3.1 document are.',
+      tags: ['Operations'],
+      response: {
+        200: Type.Object({
+          name: Type.String(),
+          docs: Type.String({ description: 'Swagger UI: every operation, with "Try it out"' }),
+          openapi: Type.String({ description: 'The OpenAPI 3.1 document, for code generators' }),
+          health: Type.String({ description: 'Liveness; /ready for readiness' })
+        }, { title: 'ApiRoot', examples: [{ name: 'Copydesk API', docs: '/docs', openapi: '/openapi.json', health: '/health' }] })
+      }
+    }
+  }, async (_request, reply) => {
+    reply.header('link', '</docs>; rel="service-doc", </openapi.json>; rel="service-desc"; type="application/openapi+json"')
+    return { name: 'Copydesk API', docs: '/docs', openapi: '/openapi.json', health: '/health' }
+  })
+
   app.get('/health', {
     config: { access: 'public' },
     schema: {

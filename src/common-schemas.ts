@@ -17,14 +17,12 @@ export const patternHints = new Map<string, string>([
   [HTTP_URL_PATTERN, 'must be an http:// or https:// URL']
 ])
 
-export const Uuid = Type.String({ format: 'uuid', description: 'Identifier (UUID)', examples: ['019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11'] })
-export const Slug = Type.String({
-  minLength: 1,
-  maxLength: 160,
-  pattern: SLUG_PATTERN,
-  description: 'Lowercase, URL-safe: letters, digits and single hyphens',
-  examples: ['contra-putin-russian-govt-admits-it-sent-conscripts-into-ukraine']
-})
+const uuidOptions = { format: 'uuid', description: 'Identifier (UUID)' }
+const slugOptions = { minLength: 1, maxLength: 160, pattern: SLUG_PATTERN, description: 'Lowercase, URL-safe: letters, digits and single hyphens' }
+// No examples here: a parameter takes its schema's example, and Swagger UI fills it in; an id or slug
+// is an example only where it names a row of that kind (idParamsFor, slugParamsFor).
+export const Uuid = Type.String(uuidOptions)
+export const Slug = Type.String(slugOptions)
 /** A required one-line text that is not blank. */
 export const Title = (maxLength: number, examples: string[] = []): TString => Type.String({ minLength: 1, maxLength, pattern: NOT_BLANK, examples })
 /** An optional one-line text. */
@@ -44,25 +42,35 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 export const SlugParams = Type.Object({ slug: Slug }, { additionalProperties: false })
+/** Path parameters naming one row, with the id of a demo seed row of that kind (src/examples.ts) as example. */
+export const idParamsFor = (example: string) => Type.Object({ id: Type.String({ ...uuidOptions, examples: [example] }) }, { additionalProperties: false })
+export const slugParamsFor = (example: string) => Type.Object({ slug: Type.String({ ...slugOptions, examples: [example] }) }, { additionalProperties: false })
 
 export const PageQuery = {
   page: Type.Integer({ minimum: 1, maximum: 100000, default: 1, description: 'Page number, from 1' }),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Items per page (at most 100)' })
 }
 
-export const Page = <T extends TSchema, E extends TProperties = {}>(item: T, name: string, extra?: E) => Type.Object({
-  items: Type.Array(item),
-  total: Type.Integer({ minimum: 0, description: 'Items matching the query, across all pages' }),
-  page: Type.Integer({ minimum: 1 }),
-  limit: Type.Integer({ minimum: 1 }),
-  totalPages: Type.Integer({ minimum: 0 }),
-  ...(extra ?? {}) as E
-}, { title: `${name}List` })
+/** A list page; `extra` adds properties or redefines one in its place (the article list's page may be null). */
+export const Page = <T extends TSchema, E extends TProperties = {}>(item: T, name: string, extra?: E) => {
+  const base = {
+    items: Type.Array(item),
+    total: Type.Integer({ minimum: 0, description: 'Items matching the query, across all pages' }),
+    page: Type.Integer({ minimum: 1 }),
+    limit: Type.Integer({ minimum: 1 }),
+    totalPages: Type.Integer({ minimum: 0 })
+  }
+  // TypeScript types a spread of a generic as an intersection, which would make a redefined property both.
+  return Type.Object({ ...base, ...extra } as unknown as Omit<typeof base, keyof E> & E, { title: `${name}List` })
+}
 
 export interface PageResult<T> { items: T[], total: number, page: number, limit: number, totalPages: number }
 export function pageResult<T> (items: T[], total: number, page: number, limit: number): PageResult<T> {
   return { items, total, page, limit, totalPages: Math.ceil(total / limit) }
 }
+
+/** An id the caller chooses: only the demo seed does (src/examples.ts); request bodies cannot carry one. */
+export interface FixedId { id?: string }
 
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ maxLength: 200, description: 'The ETag of the version you edited; a stale one gets 412' }))

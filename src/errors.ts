@@ -1,7 +1,7 @@
 // The error catalogue and the one place errors become RFC 9457 problem+json responses.
 // Clients and tests rely on `code`, never on the wording of `detail`.
 import createError from '@fastify/error'
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { errorCodes as fastifyErrorCodes, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { patternHints, StringEnum } from './common-schemas.ts'
 import { securityHeaders } from './security-headers.ts'
@@ -114,6 +114,21 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'EMPTY_JSON_BODY',
   FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
   FST_ERR_BAD_URL: 'BAD_URL'
+}
+
+/** Every `code` a problem can carry, by HTTP status: the catalogue, and Fastify's request errors as renamed above. */
+export function problemCodesByStatus (): Map<number, string[]> {
+  const byStatus = new Map<number, string[]>()
+  const add = (status: number, code: string): void => { byStatus.set(status, [...new Set([...(byStatus.get(status) ?? []), code])]) }
+  for (const make of Object.values(errors)) {
+    const error = new make()
+    add(error.statusCode ?? 500, error.code)
+  }
+  for (const [fastifyCode, code] of Object.entries(FASTIFY_CODES)) {
+    const make = (fastifyErrorCodes as Record<string, (new () => FastifyError) | undefined>)[fastifyCode]
+    if (make !== undefined) add(new make().statusCode ?? 400, code)
+  }
+  return byStatus
 }
 
 type ValidationContext = 'body' | 'querystring' | 'params' | 'headers'

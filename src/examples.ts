@@ -1,9 +1,24 @@
-// Example payloads for the OpenAPI document, consistent with one another (the ids line up).
+// Example payloads for the OpenAPI document, consistent with one another (the ids line up). The ids
+// and slugs are those of the demo seed (src/db/seed.ts gives its rows these ids on an empty
+// database), so every documented example works as it is against a freshly seeded server.
 export const exampleIds = {
   article: '019ab8a4-6f10-7c2e-8d4b-3a5e9c1f2b70',
   author: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11',
+  /** An author nothing depends on (no byline, no masthead role): the one the delete example removes. */
+  idleAuthor: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a12',
   image: '019ab8a4-1b2c-7e4f-a5d6-c7e8f9a0b1c2',
-  role: '019ab8a4-9e8d-7c6b-a5f4-e3d2c1b0a9f8'
+  idleImage: '019ab8a4-1b2c-7e4f-a5d6-c7e8f9a0b1c3',
+  role: '019ab8a4-9e8d-7c6b-a5f4-e3d2c1b0a9f8',
+  section: '019ab8a4-5555-7666-8777-988899990000',
+  idleSection: '019ab8a4-5555-7666-8777-988899990001',
+  tag: '019ab8a4-6666-7777-8888-999900001111',
+  idleTag: '019ab8a4-6666-7777-8888-999900001112'
+}
+export const exampleSlugs = {
+  article: 'contra-putin-russian-govt-admits-it-sent-conscripts-into-ukraine',
+  author: 'alex-rowan',
+  section: 'ukraine',
+  tag: 'conscription'
 }
 const at = '2026-11-25T06:00:00.000Z'
 
@@ -29,7 +44,7 @@ export const imageExample = {
   updatedAt: at
 }
 
-export const authorSummaryExample = { id: exampleIds.author, slug: 'alex-rowan', name: 'Alex Rowan', jobTitle: 'Investigative Reporter', avatarImage: null }
+export const authorSummaryExample = { id: exampleIds.author, slug: exampleSlugs.author, name: 'Alex Rowan', jobTitle: 'Investigative Reporter', avatarImage: null }
 
 export const authorExample = {
   ...authorSummaryExample,
@@ -47,7 +62,7 @@ export const bodyExample = [
 
 export const articleSummaryExample = {
   id: exampleIds.article,
-  slug: 'contra-putin-russian-govt-admits-it-sent-conscripts-into-ukraine',
+  slug: exampleSlugs.article,
   headline: 'Contra Putin, Russian Govt Admits It Sent Conscripts Into Ukraine',
   dek: 'The defense ministry says conscripts were found in units fighting in Ukraine.',
   kicker: 'Ukraine',
@@ -57,8 +72,8 @@ export const articleSummaryExample = {
   updatedAt: at,
   version: 3,
   leadImage: imageExample,
-  section: { id: '019ab8a4-5555-7666-8777-988899990000', slug: 'ukraine', name: 'Ukraine' },
-  tags: [{ id: '019ab8a4-6666-7777-8888-999900001111', slug: 'conscription', name: 'Conscription' }],
+  section: { id: exampleIds.section, slug: exampleSlugs.section, name: 'Ukraine' },
+  tags: [{ id: exampleIds.tag, slug: exampleSlugs.tag, name: 'Conscription' }],
   bylines: [{ position: 0, role: 'reporter', author: authorSummaryExample }],
   readingTimeMinutes: 1
 }
@@ -85,3 +100,9 @@ export const mastheadRoleExample = {
   createdAt: at,
   updatedAt: at
 }
+
+/**
+ * A whole GIF of one pixel whose bytes are all ASCII, so that a JSON example can carry it and the
+ * upload examples can be sent as they are (a real photo's bytes cannot be written in JSON).
+ */
+export const onePixelGif = 'GIF89a\u0001\u0000\u0001\u0000\u0000\u0000\u0000,\u0000\u0000\u0000\u0000\u0001\u0000\u0001\u0000\u0000\u0002\u0002D\u0001\u0000;'

@@ -55,6 +55,22 @@ t.test('the OpenAPI document is valid 3.1 and documents every route fully', asyn
       }
     }
   }
+  for (const path of ['/articles/{id}', '/articles/slug/{slug}']) {
+    const read = document.paths[path].get.responses['200']
+    t.same(read.content['application/json'].schema, { $ref: '#/components/schemas/Article' }, `${path}: the full article, no union to narrow`)
+    t.same(read['x-copydesk-trimmed'], { $ref: '#/components/schemas/TrimmedArticle' }, `${path}: the fields= form is named beside it`)
+  }
+  const listed = document.paths['/articles'].get.responses['200']
+  t.equal(listed.content['application/json'].schema.properties.items.items.$ref, '#/components/schemas/ArticleSummary')
+  t.ok(listed.content['application/json'].schema.properties.page.anyOf.some((branch: any) => branch.type === 'null'), 'a cursor page has no number: page may be null')
+  const upload = document.paths['/images/upload'].post.requestBody.content['multipart/form-data']
+  t.match(upload.schema.properties.file, { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream' }, 'the upload\'s file is binary')
+  t.type(upload.example.file, 'string', 'the multipart example carries its file')
+  t.ok(document.paths['/'].get, 'the root, with links to the docs, is documented')
+  const patch = document.paths['/articles/{id}'].patch.responses
+  t.ok(patch['200'].headers['RateLimit-Remaining'] && patch['429'].headers['Retry-After'], 'rate-limit headers are documented')
+  t.same(patch['404']['x-copydesk-error-codes'], ['ARTICLE_NOT_FOUND'], 'each problem response lists its codes')
+  t.ok(patch['412']['x-copydesk-error-codes'].includes('VERSION_MISMATCH'))
   const correction = document.paths['/articles/{id}/corrections'].post.requestBody.content['application/json'].schema
   t.same(correction.required, ['text'], 'a body field with a default is optional')
   for (const name of ['Article', 'ArticleSummary', 'Author', 'AuthorSummary', 'AuthorPage', 'Image', 'MastheadRole', 'BodyBlock', 'Problem']) {

@@ -89,6 +89,9 @@ t.test('page numbers carry first, prev, next and last links', async (t) => {
   t.equal(json(last).items.length, 5)
   const fromCursor = json(await app.inject({ method: 'GET', url: `/articles?limit=10&cursor=${json(second).nextCursor as string}`, headers: anonymous }))
   t.same(fromCursor.items, json(last).items, 'a page read by number hands over to cursors seamlessly')
+  t.equal(fromCursor.page, null, 'a page reached by cursor does not claim a number')
+  const staffFromCursor = json(await app.inject({ method: 'GET', url: `/articles?limit=10&cursor=${json(second).nextCursor as string}` }))
+  t.equal(staffFromCursor.page, null, 'nor when read live (a staff key), not from the read model')
 })
 
 t.test('drafts without a publication time page as safely as the rest (staff, status=any)', async (t) => {

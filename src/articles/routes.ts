@@ -3,7 +3,8 @@ import { reservedSlugsOf } from '../config.ts'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { LRUCache } from 'lru-cache'
-import { IdParams, IfMatchHeaders, Nullable, Page, Slug, SlugParams, Timestamp, Uuid } from '../common-schemas.ts'
+import { idParamsFor, IfMatchHeaders, Nullable, Page, Slug, slugParamsFor, Timestamp, Uuid } from '../common-schemas.ts'
+import { exampleIds, exampleSlugs } from '../examples.ts'
 import { errors, problemResponses } from '../errors.ts'
 import { actorOf } from '../keys/routes.ts'
 import { surrogateKeysOf } from '../plugins/http-cache.ts'
@@ -75,7 +76,9 @@ function latestQueryOf (query: ArticleListQuery): LatestQuery | null {
   return { sort, page, limit, cursor: { towards: decoded.towards, value: decoded.value, id: decoded.id } }
 }
 
-const RevisionParams = Type.Object({ id: Uuid, version: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false })
+const ArticleIdParams = idParamsFor(exampleIds.article)
+// The seeded lead story has two versions.
+const RevisionParams = Type.Object({ ...ArticleIdParams.properties, version: Type.Integer({ minimum: 1, maximum: 2147483647, examples: [1] }) }, { additionalProperties: false })
 const ChangedBy = Type.Object({
   keyId: Nullable(Uuid),
   name: Nullable(Type.String({ description: 'The key\'s name at the time, or the server\'s own job ("scheduler")' }))
@@ -104,6 +107,7 @@ const Moved = Type.Object({
 }, { title: 'ArticleMoved', description: 'The slug belonged to this article before; follow Location' })
 
 const ArticleList = Page(ArticleSummaryRef, 'ArticleSummary', {
+  page: Nullable(Type.Integer({ minimum: 1, description: 'The page number; null on a page reached by cursor, whose number is not known' })),
   nextCursor: Nullable(Type.String({ description: 'Pass as cursor for the next page; null on the last' })),
   prevCursor: Nullable(Type.String({ description: 'Pass as cursor for the previous page; null on the first' }))
 })
@@ -130,8 +134,9 @@ function pageLinks (url: string, page: Pick<articles.ArticlePage, 'page' | 'tota
     if (page.nextCursor !== null) links.push(`${linkTo({ cursor: page.nextCursor, page: null })}; rel="next"`)
   } else {
     links.push(`${linkTo({ page: '1' })}; rel="first"`)
-    if (page.page > 1) links.push(`${linkTo({ page: String(page.page - 1) })}; rel="prev"`)
-    if (page.page < page.totalPages) links.push(`${linkTo({ page: String(page.page + 1) })}; rel="next"`)
+    const number = page.page ?? 1
+    if (number > 1) links.push(`${linkTo({ page: String(number - 1) })}; rel="prev"`)
+    if (number < page.totalPages) links.push(`${linkTo({ page: String(number + 1) })}; rel="next"`)
     links.push(`${linkTo({ page: String(Math.max(1, page.totalPages)) })}; rel="last"`)
   }
   return links.join(', ')
@@ -208,7 +213,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'public', cache: 'articles' },
     schema: {
       operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', tags,
-      params: IdParams,
+      params: ArticleIdParams,
       querystring: ArticleReadQuery,
       'x-copydesk-trimmable': true,
       response: { 200: withEtag('The article'), ...problemResponses(400, 404) }
@@ -225,7 +230,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getArticleBySlug',
       summary: 'Read an article by slug, as a frontend renders it; a former slug answers 308 with the new location',
       tags,
-      params: SlugParams,
+      params: slugParamsFor(exampleSlugs.article),
       querystring: ArticleReadQuery,
       'x-copydesk-trimmable': true,
       response: {
@@ -251,7 +256,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'replaceArticle',
       summary: 'Replace an article (fields left out are cleared; the slug is kept when omitted)',
       tags,
-      params: IdParams,
+      params: ArticleIdParams,
       headers: IfMatchHeaders,
       body: ArticleCreate,
       response: { 200: withEtag('The article as stored'), ...writeProblems }
@@ -265,7 +270,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'updateArticle',
       summary: 'Change some of an article\'s fields; publish, schedule, unpublish or archive it through "status"',
       tags,
-      params: IdParams,
+      params: ArticleIdParams,
       headers: IfMatchHeaders,
       body: ArticlePatch,
       response: { 200: withEtag('The article as stored'), ...writeProblems }
@@ -277,7 +282,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: requireIfMatch,
     schema: {
       operationId: 'deleteArticle', summary: 'Delete an article', tags,
-      params: IdParams,
+      params: ArticleIdParams,
       headers: IfMatchHeaders,
       response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409, 412, 428, 503) }
     }
@@ -293,7 +298,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'addArticleCorrection',
       summary: 'Attach a dated correction or update note to a published article',
       tags,
-      params: IdParams,
+      params: ArticleIdParams,
       headers: IfMatchHeaders,
       body: CorrectionCreate,
       response: { 201: withEtag('The article with the correction'), ...writeProblems }
@@ -307,7 +312,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'writer' },
     schema: {
       operationId: 'listArticleRevisions', summary: 'List an article\'s revisions, newest first', tags: revisionTags,
-      params: IdParams,
+      params: ArticleIdParams,
       response: { 200: Type.Object({ items: Type.Array(RevisionSummary) }, { title: 'RevisionList' }), ...problemResponses(400, 404) }
     }
   }, async (request) => ({ items: await revisions.readMany(app.db, request.params.id) }))
@@ -316,8 +321,8 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'writer' },
     schema: {
       operationId: 'compareArticleRevisions', summary: 'The fields that differ between two revisions', tags: revisionTags,
-      params: IdParams,
-      querystring: Type.Object({ from: Type.Integer({ minimum: 1, maximum: 2147483647 }), to: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false }),
+      params: ArticleIdParams,
+      querystring: Type.Object({ from: Type.Integer({ minimum: 1, maximum: 2147483647, examples: [1] }), to: Type.Integer({ minimum: 1, maximum: 2147483647, examples: [2] }) }, { additionalProperties: false }),
       response: { 200: RevisionComparison, ...problemResponses(400, 404) }
     }
   }, async (request) => await revisions.diff(app.db, request.params.id, request.query.from, request.query.to))
@@ -353,7 +358,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'createArticlePreviewLink',
       summary: 'Mint a signed, expiring link that shows this article in any status, without a key (for a frontend\'s preview page)',
       tags,
-      params: IdParams,
+      params: ArticleIdParams,
       querystring: Type.Object({
         expiresInSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 30 * 86400, description: 'How long the link works; at most the server\'s PREVIEW_LINK_TTL_SECONDS (default)', examples: [3600] }))
       }, { additionalProperties: false }),

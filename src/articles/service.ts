@@ -4,7 +4,7 @@ import { defaultReservedSlugs } from '../config.ts'
 import { Prisma, type Database } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError, type FieldError } from '../errors.ts'
 import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
-import { pageResult, type PageResult } from '../common-schemas.ts'
+import { pageResult, type FixedId, type PageResult } from '../common-schemas.ts'
 import { authorSummarySelect, readOne as readAuthor, toAuthorSummary } from '../authors/service.ts'
 import type { Author } from '../authors/schemas.ts'
 import { toImage } from '../images/service.ts'
@@ -362,7 +362,8 @@ function afterWhere (field: SortField, direction: Direction, nulls: 'first' | 'l
   }
 }
 
-export interface ArticlePage extends PageResult<ArticleSummary> { nextCursor: string | null, prevCursor: string | null }
+/** A page reached by cursor has no known number: its `page` is null. */
+export interface ArticlePage extends Omit<PageResult<ArticleSummary>, 'page'> { page: number | null, nextCursor: string | null, prevCursor: string | null }
 
 /**
  * Totals of public lists, remembered per content generation: counting 100,000 published articles
@@ -417,7 +418,8 @@ export async function readMany (db: Database, query: ArticleListQuery, viewer: A
   const first = rows[0]
   const last = rows.at(-1)
   return {
-    ...pageResult(rows.map(toArticleSummary), total, cursor === null ? query.page : 1, query.limit),
+    ...pageResult(rows.map(toArticleSummary), total, query.page, query.limit),
+    page: cursor === null ? query.page : null,
     nextCursor: hasNext && last !== undefined ? cursorAt(last, 'next') : null,
     prevCursor: hasPrev && first !== undefined ? cursorAt(first, 'prev') : null
   }
@@ -434,7 +436,7 @@ export async function readLatestByAuthor (db: Client, authorId: string, take = 1
   return records.map(toArticleSummary)
 }
 
-export async function createOne (db: Database, submitted: ArticleCreate, actor: Actor, reservedSlugs = defaultReservedSlugs): Promise<Article> {
+export async function createOne (db: Database, submitted: ArticleCreate & FixedId, actor: Actor, reservedSlugs = defaultReservedSlugs): Promise<Article> {
   // A writer's draft carries the writer's byline unless the bylines are spelled out.
   const input = actor.role === 'writer' && submitted.bylines === undefined && actor.authorId !== null
     ? { ...submitted, bylines: [{ authorId: actor.authorId }] }
@@ -450,6 +452,7 @@ export async function createOne (db: Database, submitted: ArticleCreate, actor: 
     await assertReferencesExist(tx, input, body)
     const created = await tx.article.create({
       data: {
+        id: input.id,
         slug,
         headline: input.headline,
         dek: input.dek ?? null,

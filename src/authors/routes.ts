@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { reservedSlugsOf } from '../config.ts'
 import { Type } from 'typebox'
-import { IdParams, Page, SlugParams } from '../common-schemas.ts'
+import { idParamsFor, Page, slugParamsFor } from '../common-schemas.ts'
+import { exampleIds, exampleSlugs } from '../examples.ts'
 import { actorOf } from '../keys/routes.ts'
 import { problemResponses } from '../errors.ts'
 import { readLatestByAuthor } from '../articles/service.ts'
@@ -10,6 +11,7 @@ import * as authors from './service.ts'
 import { sendStoredPage } from '../read-model/reads.ts'
 
 const tags = ['Authors']
+const AuthorIdParams = idParamsFor(exampleIds.author)
 const AuthorPageRef = Type.Unsafe({ $ref: 'AuthorPage#' })
 
 export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -39,7 +41,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'public', cache: 'authors' },
     schema: {
       operationId: 'getAuthor', summary: 'Read an author with their latest published articles', tags,
-      params: IdParams,
+      params: AuthorIdParams,
       response: { 200: AuthorPageRef, ...problemResponses(400, 404) }
     }
   }, async (request, reply) => {
@@ -54,7 +56,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'public', cache: 'authors' },
     schema: {
       operationId: 'getAuthorBySlug', summary: 'Read an author by slug, with their latest published articles (the author page)', tags,
-      params: SlugParams,
+      params: slugParamsFor(exampleSlugs.author),
       response: { 200: AuthorPageRef, ...problemResponses(400, 404) }
     }
   }, async (request, reply) => {
@@ -68,7 +70,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'editor' },
     schema: {
       operationId: 'replaceAuthor', summary: 'Replace an author (fields left out are cleared; the slug is kept when omitted)', tags,
-      params: IdParams,
+      params: AuthorIdParams,
       body: AuthorCreate,
       response: { 200: AuthorRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
@@ -78,7 +80,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'editor' },
     schema: {
       operationId: 'updateAuthor', summary: 'Change some of an author\'s fields', tags,
-      params: IdParams,
+      params: AuthorIdParams,
       body: AuthorPatch,
       response: { 200: AuthorRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
@@ -88,7 +90,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'admin' },
     schema: {
       operationId: 'deleteAuthor', summary: 'Delete an author who has no bylines and holds no masthead role', tags,
-      params: IdParams,
+      params: idParamsFor(exampleIds.idleAuthor),
       response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) }
     }
   }, async (request, reply) => {

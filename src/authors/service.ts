@@ -6,7 +6,7 @@ import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
 import { commitChange } from '../changes/index.ts'
 import { toImage } from '../images/service.ts'
 import type { Actor } from '../keys/roles.ts'
-import { pageResult, type PageResult } from '../common-schemas.ts'
+import { pageResult, type FixedId, type PageResult } from '../common-schemas.ts'
 import type { Author, AuthorCreate, AuthorListQuery, AuthorPatch, AuthorSummary } from './schemas.ts'
 
 type Transaction = Prisma.TransactionClient
@@ -93,13 +93,14 @@ export async function readOneBySlug (db: Database, slug: string): Promise<Author
   return toAuthor(record)
 }
 
-export async function createOne (db: Database, input: AuthorCreate, actor: Actor, reservedSlugs = defaultReservedSlugs): Promise<Author> {
+export async function createOne (db: Database, input: AuthorCreate & FixedId, actor: Actor, reservedSlugs = defaultReservedSlugs): Promise<Author> {
   return await retryOnGeneratedSlugConflict(input.slug === undefined, async (conflicts) => await db.$transaction(async (tx) => {
     assertSlugNotReserved(input.slug, reservedSlugs)
     if (input.slug !== undefined) await assertSlugFree(tx, input.slug)
     await assertAvatarExists(tx, input.avatarImageId)
     const created = await tx.author.create({
       data: {
+        id: input.id,
         slug: input.slug ?? await freeSlug(tx, input.name, conflicts, reservedSlugs),
         name: input.name,
         sortName: sortNameOf(input.name),

@@ -14,8 +14,7 @@ const FeedQuery = {
   after: Type.Optional(Type.String({
     pattern: '^(now|0|[1-9][0-9]{0,18})$',
     maxLength: 19,
-    description: 'Resume after this cursor (a `cursor` or `next` from an earlier answer); `now` for only what happens from here on; absent for the oldest change kept. A cursor older than the retention period is 410: read the content again, then follow from `now`.',
-    examples: ['10452']
+    description: 'Resume after this cursor (a `cursor` or `next` from an earlier answer); `now` for only what happens from here on; absent for the oldest change kept. A cursor older than the retention period is 410: read the content again, then follow from `now`.'
   })),
   types: Type.Optional(Type.String({
     pattern: typesPattern,
@@ -32,7 +31,7 @@ export const ChangeListQuery = Type.Object({
 
 const StreamQuery = Type.Object(FeedQuery, { additionalProperties: false })
 const StreamHeaders = Type.Object({
-  'last-event-id': Type.Optional(Type.String({ maxLength: 19, pattern: '^(0|[1-9][0-9]{0,18})?$', description: 'Sent by EventSource when it reconnects: the stream resumes after this change (takes precedence over `after`)', examples: ['10452'] }))
+  'last-event-id': Type.Optional(Type.String({ maxLength: 19, pattern: '^(0|[1-9][0-9]{0,18})?$', description: 'Sent by EventSource when it reconnects: the stream resumes after this change (takes precedence over `after`)' }))
 })
 
 const articleChangeExample = {

@@ -10,7 +10,7 @@ try {
     console.log('The database already has content; nothing was seeded.')
   } else {
     const summary = await seedDemoContent(prisma)
-    console.log(`Seeded ${summary.articles} articles, ${summary.authors} authors, ${summary.images} images and ${summary.roles} masthead roles.`)
+    console.log(`Seeded ${summary.articles} articles, ${summary.authors} authors, ${summary.images} images, ${summary.sections} sections, ${summary.tags} tags and ${summary.roles} masthead roles.`)
   }
 } finally {
   await prisma.$disconnect()

@@ -6,6 +6,8 @@ import * as images from '../images/service.ts'
 import * as authors from '../authors/service.ts'
 import * as articles from '../articles/service.ts'
 import * as masthead from '../masthead/service.ts'
+import * as taxonomy from '../taxonomy/service.ts'
+import { exampleIds } from '../examples.ts'
 import type { BodyBlock } from '../articles/body.ts'
 import { systemActor } from '../keys/roles.ts'
 
@@ -42,7 +44,7 @@ const mastheadTitles: Array<[title: string, department: string]> = [
   ['Senior Designer', 'Product']
 ]
 
-export interface SeedSummary { articles: number, authors: number, images: number, roles: number }
+export interface SeedSummary { articles: number, authors: number, images: number, roles: number, sections: number, tags: number }
 
 export async function isEmpty (db: Database): Promise<boolean> {
   const counts = await Promise.all([db.article.count(), db.author.count(), db.image.count(), db.mastheadRole.count()])
@@ -50,7 +52,12 @@ export async function isEmpty (db: Database): Promise<boolean> {
 }
 
 export async function seedDemoContent (db: Database): Promise<SeedSummary> {
+  // The documented examples name these rows by id (src/examples.ts). Seeded a second time into the
+  // same database, the rows get fresh ids instead of colliding.
+  const first = await isEmpty(db)
+  const fixed = (id: string) => first ? { id } : {}
   const putinPhoto = await images.createOne(db, {
+    ...fixed(exampleIds.image),
     url: 'https://images.example.com/2022/02/putin-national-space-centre.jpg',
     mimeType: 'image/jpeg',
     width: 2048,
@@ -74,19 +81,46 @@ export async function seedDemoContent (db: Database): Promise<SeedSummary> {
     agency: 'Copydesk Staff'
   }, seeder)
 
+  // Filed away, used by no article: the delete examples remove it.
+  await images.createOne(db, {
+    ...fixed(exampleIds.idleImage),
+    url: 'https://images.example.com/2022/03/kyiv-skyline.jpg',
+    mimeType: 'image/jpeg',
+    width: 1600,
+    height: 1067,
+    altText: 'The Kyiv skyline at dawn',
+    photographer: 'Jordan Vale',
+    agency: 'Copydesk Staff'
+  }, seeder)
+
   const staff = {
     editor: await authors.createOne(db, { name: 'Morgan Hale', jobTitle: 'Founder & Editor-in-Chief', bio: 'Morgan founded the site and edits it.', email: 'morgan@example.com', links: [{ label: 'Website', url: 'https://example.com/morgan' }] }, seeder),
     managing: await authors.createOne(db, { name: 'Priya Natarajan', jobTitle: 'Managing Editor', email: 'priya@example.com' }, seeder),
-    reporter: await authors.createOne(db, { name: 'Alex Rowan', jobTitle: 'Investigative Reporter', bio: 'Alex covers Russia, Ukraine and the war.', email: 'alex@example.com', links: [{ label: 'Bluesky', url: 'https://bsky.app/profile/alexrowan.example' }] }, seeder),
+    reporter: await authors.createOne(db, { ...fixed(exampleIds.author), name: 'Alex Rowan', jobTitle: 'Investigative Reporter', bio: 'Alex covers Russia, Ukraine and the war.', email: 'alex@example.com', links: [{ label: 'Bluesky', url: 'https://bsky.app/profile/alexrowan.example' }] }, seeder),
     washington: await authors.createOne(db, { name: 'Dana Brooks', jobTitle: 'Washington Correspondent', email: 'dana@example.com' }, seeder),
-    designer: await authors.createOne(db, { name: 'Sam Ortiz', jobTitle: 'Senior Designer' }, seeder)
+    designer: await authors.createOne(db, { name: 'Sam Ortiz', jobTitle: 'Senior Designer' }, seeder),
+    photographer: await authors.createOne(db, { ...fixed(exampleIds.idleAuthor), name: 'Jordan Vale', jobTitle: 'Staff Photographer' }, seeder)
+  }
+  const sections = {
+    ukraine: await taxonomy.createOne(db, 'section', { ...fixed(exampleIds.section), name: 'Ukraine', description: 'The war in Ukraine and its consequences' }, seeder),
+    washington: await taxonomy.createOne(db, 'section', { name: 'Washington', description: 'Congress, the White House and the courts' }, seeder),
+    opinion: await taxonomy.createOne(db, 'section', { ...fixed(exampleIds.idleSection), name: 'Opinion', description: 'Columns and editorials' }, seeder)
+  }
+  const tags = {
+    conscription: await taxonomy.createOne(db, 'tag', { ...fixed(exampleIds.tag), name: 'Conscription' }, seeder),
+    russia: await taxonomy.createOne(db, 'tag', { name: 'Russia' }, seeder),
+    congress: await taxonomy.createOne(db, 'tag', { name: 'Congress' }, seeder),
+    sanctions: await taxonomy.createOne(db, 'tag', { ...fixed(exampleIds.idleTag), name: 'Sanctions' }, seeder)
   }
 
   const stories = [
     {
+      ...fixed(exampleIds.article),
       headline: 'Contra Putin, Russian Govt Admits It Sent Conscripts Into Ukraine',
       kicker: 'Ukraine',
-      dek: 'The defense ministry says conscripts were found in units fighting in Ukraine, despite the president’s assurances.',
+      sectionId: sections.ukraine.id,
+      tagIds: [tags.conscription.id, tags.russia.id],
+      dek: 'The defense ministry says conscripts were found in units fighting in Ukraine.',
       leadImageId: putinPhoto.id,
       body: conscriptsBody,
       bylines: [{ authorId: staff.reporter.id, role: 'reporter' }],
@@ -96,6 +130,8 @@ export async function seedDemoContent (db: Database): Promise<SeedSummary> {
     {
       headline: 'Senate Leaders Strike Deal on Ukraine Aid Package',
       kicker: 'Congress',
+      sectionId: sections.washington.id,
+      tagIds: [tags.congress.id],
       leadImageId: capitolPhoto.id,
       body: [{ type: 'paragraph', text: 'Senate leaders reached a bipartisan agreement on Wednesday night on an emergency aid package for Ukraine.' }, promo] as BodyBlock[],
       bylines: [{ authorId: staff.washington.id, role: 'reporter' }, { authorId: staff.reporter.id, role: 'additional reporting' }],
@@ -104,6 +140,8 @@ export async function seedDemoContent (db: Database): Promise<SeedSummary> {
     {
       headline: 'What We Know About the Convoy Outside Kyiv',
       kicker: 'Ukraine',
+      sectionId: sections.ukraine.id,
+      tagIds: [tags.russia.id],
       body: [
         { type: 'paragraph', text: 'Satellite images show the <em>40-mile</em> column has barely moved in a week.' },
         { type: 'list', style: 'bulleted', items: ['Fuel shortages', 'Stalled supply lines', 'Muddy terrain'] }
@@ -114,12 +152,17 @@ export async function seedDemoContent (db: Database): Promise<SeedSummary> {
     {
       headline: 'Morning Memo: The Week Ahead in Washington',
       kicker: 'Morning Memo',
+      sectionId: sections.washington.id,
       body: [{ type: 'heading', level: 2, text: 'On the calendar' }, { type: 'paragraph', text: 'Hearings, a budget deadline and a State of the Union rebuttal.' }] as BodyBlock[],
       bylines: [{ authorId: staff.editor.id, role: 'editor' }],
       publishedAt: '2022-03-07T11:00:00.000Z'
     }
   ]
-  for (const story of stories) await articles.createOne(db, { ...story, status: 'published' }, seeder)
+  for (const [index, story] of stories.entries()) {
+    const article = await articles.createOne(db, { ...story, status: 'published' }, seeder)
+    // A second version of the lead story, so that its revisions and their comparison have something to show.
+    if (index === 0) await articles.updateOne(db, article.id, { dek: 'The defense ministry says conscripts were found in units fighting in Ukraine, despite the president’s assurances.' }, seeder)
+  }
   await articles.createOne(db, {
     headline: 'Draft: Inside the Sanctions Fight',
     body: [{ type: 'paragraph', text: 'Reporting in progress.' }],
@@ -132,9 +175,9 @@ export async function seedDemoContent (db: Database): Promise<SeedSummary> {
     'Senior Designer': staff.designer.id
   }
   for (const [title, department] of mastheadTitles) {
-    await masthead.createOne(db, { title, department, holderId: holders[title] ?? null }, seeder)
+    await masthead.createOne(db, { ...(title === 'Founder & Editor-in-Chief' ? fixed(exampleIds.role) : {}), title, department, holderId: holders[title] ?? null }, seeder)
   }
-  return { articles: stories.length + 1, authors: Object.keys(staff).length, images: 2, roles: mastheadTitles.length }
+  return { articles: stories.length + 1, authors: Object.keys(staff).length, images: 3, roles: mastheadTitles.length, sections: Object.keys(sections).length, tags: Object.keys(tags).length }
 }
 
 /** Seeds only a database with no content at all; returns whether it did. */

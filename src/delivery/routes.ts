@@ -8,7 +8,7 @@ import { withoutTrackingParameters } from '../plugins/http-cache.ts'
 
 const tags = ['Feeds and sitemaps']
 const FeedQuery = Type.Object({ author: Type.Optional(Slug), section: Type.Optional(Slug), tag: Type.Optional(Slug) }, { additionalProperties: false })
-const SitemapParams = Type.Object({ page: Type.Integer({ minimum: 1, maximum: 100_000 }) }, { additionalProperties: false })
+const SitemapParams = Type.Object({ page: Type.Integer({ minimum: 1, maximum: 100_000, examples: [1] }) }, { additionalProperties: false })
 
 const JsonFeedSchema = {
   type: 'object',

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { IdParams, Page } from '../common-schemas.ts'
+import { IdParams, idParamsFor, Page } from '../common-schemas.ts'
 import { actorOf } from '../keys/routes.ts'
 import { errors, problemResponses, type CatalogueError } from '../errors.ts'
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js'
@@ -8,9 +8,12 @@ import multipart from '@fastify/multipart'
 import { buildValidatorCompiler } from '../validation.ts'
 import { ImageCreate, ImageListQuery, ImagePatch, ImageRef, ImageUploadFields, ImageUploadQuery, RenditionQuery } from './schemas.ts'
 import { discard, receiveUpload } from './upload.ts'
+import { exampleIds, onePixelGif } from '../examples.ts'
 import * as images from './service.ts'
 
 const tags = ['Images']
+// The seeded images are registered by URL: the file operations have no seeded id to show.
+const ImageIdParams = idParamsFor(exampleIds.image)
 
 export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/images', {
@@ -38,7 +41,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'public', cache: 'images' },
     schema: {
       operationId: 'getImage', summary: 'Read an image', tags,
-      params: IdParams,
+      params: ImageIdParams,
       response: { 200: ImageRef, ...problemResponses(400, 404) }
     }
   }, async (request) => await images.readOne(app.db, request.params.id, request.actor))
@@ -47,7 +50,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'editor' },
     schema: {
       operationId: 'replaceImage', summary: 'Replace an image\'s metadata (fields left out are cleared)', tags,
-      params: IdParams,
+      params: ImageIdParams,
       body: ImageCreate,
       response: { 200: ImageRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
@@ -57,7 +60,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'editor' },
     schema: {
       operationId: 'updateImage', summary: 'Change some of an image\'s metadata', tags,
-      params: IdParams,
+      params: ImageIdParams,
       body: ImagePatch,
       response: { 200: ImageRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
@@ -67,7 +70,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'editor' },
     schema: {
       operationId: 'deleteImage', summary: 'Delete an image that nothing uses', tags,
-      params: IdParams,
+      params: idParamsFor(exampleIds.idleImage),
       response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) }
     }
   }, async (request, reply) => {
@@ -100,20 +103,26 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addContentTypeParser(/^image\/[a-z0-9.+-]+$|^application\/octet-stream$/, (_request, payload, done) => { done(null, payload) })
   await app.register(multipart, { limits: { fileSize: app.config.imageMaxUploadBytes + 1, files: 1, fields: 20, fieldSize: 10_000, parts: 21, headerPairs: 50 } })
 
-  const uploadBody = {
+  const binary = (mediaType: string) => ({ type: 'string', format: 'binary', contentMediaType: mediaType })
+  const imageTypes = ['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif']
+  /** The file as a form part or as the whole body; a new upload also takes its metadata. */
+  const uploadBody = (withFields: boolean) => ({
     required: true,
     content: {
       'multipart/form-data': {
-        schema: { type: 'object', required: ['file', 'altText'], properties: { file: { type: 'string', format: 'binary', description: 'The picture: JPEG, PNG, WebP, AVIF or GIF' }, ...ImageUploadFields.properties } },
-        example: (ImageUploadFields as unknown as { examples: unknown[] }).examples[0]
+        schema: {
+          type: 'object',
+          required: withFields ? ['file', 'altText'] : ['file'],
+          properties: { file: { ...binary('application/octet-stream'), description: 'The picture: JPEG, PNG, WebP, AVIF or GIF' }, ...(withFields ? ImageUploadFields.properties : {}) }
+        },
+        encoding: { file: { contentType: imageTypes.join(', ') } },
+        example: { file: onePixelGif, ...(withFields ? (ImageUploadFields as unknown as { examples: object[] }).examples[0] : {}) }
       },
-      'image/jpeg': { schema: { type: 'string', format: 'binary' }, example: '<the file\'s bytes; metadata in the query string>' },
-      'image/png': { schema: { type: 'string', format: 'binary' } },
-      'image/webp': { schema: { type: 'string', format: 'binary' } },
-      'image/avif': { schema: { type: 'string', format: 'binary' } },
-      'image/gif': { schema: { type: 'string', format: 'binary' } }
+      ...Object.fromEntries(imageTypes.map((type) => [type, type === 'image/gif'
+        ? { schema: binary(type), example: onePixelGif }
+        : { schema: binary(type) }]))
     }
-  }
+  })
   const uploadProblems = problemResponses(400, 404, 409, 413, 415, 422)
 
   app.post('/images/upload', {
@@ -124,7 +133,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Upload a photo (multipart/form-data, or the raw file with its image Content-Type) with its alt text, caption and credit; the same bytes twice give the same image',
       tags,
       querystring: ImageUploadQuery,
-      'x-copydesk-request-body': uploadBody,
+      'x-copydesk-request-body': uploadBody(true),
       response: {
         201: { description: 'Stored: the image, measured', ...ImageRef },
         200: { description: 'These exact bytes were uploaded before: that image', ...ImageRef },
@@ -150,7 +159,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Replace an uploaded image\'s file, keeping its id, caption and credit (renditions are made again)',
       tags,
       params: IdParams,
-      'x-copydesk-request-body': uploadBody,
+      'x-copydesk-request-body': uploadBody(false),
       response: { 200: ImageRef, ...uploadProblems }
     }
   }, async (request) => {

@@ -4,13 +4,14 @@ import { imageExample } from '../examples.ts'
 
 export const ImageMimeType = StringEnum(['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif'], { description: 'The file format' })
 
+const altTextDescription = 'Describes the image for screen readers; empty only for decorative images'
 const editableFields = {
   url: HttpUrl({ description: 'Where the file is served from', examples: ['https://cdn.example.com/2022/02/putin-space-centre.jpg'] }),
   mimeType: ImageMimeType,
   width: Nullable(Type.Integer({ minimum: 1, maximum: 100000, description: 'Pixels' })),
   height: Nullable(Type.Integer({ minimum: 1, maximum: 100000, description: 'Pixels' })),
   bytes: Nullable(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'File size' })),
-  altText: Paragraphs(1000, { description: 'Describes the image for screen readers; empty only for decorative images' }),
+  altText: Paragraphs(1000, { description: altTextDescription }),
   caption: Nullable(Paragraphs(2000, { description: 'What the picture shows, as printed under it' })),
   credit: Nullable(Line(700, { description: 'The credit line as printed; composed from photographer, agency and distributor when omitted' })),
   photographer: Nullable(Line(200)),
@@ -81,7 +82,11 @@ export const ImageUploadFields = Type.Object({
   focalPoint: Type.Optional(Type.String({ pattern: FOCAL_POINT_TEXT, description: '"x,y", each from 0 to 1, e.g. "0.42,0.3"' }))
 }, { additionalProperties: false, title: 'ImageUploadFields', examples: [{ altText: 'Vladimir Putin in a hard hat at a construction site', caption: 'Putin visits the National Space Centre construction site.', photographer: 'Sergei Guneyev', agency: 'Sputnik / AFP', distributor: 'Getty Images', focalPoint: '0.42,0.3' }] })
 export type ImageUploadFields = Static<typeof ImageUploadFields>
-export const ImageUploadQuery = Type.Partial(ImageUploadFields, { additionalProperties: false })
+export const ImageUploadQuery = Type.Partial(Type.Object({
+  ...ImageUploadFields.properties,
+  // The one field a raw upload cannot do without: the example makes the raw example work as it is.
+  altText: Paragraphs(1000, { description: altTextDescription, examples: ['A single grey pixel, for trying uploads out'] })
+}), { additionalProperties: false })
 
 export const RenditionQuery = Type.Object({
   w: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Width in pixels, rounded up to the next configured width (IMAGE_WIDTHS) and never beyond the original' })),

@@ -1,6 +1,6 @@
 import type { Database, Prisma } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
-import { pageResult, type PageResult } from '../common-schemas.ts'
+import { pageResult, type FixedId, type PageResult } from '../common-schemas.ts'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
@@ -81,9 +81,9 @@ export async function readOne (db: Database, id: string, viewer: Actor | null): 
   return toImage(image)
 }
 
-export async function createOne (db: Database, input: ImageCreate, actor: Actor): Promise<Image> {
+export async function createOne (db: Database, input: ImageCreate & FixedId, actor: Actor): Promise<Image> {
   return await db.$transaction(async (tx) => {
-    const image = await tx.image.create({ data: columnsOf(withCredit(input)) })
+    const image = await tx.image.create({ data: { ...columnsOf(withCredit(input)), id: input.id } })
     await commitChange(tx, { actor, objectType: 'image', objectId: image.id, action: 'image.created', event: 'image.created', data: { id: image.id, url: image.url } })
     return toImage(image)
   })

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { IdParams } from '../common-schemas.ts'
+import { idParamsFor } from '../common-schemas.ts'
+import { exampleIds } from '../examples.ts'
 import { actorOf } from '../keys/routes.ts'
 import { problemResponses } from '../errors.ts'
 import { MastheadRoleCreate, MastheadRolePatch, MastheadRoleRef, MastheadSchema } from './schemas.ts'
@@ -9,6 +10,7 @@ import { sendStoredPage } from '../read-model/reads.ts'
 import { MASTHEAD } from '../read-model/documents.ts'
 
 const tags = ['Masthead']
+const RoleIdParams = idParamsFor(exampleIds.role)
 
 export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/masthead', {
@@ -40,7 +42,7 @@ export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'public', cache: 'masthead' },
     schema: {
       operationId: 'getMastheadRole', summary: 'Read one masthead role', tags,
-      params: IdParams,
+      params: RoleIdParams,
       response: { 200: MastheadRoleRef, ...problemResponses(400, 404) }
     }
   }, async (request) => await masthead.readOne(app.db, request.params.id))
@@ -49,7 +51,7 @@ export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'admin' },
     schema: {
       operationId: 'replaceMastheadRole', summary: 'Replace a masthead role (fields left out are cleared)', tags,
-      params: IdParams,
+      params: RoleIdParams,
       body: MastheadRoleCreate,
       response: { 200: MastheadRoleRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
@@ -59,7 +61,7 @@ export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'admin' },
     schema: {
       operationId: 'updateMastheadRole', summary: 'Change a masthead role: its title, order, or holder (null leaves it vacant)', tags,
-      params: IdParams,
+      params: RoleIdParams,
       body: MastheadRolePatch,
       response: { 200: MastheadRoleRef, ...problemResponses(400, 404, 409, 413, 415) }
     }
@@ -69,7 +71,7 @@ export const mastheadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'admin' },
     schema: {
       operationId: 'deleteMastheadRole', summary: 'Remove a role from the masthead', tags,
-      params: IdParams,
+      params: RoleIdParams,
       response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404) }
     }
   }, async (request, reply) => {

@@ -4,6 +4,7 @@ import { authorSummarySelect, toAuthorSummary } from '../authors/service.ts'
 import type { MastheadRole, MastheadRoleCreate, MastheadRolePatch } from './schemas.ts'
 import { commitChange } from '../changes/index.ts'
 import type { Actor } from '../keys/roles.ts'
+import type { FixedId } from '../common-schemas.ts'
 
 type Transaction = Prisma.TransactionClient
 
@@ -34,12 +35,13 @@ export async function readOne (db: Database, id: string): Promise<MastheadRole> 
   return toRole(record)
 }
 
-export async function createOne (db: Database, input: MastheadRoleCreate, actor: Actor): Promise<MastheadRole> {
+export async function createOne (db: Database, input: MastheadRoleCreate & FixedId, actor: Actor): Promise<MastheadRole> {
   return await db.$transaction(async (tx) => {
     await assertHolderExists(tx, input.holderId)
     const last = await tx.mastheadRole.aggregate({ _max: { position: true } })
     const created = await tx.mastheadRole.create({
       data: {
+        id: input.id,
         title: input.title,
         department: input.department ?? null,
         position: input.position ?? (last._max.position ?? -1) + 1,

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { webhookEventsDocumentation } from '../webhooks/openapi.ts'
+import { problemCodesByStatus } from '../errors.ts'
 
 /**
  * Gives each branch of a discriminated oneOf (BodyBlock) its own component and an explicit mapping,
@@ -76,22 +77,89 @@ function documentDefaultsAsOptional (document: { paths?: Record<string, Record<s
 }
 
 /**
- * Article reads take fields= and include=; the document says a 200 is then the same shape with only
- * what was asked for (the serializer, which needs every field, is not used for those).
+ * Article reads take fields= and include=. The 200 is documented as the full shape, which is what a
+ * read without them always answers, so a generated client needs no type guard for the usual read.
+ * The trimmed form is a named component the 200 points at under "x-copydesk-trimmed", and the
+ * description says when it applies: a client asking for fields= types that answer itself.
  */
-function documentTrimmableResponses (document: { paths?: Record<string, Record<string, any>> }): void { // eslint-disable-line @typescript-eslint/no-explicit-any -- plain JSON
+function documentTrimmableResponses (document: { paths?: Record<string, Record<string, any>>, components?: { schemas?: Record<string, any> } }): void { // eslint-disable-line @typescript-eslint/no-explicit-any -- plain JSON
+  const schemas = document.components?.schemas
+  if (schemas === undefined) return
+  const trimmedItem = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } }, additionalProperties: true }
+  schemas.TrimmedArticle = { title: 'TrimmedArticle', description: 'An article with only the fields and relations asked for with fields= and include= (id always)', ...trimmedItem }
+  schemas.TrimmedArticleList = {
+    title: 'TrimmedArticleList',
+    description: 'A page of articles, each with only the fields and relations asked for with fields= and include=',
+    type: 'object',
+    required: ['items', 'total', 'page', 'limit', 'totalPages', 'nextCursor', 'prevCursor'],
+    properties: {
+      items: { type: 'array', items: { $ref: '#/components/schemas/TrimmedArticle' } },
+      total: { type: 'integer', minimum: 0 },
+      page: { type: ['integer', 'null'], minimum: 1 },
+      limit: { type: 'integer', minimum: 1 },
+      totalPages: { type: 'integer', minimum: 0 },
+      nextCursor: { type: ['string', 'null'] },
+      prevCursor: { type: ['string', 'null'] }
+    }
+  }
   for (const item of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(item)) {
       if (operation?.['x-copydesk-trimmable'] !== true) continue
       delete operation['x-copydesk-trimmable']
-      const content = operation.responses?.['200']?.content?.['application/json']
-      if (content?.schema === undefined) continue
-      const trimmedItem = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } }, additionalProperties: true, description: 'Only the fields and relations asked for with fields= and include=' }
+      const success = operation.responses?.['200']
+      if (success?.content?.['application/json']?.schema === undefined) continue
       const isList = operation.operationId === 'listArticles'
-      const trimmed = isList
-        ? { title: 'TrimmedArticleList', type: 'object', required: ['items', 'total'], properties: { items: { type: 'array', items: trimmedItem }, total: { type: 'integer' }, page: { type: 'integer' }, limit: { type: 'integer' }, totalPages: { type: 'integer' }, nextCursor: { type: ['string', 'null'] }, prevCursor: { type: ['string', 'null'] } } }
-        : { title: 'TrimmedArticle', ...trimmedItem }
-      content.schema = { anyOf: [content.schema, trimmed] }
+      success.description = `${String(success.description)}. With fields= or include=, ${isList ? 'each item has' : 'it has'} only the fields and relations asked for (id always): see ${isList ? 'TrimmedArticleList' : 'TrimmedArticle'}`
+      success['x-copydesk-trimmed'] = { $ref: `#/components/schemas/${isList ? 'TrimmedArticleList' : 'TrimmedArticle'}` }
+    }
+  }
+}
+
+/** Which missing thing a 404 is about, by the path: the codes an operation's 404 can carry. */
+const notFoundCodes: Array<[RegExp, string]> = [
+  [/^\/articles\/(\{id\}|slug\/)/, 'ARTICLE_NOT_FOUND'],
+  [/\/revisions\/\{version\}/, 'REVISION_NOT_FOUND'],
+  [/^\/preview\//, 'PREVIEW_LINK_INVALID'],
+  [/^\/authors\/(\{id\}|slug\/)/, 'AUTHOR_NOT_FOUND'],
+  [/^\/images\/\{id\}/, 'IMAGE_NOT_FOUND'],
+  [/^\/masthead\/roles\/\{id\}/, 'MASTHEAD_ROLE_NOT_FOUND'],
+  [/^\/sections\/(\{id\}|slug\/)/, 'SECTION_NOT_FOUND'],
+  [/^\/tags\/(\{id\}|slug\/)/, 'TAG_NOT_FOUND'],
+  [/^\/webhooks\/\{id\}/, 'WEBHOOK_NOT_FOUND'],
+  [/\/deliveries\/\{deliveryId\}/, 'WEBHOOK_DELIVERY_NOT_FOUND'],
+  [/^\/keys\/\{id\}/, 'KEY_NOT_FOUND']
+]
+
+const rateLimitHeaders = {
+  'RateLimit-Limit': { description: 'Requests allowed in the window (reads per address or key, writes per key); sent when rate limits are on', schema: { type: 'integer' } },
+  'RateLimit-Remaining': { description: 'Requests left in the window', schema: { type: 'integer' } },
+  'RateLimit-Reset': { description: 'Seconds until the window starts again', schema: { type: 'integer' } }
+}
+
+/**
+ * Every documented operation is rate limited (plugins/access.ts): its answers carry the RateLimit
+ * headers and a 429 says when to retry. Each problem response lists the `code` values it can carry.
+ */
+function documentLimitsAndCodes (document: { paths?: Record<string, Record<string, any>>, components?: Record<string, any> }): void { // eslint-disable-line @typescript-eslint/no-explicit-any -- plain JSON
+  const components = document.components ?? {}
+  components.headers = { ...components.headers, ...rateLimitHeaders, 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } }
+  const references = Object.fromEntries(Object.keys(rateLimitHeaders).map((name) => [name, { $ref: `#/components/headers/${name}` }]))
+  const codesByStatus = problemCodesByStatus()
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      if (operation?.['x-copydesk-access'] === undefined) continue
+      for (const [status, shared] of Object.entries<any>(operation.responses ?? {})) { // eslint-disable-line @typescript-eslint/no-explicit-any -- plain JSON
+        // Operations may share a response object (writeProblems): each gets its own.
+        const response = { ...shared }
+        operation.responses[status] = response
+        response.headers = { ...response.headers, ...references, ...(status === '429' ? { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } : {}) }
+        if (response.content?.['application/problem+json'] === undefined) continue
+        let codes = codesByStatus.get(Number(status)) ?? []
+        if (status === '404') codes = notFoundCodes.filter(([pattern]) => pattern.test(path)).map(([, code]) => code)
+        if (codes.length === 0) continue
+        response['x-copydesk-error-codes'] = codes
+        response.description = `${String(response.description)}. \`code\`: ${codes.join(', ')}`
+      }
     }
   }
 }
@@ -139,6 +207,7 @@ export default fp(async (app) => {
       documentNonJsonBodies(document)
       documentTrimmableResponses(document)
       documentDefaultsAsOptional(document)
+      documentLimitsAndCodes(document)
       return document
     },
     refResolver: {

@@ -159,7 +159,8 @@ export interface LatestPage {
   /** The page's ETag, made from what its bytes are made of. */
   etag: string
   itemIds: string[]
-  page: number
+  /** Null on a page reached by cursor, whose number is not known. */
+  page: number | null
   totalPages: number
   nextCursor: string | null
   prevCursor: string | null
@@ -188,7 +189,7 @@ export async function readLatest (reads: PublicReads, query: LatestQuery, total:
     if (row === undefined) return null
     return encodeCursor(towards, row.publishedAtText, row.id)
   }
-  const page = query.cursor === null ? query.page : 1
+  const page = query.cursor === null ? query.page : null
   const totalPages = Math.ceil(count / query.limit)
   const nextCursor = hasNext ? cursorAt(shown.at(-1), 'next') : null
   const prevCursor = hasPrev ? cursorAt(shown[0], 'prev') : null

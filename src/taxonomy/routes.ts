@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
-import { IdParams, Page, SlugParams } from '../common-schemas.ts'
+import { idParamsFor, Page, slugParamsFor } from '../common-schemas.ts'
+import { exampleIds, exampleSlugs } from '../examples.ts'
 import { actorOf } from '../keys/routes.ts'
 import { problemResponses } from '../errors.ts'
 import { SectionRef, TagRef, TermCreate, TermListQuery, TermPatch, type TaxonomyKind } from './schemas.ts'
@@ -42,7 +43,7 @@ export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
     app.get(`${base}/:id`, {
       config: { access: 'public', cache: 'articles' },
-      schema: { operationId: `get${title}`, summary: `Read a ${kind}`, tags, params: IdParams, response: { 200: ref, ...problemResponses(400, 404) } }
+      schema: { operationId: `get${title}`, summary: `Read a ${kind}`, tags, params: idParamsFor(exampleIds[kind]), response: { 200: ref, ...problemResponses(400, 404) } }
     }, async (request, reply) => {
       const stored = request.actor === null ? await app.publicReads.termById(kind, request.params.id) : undefined
       return stored !== undefined ? sendStoredPage(reply, stored) : await taxonomy.readOne(app.db, kind, { id: request.params.id })
@@ -50,7 +51,7 @@ export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
     app.get(`${base}/slug/:slug`, {
       config: { access: 'public', cache: 'articles' },
-      schema: { operationId: `get${title}BySlug`, summary: `Read a ${kind} by slug (its articles: GET /articles?${kind}=<slug>)`, tags, params: SlugParams, response: { 200: ref, ...problemResponses(400, 404) } }
+      schema: { operationId: `get${title}BySlug`, summary: `Read a ${kind} by slug (its articles: GET /articles?${kind}=<slug>)`, tags, params: slugParamsFor(exampleSlugs[kind]), response: { 200: ref, ...problemResponses(400, 404) } }
     }, async (request, reply) => {
       const stored = request.actor === null ? await app.publicReads.termBySlug(kind, request.params.slug) : undefined
       return stored !== undefined ? sendStoredPage(reply, stored) : await taxonomy.readOne(app.db, kind, { slug: request.params.slug })
@@ -58,17 +59,17 @@ export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
     app.put(`${base}/:id`, {
       config: { access: 'editor' },
-      schema: { operationId: `replace${title}`, summary: `Replace a ${kind} (the description is cleared when left out)`, tags, params: IdParams, body: TermCreate, response: { 200: ref, ...problemResponses(400, 404, 409, 413, 415) } }
+      schema: { operationId: `replace${title}`, summary: `Replace a ${kind} (the description is cleared when left out)`, tags, params: idParamsFor(exampleIds[kind]), body: TermCreate, response: { 200: ref, ...problemResponses(400, 404, 409, 413, 415) } }
     }, async (request) => await taxonomy.replaceOne(app.db, kind, request.params.id, request.body, actorOf(request)))
 
     app.patch(`${base}/:id`, {
       config: { access: 'editor' },
-      schema: { operationId: `update${title}`, summary: `Change some of a ${kind}'s fields`, tags, params: IdParams, body: TermPatch, response: { 200: ref, ...problemResponses(400, 404, 409, 413, 415) } }
+      schema: { operationId: `update${title}`, summary: `Change some of a ${kind}'s fields`, tags, params: idParamsFor(exampleIds[kind]), body: TermPatch, response: { 200: ref, ...problemResponses(400, 404, 409, 413, 415) } }
     }, async (request) => await taxonomy.updateOne(app.db, kind, request.params.id, request.body, actorOf(request)))
 
     app.delete(`${base}/:id`, {
       config: { access: 'editor' },
-      schema: { operationId: `delete${title}`, summary: `Delete a ${kind} no article uses (409 otherwise)`, tags, params: IdParams, response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) } }
+      schema: { operationId: `delete${title}`, summary: `Delete a ${kind} no article uses (409 otherwise)`, tags, params: idParamsFor(exampleIds[kind === 'section' ? 'idleSection' : 'idleTag']), response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) } }
     }, async (request, reply) => {
       await taxonomy.deleteOne(app.db, kind, request.params.id, actorOf(request))
       return await reply.code(204).send(null)

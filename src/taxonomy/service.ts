@@ -1,6 +1,6 @@
 import type { Database, Prisma } from '../db/client.ts'
 import { errors, withFieldErrors, type CatalogueError } from '../errors.ts'
-import { pageResult, type PageResult } from '../common-schemas.ts'
+import { pageResult, type FixedId, type PageResult } from '../common-schemas.ts'
 import { retryOnGeneratedSlugConflict } from '../db/errors.ts'
 import { freeSlugAmong } from '../slugs.ts'
 import { commitChange } from '../changes/index.ts'
@@ -54,12 +54,12 @@ async function assertSlugFree (tx: Client, kind: TaxonomyKind, slug: string, exc
   }
 }
 
-export async function createOne (db: Database, kind: TaxonomyKind, input: TermCreate, actor: Actor): Promise<Term> {
+export async function createOne (db: Database, kind: TaxonomyKind, input: TermCreate & FixedId, actor: Actor): Promise<Term> {
   return await retryOnGeneratedSlugConflict(input.slug === undefined, async (conflicts) => await db.$transaction(async (tx) => {
     if (input.slug !== undefined) await assertSlugFree(tx, kind, input.slug, null)
     const slug = input.slug ?? await freeSlugAmong(input.name, label[kind], conflicts, async (base) =>
       new Set((await terms(tx, kind).findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((row) => row.slug)))
-    const created = await terms(tx, kind).create({ data: { name: input.name, slug, description: input.description ?? null } })
+    const created = await terms(tx, kind).create({ data: { id: input.id, name: input.name, slug, description: input.description ?? null } })
     await commitChange(tx, { actor, objectType: kind, objectId: created.id, action: `${kind}.created` })
     return created
   }))

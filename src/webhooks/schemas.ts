@@ -111,7 +111,7 @@ export type DeliveryListQuery = Static<typeof DeliveryListQuery>
 
 export const DeliveryParams = Type.Object({
   id: Uuid,
-  deliveryId: Type.String({ format: 'uuid', description: 'The delivery (Copydesk-Delivery)', examples: ['019ab8a4-3333-7444-8555-a66677778888'] })
+  deliveryId: Type.String({ format: 'uuid', description: 'The delivery (Copydesk-Delivery)' })
 }, { additionalProperties: false })
 export type DeliveryParams = Static<typeof DeliveryParams>
 
