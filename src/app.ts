@@ -6,7 +6,7 @@ import type { Config } from './config.ts'
 import { errors, frameworkErrorHandler, installErrorHandling, ProblemSchema, problemResponses, withFieldErrors, type CatalogueError } from './errors.ts'
 import { expectedMigrations } from './db/schema-engine.ts'
 import { translateDatabaseError } from './db/errors.ts'
-import { buildValidatorCompiler, illFormedStringPointer } from './validation.ts'
+import { buildSerializerCompiler, buildValidatorCompiler, illFormedStringPointer } from './validation.ts'
 import { installJsonBodyParser } from './json-body.ts'
 import database from './plugins/database.ts'
 import openapi from './plugins/openapi.ts'
@@ -79,6 +79,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   app.decorate('config', config)
   for (const schema of sharedSchemas) app.addSchema(schema)
   app.setValidatorCompiler(buildValidatorCompiler(sharedSchemas))
+  app.setSerializerCompiler(buildSerializerCompiler(sharedSchemas))
   installErrorHandling(app, translateDatabaseError)
 
   // JSON only: text/plain would otherwise reach validation and read as a confusing 400.

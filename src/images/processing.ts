@@ -3,7 +3,7 @@
 import { open } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { Semaphore } from 'async-mutex'
-import sharp, { type Metadata } from 'sharp'
+import type { Metadata, Sharp, SharpOptions } from 'sharp'
 import { errors } from '../errors.ts'
 
 export const imageFormats = ['jpeg', 'png', 'webp', 'avif', 'gif'] as const
@@ -14,8 +14,21 @@ export const extensions: Record<ImageFormat, string> = { jpeg: 'jpg', png: 'png'
 export const aspectRatios = ['1:1', '4:3', '3:2', '16:9', '4:5', '2:3', '9:16'] as const
 export type AspectRatio = typeof aspectRatios[number]
 
-// Nothing decoded here may run away with the process: libvips' own cache is kept small too.
-sharp.cache({ memory: 64, files: 0, items: 100 })
+type SharpFactory = (input?: string | Buffer, options?: SharpOptions) => Sharp
+let loadingSharp: Promise<SharpFactory> | undefined
+
+/**
+ * sharp and libvips are loaded on the first image operation, not at start: an instance that only
+ * serves stored documents never pays their memory.
+ */
+async function sharp (input: string | Buffer, options?: SharpOptions): Promise<Sharp> {
+  loadingSharp ??= import('sharp').then(({ default: factory }) => {
+    // Nothing decoded here may run away with the process: libvips' own cache is kept small too.
+    factory.cache({ memory: 64, files: 0, items: 100 })
+    return factory
+  })
+  return (await loadingSharp)(input, options)
+}
 
 // Decoding takes memory in proportion to pixels (about 250 MB at peak for a 24 MP JPEG), so a burst
 // of uploads or cold renditions takes turns instead of all decoding at once.
@@ -55,7 +68,7 @@ export async function inspect (path: string, maxPixels: number): Promise<Inspect
   if (format === null) throw errors.unsupportedImageType('The file is not a JPEG, PNG, WebP, AVIF or GIF image (judged by its bytes, not its name or Content-Type)')
   let metadata: Metadata
   try {
-    metadata = await sharp(path, { limitInputPixels: false }).metadata()
+    metadata = await (await sharp(path, { limitInputPixels: false })).metadata()
   } catch {
     throw errors.imageUnreadable(`The ${format.toUpperCase()} file cannot be read: it is damaged or truncated`)
   }
@@ -83,13 +96,13 @@ export async function prepareMaster (source: string, target: string, inspection:
 async function encodeMaster (source: string, target: string, inspection: Inspection, maxPixels: number): Promise<Master> {
   const animated = inspection.format === 'gif' || inspection.format === 'webp'
   try {
-    const pipeline = sharp(source, { limitInputPixels: maxPixels, failOn: 'error', animated }).rotate()
+    const pipeline = (await sharp(source, { limitInputPixels: maxPixels, failOn: 'error', animated })).rotate()
     const encoded = inspection.format === 'jpeg'
       ? pipeline.jpeg({ quality: 90, mozjpeg: true })
       : pipeline.toFormat(inspection.format, inspection.format === 'png' ? {} : { quality: 90 })
     const info = await encoded.toFile(target)
-    const stats = await sharp(target, { limitInputPixels: maxPixels }).stats()
-    const tiny = await sharp(target, { limitInputPixels: maxPixels }).resize(16, 16, { fit: 'inside' }).webp({ quality: 40 }).toBuffer()
+    const stats = await (await sharp(target, { limitInputPixels: maxPixels })).stats()
+    const tiny = await (await sharp(target, { limitInputPixels: maxPixels })).resize(16, 16, { fit: 'inside' }).webp({ quality: 40 }).toBuffer()
     const hex = (value: number): string => value.toString(16).padStart(2, '0')
     return {
       path: target,
@@ -126,7 +139,7 @@ export async function renderRendition (master: Buffer, masterSize: { width: numb
 
 async function encodeRendition (master: Buffer, masterSize: { width: number, height: number }, request: RenditionRequest): Promise<Buffer> {
   const animated = request.format === 'gif' || request.format === 'webp'
-  let pipeline = sharp(master, { animated })
+  let pipeline = await sharp(master, { animated })
   if (request.aspectRatio !== undefined) pipeline = pipeline.extract(cropAround(masterSize.width, masterSize.height, request.aspectRatio, request.focalX, request.focalY))
   pipeline = pipeline.resize({ width: request.width, withoutEnlargement: true })
   switch (request.format) {
