@@ -9,7 +9,8 @@
 //   BENCH_POSTGRES_URL: a PostgreSQL server where a scratch database may be created; the run then
 //   measures PostgreSQL instead of SQLite (`npm run bench:postgres` starts a throw-away server).
 import sharp from 'sharp'
-import { fork, type ChildProcess } from 'node:child_process'
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -161,10 +162,48 @@ function pin (pid: number | undefined, core: number): boolean {
 let pinned = true
 
 async function startServer (args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, url: string }> {
+  if (args[0] === 'app') return await startCopydesk(env)
   const child = fork(join(import.meta.dirname, 'serve.ts'), args, { env: { ...process.env, ...env }, execArgv: ['--import', 'tsx'] })
   const [message] = await once(child, 'message') as [{ port: number }]
   pinned = pin(child.pid, 0) && pinned
   return { child, url: `http://127.0.0.1:${message.port}` }
+}
+
+/**
+ * Copydesk as users run it: the compiled server with the Node options of `npm start` (built first
+ * when stale), so its memory is what production sees.
+ */
+async function startCopydesk (env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, url: string }> {
+  const root = join(import.meta.dirname, '..')
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ')
+  const nodeOptions = start.filter((word) => word.startsWith('--'))
+  const build = spawnSync(process.execPath, [join(root, 'src', 'launch.mjs'), '--build'], { stdio: 'inherit' })
+  if (build.status !== 0) throw new Error('npm run build failed')
+  const port = await freePort()
+  const child = spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'server.js')], {
+    env: { ...process.env, LOG_LEVEL: 'silent', SEED_DEMO_CONTENT: 'false', READ_RATE_LIMIT: '0', PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  const url = `http://127.0.0.1:${port}`
+  for (const deadline = Date.now() + 120_000; ;) {
+    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}) before it was ready`)
+    if (Date.now() > deadline) throw new Error('the server was not ready within 120 s')
+    try {
+      if ((await fetch(`${url}/ready`)).ok) break
+    } catch { /* not listening yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  pinned = pin(child.pid, 0) && pinned
+  return { child, url }
+}
+
+async function freePort (): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
 }
 
 /** Resident and peak memory of a server process, in MB (VmRSS / VmHWM). */

@@ -13,6 +13,7 @@ t.test('docker-compose.yml runs the app on PostgreSQL once the database is healt
   t.match(db.image, /^postgres:\d+/, 'official PostgreSQL image')
   t.ok(db.volumes.some((volume: string) => volume.startsWith('db-data:')), 'data on a named volume')
   t.ok('db-data' in compose.volumes)
+  t.ok(app.volumes.some((volume: string) => volume === 'app-data:/app/data') && 'app-data' in compose.volumes, 'uploaded images outlive the container')
   t.match(db.healthcheck.test.join(' '), 'pg_isready')
   t.equal(app.build, '.', 'the app is built from the repository')
   t.equal(app.depends_on.db.condition, 'service_healthy')
@@ -30,13 +31,24 @@ t.test('docker-compose.yml runs the app on PostgreSQL once the database is healt
   t.ok(app.ports.some((port: string) => port.endsWith(`:${config.port}`)), 'publishes the port the app listens on')
 })
 
-t.test('the Dockerfile installs from the lockfile and starts the server', async (t) => {
+t.test('the Dockerfile builds in one stage and ships only what runs, on Node 24', async (t) => {
   const dockerfile = readFileSync('Dockerfile', 'utf8')
-  t.match(dockerfile, /^FROM node:20/m)
-  t.match(dockerfile, /npm ci/)
-  t.match(dockerfile, /COPY prisma \.\/prisma\n[\s\S]*RUN npm ci/, 'prisma/ is there before npm ci runs the client generation')
-  t.match(dockerfile, /CMD \["node", "--import", "tsx", "src\/server\.ts"\]/)
-  t.match(dockerfile, /USER node/, 'does not run as root')
-  const start = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start
-  t.equal(start, 'node --import tsx src/server.ts', 'the same command as npm start')
+  const [build = '', runtime = ''] = dockerfile.split(/^FROM /m).slice(1)
+  t.ok(build !== '' && runtime !== '', 'two stages')
+  t.match(build, /^node:24\S* AS build/, 'the build stage runs Node 24')
+  t.match(runtime, /^node:24/, 'so does the image')
+  t.match(build, /COPY prisma \.\/prisma\n[\s\S]*RUN npm ci/, 'prisma/ is there before npm ci runs the client generation')
+  t.match(build, /npm run build/)
+  t.match(build, /npm prune --omit=dev/, 'development dependencies stay behind')
+  t.notMatch(runtime, /COPY (--from=build \/app\/)?src/, 'the sources stay behind')
+  t.match(runtime, /COPY --from=build \/app\/dist \.\/dist/)
+  t.match(runtime, /COPY --from=build \/app\/prisma \.\/prisma/, 'migrations are applied at start')
+  const command = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)?.[1] ?? '[]') as string[]
+  t.equal(command.at(-1), 'dist/server.js', 'compiled JavaScript, no TypeScript loader')
+  t.match(runtime, /USER node/, 'does not run as root')
+  t.match(runtime, /VOLUME \/app\/data/, 'the embedded database and images are on a volume')
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string }, dependencies: Record<string, string>, engines: { node: string } }
+  t.same(pkg.scripts.start.split(' '), [...command.slice(0, -1), 'src/launch.mjs'], 'npm start runs the compiled server (building it when missing or stale) with the same Node options')
+  for (const devOnly of ['tsx', 'typescript', 'prisma']) t.notOk(devOnly in pkg.dependencies, `${devOnly} is not a production dependency`)
+  t.match(pkg.engines.node, />=22/, 'Node 22 and later')
 })

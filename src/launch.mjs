@@ -1,0 +1,75 @@
+// Runs the compiled server (or one of the operational commands) from dist/, building dist/ first
+// when it is missing or older than the sources: `npm start` on a fresh clone, or after an edit,
+// runs the code as it is now, with no TypeScript transform at run time.
+//   node src/launch.mjs [entry]      entry: server (default), db/migrate-cli, db/seed-cli, …
+//   node src/launch.mjs --build      builds if needed and exits (npm install runs this)
+//   node src/launch.mjs --rebuild    builds and exits (npm run build)
+// Plain JavaScript, because it must run before anything is compiled.
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const sourceDir = join(root, 'src')
+const outputDir = join(root, 'dist')
+// Written after a successful build: its time is the time of the sources it was built from.
+const stamp = join(outputDir, '.built')
+
+function newestSourceTime (dir) {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestSourceTime(path) : statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+function isStale () {
+  if (!existsSync(stamp)) return true
+  // A production image ships dist/ without the sources: nothing to compare, nothing to rebuild.
+  if (!existsSync(sourceDir)) return false
+  const configs = ['tsconfig.json', 'tsconfig.build.json'].map((name) => statSync(join(root, name)).mtimeMs)
+  return Math.max(newestSourceTime(sourceDir), ...configs) > statSync(stamp).mtimeMs
+}
+
+function typescriptCompiler () {
+  try {
+    return createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc')
+  } catch {
+    return null
+  }
+}
+
+/** Returns false when there is nothing to build with (a production install without TypeScript). */
+function build () {
+  const tsc = typescriptCompiler()
+  if (tsc === null) return false
+  const startedAt = Date.now()
+  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+  if (result.status !== 0) {
+    console.error('Copydesk could not be built (npm run build): see the compiler\'s messages above.')
+    process.exit(result.status ?? 1)
+  }
+  writeFileSync(stamp, new Date(startedAt).toISOString() + '\n')
+  // Dated when the build began, so a source saved while it ran still counts as newer.
+  utimesSync(stamp, startedAt / 1000, startedAt / 1000)
+  return true
+}
+
+const [argument = 'server'] = process.argv.slice(2)
+if (argument === '--build' || argument === '--rebuild') {
+  if (existsSync(sourceDir) && (argument === '--rebuild' || isStale()) && !build()) {
+    console.warn('TypeScript is not installed: Copydesk was not built (building needs the dev dependencies).')
+    process.exit(argument === '--rebuild' ? 1 : 0)
+  }
+  process.exit(0)
+}
+if (isStale() && !build() && !existsSync(join(outputDir, 'server.js'))) {
+  console.error('Copydesk is not built and TypeScript is not installed: run `npm install` (with dev dependencies), then `npm run build`.')
+  process.exit(1)
+}
+// The command runs as if started directly: its own argv, without this launcher's argument.
+process.argv.splice(2, 1)
+await import(pathToFileURL(join(outputDir, `${argument}.js`)).href)
