@@ -7,13 +7,25 @@ import { DatabaseUrlError } from './db/providers.ts'
 import { DatabaseUnavailableError } from './db/client.ts'
 import { seedIfEmpty } from './db/seed.ts'
 import { siteWarnings } from './delivery/site.ts'
+import { withStartupLock } from './db/startup-lock.ts'
+import { logProcessWarnings } from './process-warnings.ts'
+
+/** Before the app (and its logger) exists: a JSON line at warn level, as the logger would write it. */
+function startupLog (message: string): void {
+  process.stdout.write(JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: message }) + '\n')
+}
 
 async function main (): Promise<void> {
   const config = loadConfig()
-  const app = await buildApp(config)
-  // Only the embedded database seeds itself: a shared PostgreSQL is seeded on purpose (npm run db:seed),
-  // never by whichever instance happens to start first.
-  if (config.seedDemoContent && app.dbProvider === 'sqlite' && await seedIfEmpty(app.db)) app.log.info('seeded demo content into the empty database')
+  // Several instances starting at once on PostgreSQL take turns: migrations, the first keys
+  // (created when the app is ready) and the demo content happen exactly once.
+  const app = await withStartupLock(config, async () => {
+    const app = await buildApp(config)
+    logProcessWarnings(app.log)
+    await app.ready()
+    if (config.seedDemoContent && await seedIfEmpty(app.db)) app.log.info('seeded demo content into the empty database')
+    return app
+  }, startupLog)
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
     else app.log.info({ signal }, 'shutting down')

@@ -1,6 +1,7 @@
-// The real server process, as `npm start` runs it: configuration, first-start seeding, graceful shutdown.
+// The real server process, as `npm start` runs it (compiled, through src/launch.mjs): configuration,
+// first-start seeding, instances starting together, graceful shutdown.
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -19,8 +20,15 @@ async function freePort (): Promise<number> {
   return port
 }
 
+// What npm install does: compile once, before the servers start (each would otherwise find dist/
+// stale after an edit and build it again, in parallel).
+t.before(() => {
+  const build = spawnSync(process.execPath, ['src/launch.mjs', '--build'], { stdio: 'inherit' })
+  if (build.status !== 0) throw new Error('npm run build failed')
+})
+
 function startServer (env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['src/launch.mjs'], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (chunk) => { output += String(chunk) })
   child.stderr.on('data', (chunk) => { output += String(chunk) })
@@ -28,7 +36,7 @@ function startServer (env: Record<string, string>) {
   return { child, exited, output: () => output }
 }
 
-async function waitForHealth (url: string, deadline = Date.now() + 30_000): Promise<void> {
+async function waitForHealth (url: string, deadline = Date.now() + 90_000): Promise<void> {
   while (Date.now() < deadline) {
     try {
       if ((await fetch(`${url}/health`)).ok) return
@@ -47,8 +55,7 @@ t.test('the server migrates and seeds an empty database, serves it, and stops cl
   t.equal((await fetch(`${base}/ready`)).status, 200, 'ready once migrated')
 
   const latest = await (await fetch(`${base}/articles`)).json() as { total: number }
-  if (testProvider === 'sqlite') t.ok(latest.total >= 4, 'demo content is there on the embedded database\'s first start')
-  else t.equal(latest.total, 0, 'a shared PostgreSQL database is not seeded by whichever instance starts first')
+  t.ok(latest.total >= 4, 'demo content is there on the database\'s first start')
   const docs = await fetch(`${base}/docs/`)
   t.equal(docs.status, 200, 'Swagger UI is served')
   const spec = await (await fetch(`${base}/openapi.json`)).json() as { openapi: string }
@@ -81,6 +88,26 @@ t.test('SEED_DEMO_CONTENT=false starts empty, and the first start prints the fir
   t.equal((await fetch(`http://127.0.0.1:${port}/me`, { headers: { authorization: `Bearer ${firstKey}` } })).status, 200, 'the first key still works')
   again.child.kill('SIGTERM')
   t.equal((await again.exited)[0], 0)
+})
+
+t.test('four instances started at once on an empty database all come up, and start-up work happens once', { skip: testProvider === 'sqlite' ? 'several instances share a PostgreSQL database, not a SQLite file' : false }, async (t) => {
+  const databaseUrl = await testDatabaseUrl(t)
+  const key = 'cdk_together-0123456789abcdefghijklmnopqrstuvwxyzABCD'
+  const ports = await Promise.all([0, 1, 2, 3].map(async () => await freePort()))
+  const servers = ports.map((port) => startServer({ PORT: String(port), DATABASE_URL: databaseUrl, COPYDESK_BOOTSTRAP_KEY: key, LOG_LEVEL: 'info' }))
+  t.teardown(() => { for (const server of servers) server.child.kill('SIGKILL') })
+  await Promise.all(ports.map(async (port) => { await waitForHealth(`http://127.0.0.1:${port}`, Date.now() + 120_000) }))
+  const outputs = servers.map((server) => server.output())
+  t.equal(outputs.filter((output) => output.includes('applied database migrations')).length, 1, 'one instance migrated')
+  t.equal(outputs.filter((output) => output.includes('seeded demo content')).length, 1, 'one instance seeded')
+  t.equal(outputs.filter((output) => /cdk_[A-Za-z0-9_-]{43}/.test(output.replaceAll(key, ''))).length, 0, 'no first key is created beside the bootstrap key')
+  const totals = await Promise.all(ports.map(async (port) => ((await (await fetch(`http://127.0.0.1:${port}/articles`)).json()) as { total: number }).total))
+  t.ok(totals[0] !== undefined && totals[0] >= 4, 'the demo content is there')
+  t.same(new Set(totals).size, 1, 'every instance serves the same content')
+  const keys = await (await fetch(`http://127.0.0.1:${ports[1]}/keys`, { headers: { authorization: `Bearer ${key}` } })).json() as { items: Array<{ name: string }> }
+  t.equal(keys.items.length, 1, 'exactly one key: the bootstrap key')
+  for (const server of servers) server.child.kill('SIGTERM')
+  t.same((await Promise.all(servers.map(async (server) => await server.exited))).map(([code]) => code), [0, 0, 0, 0], 'all stop cleanly')
 })
 
 t.test('an unreachable database stops the start quickly with a clear message, after bounded retries', async (t) => {

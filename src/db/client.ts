@@ -3,6 +3,7 @@
 // bounded pool with connect and statement timeouts.
 import { existsSync, mkdirSync } from 'node:fs'
 import BetterSqlite3 from 'better-sqlite3'
+import pg from 'pg'
 import { dirname } from 'node:path'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
@@ -76,10 +77,28 @@ function sqliteIsMigrated (config: DatabaseConfig): boolean {
   }
 }
 
+/**
+ * The same check on PostgreSQL, with one plain connection: the migration engine (WebAssembly) costs
+ * about a second and tens of megabytes to load, which a start on an up-to-date database need not pay.
+ */
+async function postgresIsMigrated (config: DatabaseConfig): Promise<boolean> {
+  const client = new pg.Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: config.databaseConnectTimeoutMs })
+  await client.connect()
+  try {
+    const { rows: [table] } = await client.query<{ name: string | null }>("SELECT to_regclass('_prisma_migrations')::text AS name")
+    if (table?.name == null) return false
+    const { rows } = await client.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')
+    const applied = new Set(rows.map((row) => row.migration_name))
+    return expectedMigrations('postgresql').every((name) => applied.has(name))
+  } finally {
+    await client.end()
+  }
+}
+
 /** Applies committed migrations the database lacks; returns their names. */
 export async function migrateDatabase (config: DatabaseConfig): Promise<string[]> {
   const provider = providerOf(config.databaseUrl)
-  if (provider === 'sqlite' && sqliteIsMigrated(config)) return []
+  if (provider === 'sqlite' ? sqliteIsMigrated(config) : await postgresIsMigrated(config)) return []
   return await applyMigrations(migrationSource(provider), adapterFactory(config, 'migrate'))
 }
 
