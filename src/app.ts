@@ -130,7 +130,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   app.get('/health', {
     config: { access: 'public' },
     schema: {
-      operationId: 'getHealth', summary: 'Liveness: the process is up', tags: ['Operations'],
+      operationId: 'getHealth', summary: 'Liveness: the process is up', description: 'Answers 200 as long as the process is running, without touching the database: use it as a liveness probe. Whether requests can actually be served is GET /ready.', tags: ['Operations'],
       response: { 200: Type.Object({ status: Type.Literal('ok') }, { examples: [{ status: 'ok' }] }) }
     }
   }, async () => ({ status: 'ok' as const }))
@@ -138,7 +138,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   app.get('/ready', {
     config: { access: 'public' },
     schema: {
-      operationId: 'getReadiness', summary: 'Readiness: the database answers and every migration is applied', tags: ['Operations'],
+      operationId: 'getReadiness', summary: 'Readiness: the database answers and every migration is applied', description: 'Answers 200 when the database responds and every migration this version expects is applied, and 503 (NOT_READY) saying what is missing otherwise. Use it as a readiness probe or a load balancer\'s health check.', tags: ['Operations'],
       response: { 200: Type.Object({ status: Type.Literal('ready') }, { examples: [{ status: 'ready' }] }), ...problemResponses(503) }
     }
   }, async () => {

@@ -158,6 +158,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'listArticles',
       summary: 'List articles; by default the published ones, newest first ("Latest News")',
+      description: 'Returns a page of article summaries (no body), by default the published ones, newest first; filter by section, tag, author, publication dates or updatedSince, and trim with fields and include. Page with `cursor` (nextCursor, prevCursor and the Link header; pages hold still while stories are published) or with `page`; drafts, scheduled and archived articles (`status`) need a staff key, and keyless answers carry an ETag and Cache-Control.',
       tags,
       querystring: ArticleListQuery,
       'x-copydesk-trimmable': true,
@@ -200,7 +201,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/articles', {
     config: { access: 'writer' },
     schema: {
-      operationId: 'createArticle', summary: 'Create an article', tags,
+      operationId: 'createArticle', summary: 'Create an article', description: 'Creates an article, a draft unless `status` says otherwise, and returns it with its ETag and a Location header; the slug is made from the headline when omitted. A writer\'s key creates drafts only, credited to its author.', tags,
       body: ArticleCreate,
       response: { 201: withEtag('Created'), ...problemResponses(400, 409, 413, 415, 503) }
     }
@@ -212,7 +213,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/articles/:id', {
     config: { access: 'public', cache: 'articles' },
     schema: {
-      operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', tags,
+      operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', description: 'Returns the whole article (body as blocks, HTML and text, authors, images, corrections and JSON-LD) with an ETag: send it in If-None-Match to revalidate (304) or in If-Match on your next edit; fields and include trim the response. Without a key only published articles are found (404 otherwise); staff keys see every status.', tags,
       params: ArticleIdParams,
       querystring: ArticleReadQuery,
       'x-copydesk-trimmable': true,
@@ -229,6 +230,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getArticleBySlug',
       summary: 'Read an article by slug, as a frontend renders it; a former slug answers 308 with the new location',
+      description: 'Returns the same article as GET /articles/{id}, found by the slug in the page\'s URL, which is what a frontend route usually has. A slug the article had before answers 308 with Location pointing at its current slug; without a key only published articles are found.',
       tags,
       params: slugParamsFor(exampleSlugs.article),
       querystring: ArticleReadQuery,
@@ -255,6 +257,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'replaceArticle',
       summary: 'Replace an article (fields left out are cleared; the slug is kept when omitted)',
+      description: 'Replaces all of the article\'s editable fields with the body sent (fields left out are cleared, the slug is kept when omitted) and returns the stored article with its new ETag. Send the ETag of your last read in If-Match, so that someone else\'s edit in between answers 412 instead of being overwritten (the server may require it: 428).',
       tags,
       params: ArticleIdParams,
       headers: IfMatchHeaders,
@@ -269,6 +272,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'updateArticle',
       summary: 'Change some of an article\'s fields; publish, schedule, unpublish or archive it through "status"',
+      description: 'Changes only the fields sent (null clears an optional one) and returns the stored article with its new ETag; setting `status` publishes, schedules (with a future publishedAt), unpublishes or archives it. Send the ETag you read in If-Match so that a concurrent edit answers 412; a writer\'s key may only edit its own drafts, and not publish them.',
       tags,
       params: ArticleIdParams,
       headers: IfMatchHeaders,
@@ -281,7 +285,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: 'editor' },
     preHandler: requireIfMatch,
     schema: {
-      operationId: 'deleteArticle', summary: 'Delete an article', tags,
+      operationId: 'deleteArticle', summary: 'Delete an article', description: 'Deletes the article: it leaves lists, feeds and sitemaps, the change feed shows a tombstone and webhooks hear article.deleted. Send its ETag in If-Match to be sure you delete the version you saw (412 otherwise).', tags,
       params: ArticleIdParams,
       headers: IfMatchHeaders,
       response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409, 412, 428, 503) }
@@ -297,6 +301,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'addArticleCorrection',
       summary: 'Attach a dated correction or update note to a published article',
+      description: 'Adds a dated correction or update note to a published or archived article (a draft is simply edited: 409), shown with the article from then on, and returns the article with its new ETag. Send the ETag you read in If-Match; the Location header points at the new correction.',
       tags,
       params: ArticleIdParams,
       headers: IfMatchHeaders,
@@ -311,7 +316,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/articles/:id/revisions', {
     config: { access: 'writer' },
     schema: {
-      operationId: 'listArticleRevisions', summary: 'List an article\'s revisions, newest first', tags: revisionTags,
+      operationId: 'listArticleRevisions', summary: 'List an article\'s revisions, newest first', description: 'Returns every saved version of the article, newest first: its version number, which fields changed, when, and which key made the change. Read one with GET /articles/{id}/revisions/{version}, or compare two with /articles/{id}/revisions/compare.', tags: revisionTags,
       params: ArticleIdParams,
       response: { 200: Type.Object({ items: Type.Array(RevisionSummary) }, { title: 'RevisionList' }), ...problemResponses(400, 404) }
     }
@@ -320,7 +325,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/articles/:id/revisions/compare', {
     config: { access: 'writer' },
     schema: {
-      operationId: 'compareArticleRevisions', summary: 'The fields that differ between two revisions', tags: revisionTags,
+      operationId: 'compareArticleRevisions', summary: 'The fields that differ between two revisions', description: 'Compares two saved versions of the article (`from` and `to`) and returns each field that differs, with its value in both: what changed between them.', tags: revisionTags,
       params: ArticleIdParams,
       querystring: Type.Object({ from: Type.Integer({ minimum: 1, maximum: 2147483647, examples: [1] }), to: Type.Integer({ minimum: 1, maximum: 2147483647, examples: [2] }) }, { additionalProperties: false }),
       response: { 200: RevisionComparison, ...problemResponses(400, 404) }
@@ -330,7 +335,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/articles/:id/revisions/:version', {
     config: { access: 'writer' },
     schema: {
-      operationId: 'getArticleRevision', summary: 'Read one revision: the article\'s fields at that version', tags: revisionTags,
+      operationId: 'getArticleRevision', summary: 'Read one revision: the article\'s fields at that version', description: 'Returns one saved version of the article: its editable fields as they were then, which fields changed, when, and which key made the change.', tags: revisionTags,
       params: RevisionParams,
       response: { 200: RevisionDetail, ...problemResponses(400, 404) }
     }
@@ -342,6 +347,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'restoreArticleRevision',
       summary: 'Bring back a revision\'s content as a new version (status, slug and corrections stay as they are)',
+      description: 'Copies that revision\'s content back into the article as a new version (its status, slug and corrections stay as they are) and returns the article with its new ETag; the version it replaces stays in the history. Send the current ETag in If-Match.',
       tags: revisionTags,
       params: RevisionParams,
       headers: IfMatchHeaders,
@@ -357,6 +363,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createArticlePreviewLink',
       summary: 'Mint a signed, expiring link that shows this article in any status, without a key (for a frontend\'s preview page)',
+      description: 'Returns a signed token and a relative URL (/preview/{token}) that show this article, in any status, to whoever has them, without a key, until expiresAt. Hand it to a frontend\'s preview page or a colleague; it works on every instance.',
       tags,
       params: ArticleIdParams,
       querystring: Type.Object({
@@ -381,6 +388,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getArticlePreview',
       summary: 'Read the article a preview link grants, whatever its status',
+      description: 'Returns the article a preview link was made for, as it stands now and whatever its status, so a frontend can render a draft without a staff key. An expired or altered token is 404; the response is never cached (private, no-store) and carries X-Robots-Tag: noindex.',
       tags,
       params: Type.Object({ token: Type.String({ pattern: PREVIEW_TOKEN_PATTERN, maxLength: 200 }) }, { additionalProperties: false }),
       response: { 200: withEtag('The article, as it stands now'), ...problemResponses(400, 404) }

@@ -13,6 +13,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'listAuditEntries',
       summary: 'The audit trail, newest first: who (key) did what to which object, and when',
+      description: 'Returns a page of the audit trail, newest first: each entry says which key did what (action) to which object, and when. Filter by objectType, objectId, keyId or action to trace one article\'s or one key\'s history.',
       tags: ['Access'],
       querystring: AuditListQuery,
       response: { 200: Page(Type.Unsafe({ $ref: 'AuditEntry#' }), 'AuditEntry'), ...problemResponses(400) }

@@ -19,7 +19,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/authors', {
     config: { access: 'public', cache: 'authors' },
     schema: {
-      operationId: 'listAuthors', summary: 'List authors', tags,
+      operationId: 'listAuthors', summary: 'List authors', description: 'Returns a page of authors, sorted by name unless `sort` says otherwise. Keyless answers carry an ETag and Cache-Control.', tags,
       querystring: AuthorListQuery,
       response: { 200: Page(AuthorRef, 'Author'), ...problemResponses(400) }
     }
@@ -28,7 +28,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/authors', {
     config: { access: 'editor' },
     schema: {
-      operationId: 'createAuthor', summary: 'Create an author', tags,
+      operationId: 'createAuthor', summary: 'Create an author', description: 'Creates an author that articles can credit in their bylines and returns it with a Location header; the slug is made from the name when omitted.', tags,
       body: AuthorCreate,
       response: { 201: AuthorRef, ...problemResponses(400, 409, 413, 415) }
     }
@@ -40,7 +40,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/authors/:id', {
     config: { access: 'public', cache: 'authors' },
     schema: {
-      operationId: 'getAuthor', summary: 'Read an author with their latest published articles', tags,
+      operationId: 'getAuthor', summary: 'Read an author with their latest published articles', description: 'Returns the author\'s profile with their ten latest published articles: what an author page needs, in one request. Keyless answers carry an ETag and Cache-Control.', tags,
       params: AuthorIdParams,
       response: { 200: AuthorPageRef, ...problemResponses(400, 404) }
     }
@@ -55,7 +55,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/authors/slug/:slug', {
     config: { access: 'public', cache: 'authors' },
     schema: {
-      operationId: 'getAuthorBySlug', summary: 'Read an author by slug, with their latest published articles (the author page)', tags,
+      operationId: 'getAuthorBySlug', summary: 'Read an author by slug, with their latest published articles (the author page)', description: 'Returns the same author page as GET /authors/{id}, found by the slug in the page\'s URL: the profile and their ten latest published articles.', tags,
       params: slugParamsFor(exampleSlugs.author),
       response: { 200: AuthorPageRef, ...problemResponses(400, 404) }
     }
@@ -69,7 +69,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put('/authors/:id', {
     config: { access: 'editor' },
     schema: {
-      operationId: 'replaceAuthor', summary: 'Replace an author (fields left out are cleared; the slug is kept when omitted)', tags,
+      operationId: 'replaceAuthor', summary: 'Replace an author (fields left out are cleared; the slug is kept when omitted)', description: 'Replaces all of the author\'s fields with the body sent (fields left out are cleared, the slug is kept when omitted) and returns the stored author. A new name shows on every article that credits them.', tags,
       params: AuthorIdParams,
       body: AuthorCreate,
       response: { 200: AuthorRef, ...problemResponses(400, 404, 409, 413, 415) }
@@ -79,7 +79,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/authors/:id', {
     config: { access: 'editor' },
     schema: {
-      operationId: 'updateAuthor', summary: 'Change some of an author\'s fields', tags,
+      operationId: 'updateAuthor', summary: 'Change some of an author\'s fields', description: 'Changes only the fields sent (null clears an optional one) and returns the stored author. A new name shows on every article that credits them.', tags,
       params: AuthorIdParams,
       body: AuthorPatch,
       response: { 200: AuthorRef, ...problemResponses(400, 404, 409, 413, 415) }
@@ -89,7 +89,7 @@ export const authorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/authors/:id', {
     config: { access: 'admin' },
     schema: {
-      operationId: 'deleteAuthor', summary: 'Delete an author who has no bylines and holds no masthead role', tags,
+      operationId: 'deleteAuthor', summary: 'Delete an author who has no bylines and holds no masthead role', description: 'Deletes an author whom no article credits and who holds no masthead role; otherwise 409 says what still refers to them, to be removed first.', tags,
       params: idParamsFor(exampleIds.idleAuthor),
       response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) }
     }

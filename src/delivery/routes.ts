@@ -47,6 +47,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         operationId,
         summary: `The latest ${FEED_LENGTH} published articles as ${name}; ?author=, ?section= or ?tag= (slugs) narrow it`,
+        description: `Returns the ${FEED_LENGTH} most recently published articles as a ${name} document, for feed readers and aggregators; ?author=, ?section= or ?tag= (slugs) give that author's, section's or tag's own feed. An unknown slug is 404; keyless answers carry an ETag and Cache-Control.`,
         tags,
         querystring: FeedQuery,
         response: { 200: text(feedTypes[format], `${name} feed`, example), ...problemResponses(400, 404) }
@@ -62,6 +63,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getSitemap',
       summary: 'Every published article\'s page (sitemaps.org); past SITEMAP_PAGE_SIZE URLs, a sitemap index of /sitemaps/articles/{page}',
+      description: 'Returns the sitemaps.org sitemap of every published article\'s page, with when each last changed, for search engines. Past SITEMAP_PAGE_SIZE articles it is a sitemap index pointing at the numbered pages (/sitemaps/articles/{page}) instead.',
       tags,
       response: { 200: xmlDocument('A urlset or a sitemapindex', '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://news.example.com/articles/storm-closes-coastal-highway</loc><lastmod>2026-11-25T06:00:00.000Z</lastmod></url></urlset>') }
     }
@@ -72,6 +74,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getSitemapPage',
       summary: 'One page of the article sitemap, oldest first (pages keep their URLs as articles are added)',
+      description: 'Returns one numbered page of the article sitemap, oldest articles first, so a page\'s URLs stay put as new articles are added; a page past the end is 404.',
       tags,
       params: SitemapParams,
       response: { 200: xmlDocument('A urlset', '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">…</urlset>'), ...problemResponses(400, 404) }
@@ -84,6 +87,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getNewsSitemap',
       summary: 'Google News sitemap: articles published in the last 48 hours (at most 1,000)',
+      description: 'Returns the Google News sitemap: articles published in the last 48 hours, at most 1,000. It carries an ETag for revalidation but is never served from memory, since it changes with the clock.',
       tags,
       response: { 200: xmlDocument('A urlset with news:news entries', '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">…</urlset>') }
     }

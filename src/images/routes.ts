@@ -19,7 +19,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/images', {
     config: { access: 'public', cache: 'images' },
     schema: {
-      operationId: 'listImages', summary: 'List images, newest first', tags,
+      operationId: 'listImages', summary: 'List images, newest first', description: 'Returns a page of images with their URLs, alt text, captions and credits, newest first. Without a key, only images readers can already see (on a published article, or an author\'s avatar); staff keys also see photos picked for unpublished drafts.', tags,
       querystring: ImageListQuery,
       response: { 200: Page(ImageRef, 'Image'), ...problemResponses(400) }
     }
@@ -28,7 +28,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/images', {
     config: { access: 'editor' },
     schema: {
-      operationId: 'createImage', summary: 'Register an image by URL, with its caption and credit', tags,
+      operationId: 'createImage', summary: 'Register an image by URL, with its caption and credit', description: 'Registers an image hosted elsewhere, by its URL, with its alt text, caption and credit, and returns it with a Location header. To store the file on this server and get renditions, use POST /images/upload instead.', tags,
       body: ImageCreate,
       response: { 201: ImageRef, ...problemResponses(400, 413, 415) }
     }
@@ -40,7 +40,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/images/:id', {
     config: { access: 'public', cache: 'images' },
     schema: {
-      operationId: 'getImage', summary: 'Read an image', tags,
+      operationId: 'getImage', summary: 'Read an image', description: 'Returns one image\'s URL, alt text, caption and credit. Without a key, an image used only by unpublished drafts is 404.', tags,
       params: ImageIdParams,
       response: { 200: ImageRef, ...problemResponses(400, 404) }
     }
@@ -49,7 +49,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put('/images/:id', {
     config: { access: 'editor' },
     schema: {
-      operationId: 'replaceImage', summary: 'Replace an image\'s metadata (fields left out are cleared)', tags,
+      operationId: 'replaceImage', summary: 'Replace an image\'s metadata (fields left out are cleared)', description: 'Replaces all of the image\'s metadata with the body sent (fields left out are cleared) and returns it. An uploaded image\'s file is replaced with PUT /images/{id}/file.', tags,
       params: ImageIdParams,
       body: ImageCreate,
       response: { 200: ImageRef, ...problemResponses(400, 404, 409, 413, 415) }
@@ -59,7 +59,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/images/:id', {
     config: { access: 'editor' },
     schema: {
-      operationId: 'updateImage', summary: 'Change some of an image\'s metadata', tags,
+      operationId: 'updateImage', summary: 'Change some of an image\'s metadata', description: 'Changes only the metadata fields sent and returns the image; articles that show it pick up the new caption and credit.', tags,
       params: ImageIdParams,
       body: ImagePatch,
       response: { 200: ImageRef, ...problemResponses(400, 404, 409, 413, 415) }
@@ -69,7 +69,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/images/:id', {
     config: { access: 'editor' },
     schema: {
-      operationId: 'deleteImage', summary: 'Delete an image that nothing uses', tags,
+      operationId: 'deleteImage', summary: 'Delete an image that nothing uses', description: 'Deletes an image that no article or author uses, with its stored file and renditions; otherwise 409 lists where it is still used.', tags,
       params: idParamsFor(exampleIds.idleImage),
       response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) }
     }
@@ -131,6 +131,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'uploadImage',
       summary: 'Upload a photo (multipart/form-data, or the raw file with its image Content-Type) with its alt text, caption and credit; the same bytes twice give the same image',
+      description: 'Stores the picture on this server, measures it and returns the image (201, with Location); GET /images/{id}/file then serves it resized or converted. Uploading bytes that were uploaded before returns that image (200) instead of a duplicate.',
       tags,
       querystring: ImageUploadQuery,
       'x-copydesk-request-body': uploadBody(true),
@@ -157,6 +158,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'replaceImageFile',
       summary: 'Replace an uploaded image\'s file, keeping its id, caption and credit (renditions are made again)',
+      description: 'Swaps in a new file for an uploaded image, keeping its id, alt text, caption and credit, and returns the image with its new URL; renditions are made again from the new file. Send only the file: metadata changes go through PATCH /images/{id}.',
       tags,
       params: IdParams,
       'x-copydesk-request-body': uploadBody(false),
@@ -177,6 +179,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getImageFile',
       summary: 'The uploaded picture, or a rendition of it: ?w=800&format=webp&ar=16:9 (format=auto follows Accept). Made once, then served from storage',
+      description: 'Returns the picture\'s bytes, resized (w), cropped around its focal point (ar) or converted (format) on request; each rendition is made once, then served from storage. With the `v` from the image\'s url the response may be cached for a year; If-None-Match gives 304.',
       tags,
       params: IdParams,
       querystring: RenditionQuery,

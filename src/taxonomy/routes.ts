@@ -20,7 +20,7 @@ export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const base = `/${plural}`
     app.get(base, {
       config: { access: 'public', cache: 'articles' },
-      schema: { operationId: `list${title}s`, summary: `List ${plural}, by name`, tags, querystring: TermListQuery, response: { 200: Page(ref, title), ...problemResponses(400) } }
+      schema: { operationId: `list${title}s`, summary: `List ${plural}, by name`, description: `Returns a page of ${plural}, by name, each with its slug and description. Keyless answers carry an ETag and Cache-Control.`, tags, querystring: TermListQuery, response: { 200: Page(ref, title), ...problemResponses(400) } }
     }, async (request, reply) => {
       if (request.actor !== null) return await taxonomy.readMany(app.db, kind, request.query)
       // The public's list is made of the stored documents, in the order of the list schema.
@@ -35,7 +35,7 @@ export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
     app.post(base, {
       config: { access: 'editor' },
-      schema: { operationId: `create${title}`, summary: `Create a ${kind} (the slug is made from the name when omitted)`, tags, body: TermCreate, response: { 201: ref, ...problemResponses(400, 409, 413, 415) } }
+      schema: { operationId: `create${title}`, summary: `Create a ${kind} (the slug is made from the name when omitted)`, description: `Creates a ${kind} and returns it with a Location header; the slug is made from the name when omitted. Articles are filed under it through ${kind === 'section' ? 'sectionId' : 'tagIds'}.`, tags, body: TermCreate, response: { 201: ref, ...problemResponses(400, 409, 413, 415) } }
     }, async (request, reply) => {
       const created = await taxonomy.createOne(app.db, kind, request.body, actorOf(request))
       return await reply.code(201).header('location', `${base}/${created.id}`).send(created)
@@ -43,7 +43,7 @@ export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
     app.get(`${base}/:id`, {
       config: { access: 'public', cache: 'articles' },
-      schema: { operationId: `get${title}`, summary: `Read a ${kind}`, tags, params: idParamsFor(exampleIds[kind]), response: { 200: ref, ...problemResponses(400, 404) } }
+      schema: { operationId: `get${title}`, summary: `Read a ${kind}`, description: `Returns one ${kind}: its name, slug and description. Its articles are listed by GET /articles?${kind}=<slug>.`, tags, params: idParamsFor(exampleIds[kind]), response: { 200: ref, ...problemResponses(400, 404) } }
     }, async (request, reply) => {
       const stored = request.actor === null ? await app.publicReads.termById(kind, request.params.id) : undefined
       return stored !== undefined ? sendStoredPage(reply, stored) : await taxonomy.readOne(app.db, kind, { id: request.params.id })
@@ -51,7 +51,7 @@ export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
     app.get(`${base}/slug/:slug`, {
       config: { access: 'public', cache: 'articles' },
-      schema: { operationId: `get${title}BySlug`, summary: `Read a ${kind} by slug (its articles: GET /articles?${kind}=<slug>)`, tags, params: slugParamsFor(exampleSlugs[kind]), response: { 200: ref, ...problemResponses(400, 404) } }
+      schema: { operationId: `get${title}BySlug`, summary: `Read a ${kind} by slug (its articles: GET /articles?${kind}=<slug>)`, description: `Returns the ${kind} whose slug is in a page's URL, for the heading of a ${kind} page; its articles are listed by GET /articles?${kind}=<slug>.`, tags, params: slugParamsFor(exampleSlugs[kind]), response: { 200: ref, ...problemResponses(400, 404) } }
     }, async (request, reply) => {
       const stored = request.actor === null ? await app.publicReads.termBySlug(kind, request.params.slug) : undefined
       return stored !== undefined ? sendStoredPage(reply, stored) : await taxonomy.readOne(app.db, kind, { slug: request.params.slug })
@@ -59,17 +59,17 @@ export const taxonomyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
     app.put(`${base}/:id`, {
       config: { access: 'editor' },
-      schema: { operationId: `replace${title}`, summary: `Replace a ${kind} (the description is cleared when left out)`, tags, params: idParamsFor(exampleIds[kind]), body: TermCreate, response: { 200: ref, ...problemResponses(400, 404, 409, 413, 415) } }
+      schema: { operationId: `replace${title}`, summary: `Replace a ${kind} (the description is cleared when left out)`, description: `Replaces the ${kind}'s fields with the body sent and returns it; the description is cleared when left out.`, tags, params: idParamsFor(exampleIds[kind]), body: TermCreate, response: { 200: ref, ...problemResponses(400, 404, 409, 413, 415) } }
     }, async (request) => await taxonomy.replaceOne(app.db, kind, request.params.id, request.body, actorOf(request)))
 
     app.patch(`${base}/:id`, {
       config: { access: 'editor' },
-      schema: { operationId: `update${title}`, summary: `Change some of a ${kind}'s fields`, tags, params: idParamsFor(exampleIds[kind]), body: TermPatch, response: { 200: ref, ...problemResponses(400, 404, 409, 413, 415) } }
+      schema: { operationId: `update${title}`, summary: `Change some of a ${kind}'s fields`, description: `Changes only the fields sent and returns the ${kind}; articles filed under it show the new name.`, tags, params: idParamsFor(exampleIds[kind]), body: TermPatch, response: { 200: ref, ...problemResponses(400, 404, 409, 413, 415) } }
     }, async (request) => await taxonomy.updateOne(app.db, kind, request.params.id, request.body, actorOf(request)))
 
     app.delete(`${base}/:id`, {
       config: { access: 'editor' },
-      schema: { operationId: `delete${title}`, summary: `Delete a ${kind} no article uses (409 otherwise)`, tags, params: idParamsFor(exampleIds[kind === 'section' ? 'idleSection' : 'idleTag']), response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) } }
+      schema: { operationId: `delete${title}`, summary: `Delete a ${kind} no article uses (409 otherwise)`, description: `Deletes a ${kind} that no article is filed under; otherwise 409 says how many articles still use it.`, tags, params: idParamsFor(exampleIds[kind === 'section' ? 'idleSection' : 'idleTag']), response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409) } }
     }, async (request, reply) => {
       await taxonomy.deleteOne(app.db, kind, request.params.id, actorOf(request))
       return await reply.code(204).send(null)

@@ -17,7 +17,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const targets = targetPolicy(app.config.webhookAllowedInternal)
   app.get('/webhooks', {
     config: { access: 'admin' },
-    schema: { operationId: 'listWebhooks', summary: 'List webhooks', tags, response: { 200: Type.Object({ items: Type.Array(WebhookRef) }, { title: 'WebhookList' }) } }
+    schema: { operationId: 'listWebhooks', summary: 'List webhooks', description: 'Returns every registered webhook with its URL, the events it subscribes to and whether it is active, never its signing secret.', tags, response: { 200: Type.Object({ items: Type.Array(WebhookRef) }, { title: 'WebhookList' }) } }
   }, async () => ({ items: await webhooks.readMany(app.db) }))
 
   app.post('/webhooks', {
@@ -25,7 +25,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createWebhook',
       summary: 'Register an endpoint for content events; the response holds its signing secret, once',
-      description: 'The URL must lead outside the server\'s network: loopback, private, link-local, multicast and unspecified addresses (and IPv6 forms of them) are refused with 400 naming /url, unless WEBHOOK_ALLOWED_INTERNAL names them. Host names are resolved and checked again at every send.',
+      description: 'Subscribes a URL to content events (or "*" for all of them): each event is then POSTed to it, signed with the secret that this response shows, once only. The URL must lead outside the server\'s network: loopback, private, link-local, multicast and unspecified addresses (and IPv6 forms of them) are refused with 400 naming /url, unless WEBHOOK_ALLOWED_INTERNAL names them. Host names are resolved and checked again at every send.',
       tags,
       body: WebhookCreate,
       response: { 201: WebhookWithSecret, ...problemResponses(400, 413, 415) }
@@ -34,17 +34,17 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/webhooks/:id', {
     config: { access: 'admin' },
-    schema: { operationId: 'getWebhook', summary: 'Read a webhook', tags, params: IdParams, response: { 200: WebhookRef, ...problemResponses(400, 404) } }
+    schema: { operationId: 'getWebhook', summary: 'Read a webhook', description: 'Returns one webhook: its URL, the events it subscribes to and whether it is active, never its signing secret.', tags, params: IdParams, response: { 200: WebhookRef, ...problemResponses(400, 404) } }
   }, async (request) => await webhooks.readOne(app.db, request.params.id))
 
   app.patch('/webhooks/:id', {
     config: { access: 'admin' },
-    schema: { operationId: 'updateWebhook', summary: 'Change a webhook\'s URL, events or whether it is active', tags, params: IdParams, body: WebhookPatch, response: { 200: WebhookRef, ...problemResponses(400, 404, 413, 415) } }
+    schema: { operationId: 'updateWebhook', summary: 'Change a webhook\'s URL, events or whether it is active', description: 'Changes only the fields sent and returns the webhook; a new URL is checked as at creation. Setting active to false pauses it: no new events are queued for it, and deliveries already queued wait until it is switched back on.', tags, params: IdParams, body: WebhookPatch, response: { 200: WebhookRef, ...problemResponses(400, 404, 413, 415) } }
   }, async (request) => await webhooks.updateOne(app.db, request.params.id, request.body, actorOf(request), targets))
 
   app.delete('/webhooks/:id', {
     config: { access: 'admin' },
-    schema: { operationId: 'deleteWebhook', summary: 'Delete a webhook and its delivery log', tags, params: IdParams, response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404) } }
+    schema: { operationId: 'deleteWebhook', summary: 'Delete a webhook and its delivery log', description: 'Deletes the webhook with its delivery log; no further events are sent to it.', tags, params: IdParams, response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404) } }
   }, async (request, reply) => {
     await webhooks.deleteOne(app.db, request.params.id, actorOf(request))
     return await reply.code(204).send(null)
@@ -53,7 +53,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/webhooks/:id/deliveries', {
     config: { access: 'admin' },
     schema: {
-      operationId: 'listWebhookDeliveries', summary: 'The delivery log: status, attempts and last error of each event sent', tags,
+      operationId: 'listWebhookDeliveries', summary: 'The delivery log: status, attempts and last error of each event sent', description: 'Returns a page of the deliveries queued for this webhook, newest first, each with its event, status (pending, delivered or failed), attempts and last error; `status` narrows the list. Every attempt\'s receipt is at GET /webhooks/{id}/deliveries/{deliveryId}.', tags,
       params: IdParams,
       querystring: DeliveryListQuery,
       response: { 200: Page(DeliveryRef, 'WebhookDelivery'), ...problemResponses(400, 404) }
