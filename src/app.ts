@@ -1,4 +1,5 @@
 // Builds the Fastify app from a Config. It never listens: server.ts does, and tests inject.
+import type { Socket } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
@@ -56,6 +57,40 @@ function requestForLog (request: FastifyRequest): Record<string, unknown> {
   }
 }
 
+/**
+ * Node looks for requests past HEADERS_TIMEOUT_MS or REQUEST_TIMEOUT_MS only this often (30 s by
+ * default, which let a stalled client stay up to 30 s longer than configured): a tenth of the shorter
+ * timeout, between 50 ms and a second, keeps them within a second of the configured values.
+ */
+function connectionsCheckingInterval (config: Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs'>): number {
+  const timeouts = [config.headersTimeoutMs, config.requestTimeoutMs].filter((timeout) => timeout > 0)
+  if (timeouts.length === 0) return 1000
+  return Math.max(50, Math.min(1000, Math.floor(Math.min(...timeouts) / 10)))
+}
+
+/**
+ * A client too slow with its headers or body, or sending what is not HTTP: answered in the same
+ * problem+json as everything else (Fastify's default writes its own JSON), then disconnected.
+ */
+function clientErrorHandler (error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
+  const status = timedOut ? 408 : tooLarge ? 431 : 400
+  const problem = timedOut
+    ? { code: 'REQUEST_TIMEOUT', title: 'Request Timeout', detail: 'The request did not arrive in time (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS)' }
+    : tooLarge
+      ? { code: 'HEADERS_TOO_LARGE', title: 'Request Header Fields Too Large', detail: 'The request headers are too large' }
+      : { code: 'BAD_REQUEST', title: 'Bad Request', detail: 'The request is not well-formed HTTP' }
+  const body = JSON.stringify({ type: `https://copydesk.dev/problems/${problem.code.toLowerCase().replace(/_/g, '-')}`, title: problem.title, status, detail: problem.detail, instance: '/', code: problem.code })
+  // Once a response has begun on this connection, another one cannot be written into it.
+  const responseBegun = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true
+  if (socket.writable && !responseBegun) {
+    socket.write(`HTTP/1.1 ${status} ${problem.title}\r\nConnection: close\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  }
+  socket.destroy(error)
+}
+
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
     trustProxy: trustProxyOption(config.trustProxy),
@@ -64,7 +99,8 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
-    http: { headersTimeout: config.headersTimeoutMs },
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(config) },
+    clientErrorHandler,
     // Opening the database applies pending migrations, which may take minutes on a large archive
     // (rebuilding a search index): Fastify's 10 s would stop the server half-way.
     pluginTimeout: 30 * 60_000,

@@ -29,7 +29,6 @@ export const ConfigSchema = Type.Object({
   databaseConnectTimeoutMs: Type.Integer({ minimum: 100 }),
   /** How many more times to try reaching the database at start-up, with doubling waits (0 = fail at once). */
   databaseConnectRetries: Type.Integer({ minimum: 0, maximum: 20 }),
-  /** Milliseconds allowed for a whole request, and for its headers, before the server gives up on the client. */
   /** Refuse article edits that carry no If-Match with 428, instead of accepting them. */
   requireIfMatch: Type.Boolean(),
   /** Run the scheduler and the webhook sender in this instance. */
@@ -127,6 +126,7 @@ export const ConfigSchema = Type.Object({
   cloudflareZoneId: Type.String({ maxLength: 100 }),
   cloudflareApiToken: Type.String({ maxLength: 500 }),
   cloudflareApiUrl: Type.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*[^\\s?#/])?$', maxLength: 500 }),
+  /** Milliseconds allowed for a whole request, and for its headers, before the server answers 408 and gives up on the client (0 = no limit). */
   requestTimeoutMs: Type.Integer({ minimum: 0 }),
   headersTimeoutMs: Type.Integer({ minimum: 0 }),
   keepAliveTimeoutMs: Type.Integer({ minimum: 0 })
