@@ -103,6 +103,10 @@ export const ConfigSchema = Type.Object({
   imageMaxUploadBytes: Type.Integer({ minimum: 1024, maximum: 500 * 1024 * 1024 }),
   /** Largest accepted picture, in pixels (width × height): decompression bombs stop here. */
   imageMaxPixels: Type.Integer({ minimum: 10_000, maximum: 500_000_000 }),
+  /** Images decoded at once, by uploads and renditions together (0 = 2–4, by the processor's cores). */
+  imageProcessingConcurrency: Type.Integer({ minimum: 0, maximum: 64 }),
+  /** Uploads taken in beyond those decoding, waiting their turn; one more is refused at once with 503 and Retry-After. */
+  uploadQueueLimit: Type.Integer({ minimum: 0, maximum: 10_000 }),
   /** The widths renditions come in, comma-separated; a requested width is rounded up to one of them. */
   imageWidths: Type.String({ pattern: '^\\d{2,5}(,\\d{2,5}){0,29}$' }),
   /** How long the change feed keeps changes; an older cursor is told to resync (410). */
@@ -190,6 +194,8 @@ export const defaultConfig: Config = {
   s3Prefix: '',
   imageMaxUploadBytes: 25 * 1024 * 1024,
   imageMaxPixels: 50_000_000,
+  imageProcessingConcurrency: 0,
+  uploadQueueLimit: 8,
   imageWidths: '160,320,480,640,800,1024,1280,1600,2048',
   changesRetentionDays: 14,
   changeStreamPollMs: 250,
@@ -283,6 +289,8 @@ const environmentNames: Record<keyof Config, string> = {
   s3Prefix: 'S3_PREFIX',
   imageMaxUploadBytes: 'IMAGE_MAX_UPLOAD_BYTES',
   imageMaxPixels: 'IMAGE_MAX_PIXELS',
+  imageProcessingConcurrency: 'IMAGE_PROCESSING_CONCURRENCY',
+  uploadQueueLimit: 'UPLOAD_QUEUE_LIMIT',
   imageWidths: 'IMAGE_WIDTHS',
   changesRetentionDays: 'CHANGES_RETENTION_DAYS',
   changeStreamPollMs: 'CHANGE_STREAM_POLL_MS',

@@ -87,6 +87,7 @@ export const errors = {
   preconditionRequired: entry('PRECONDITION_REQUIRED', 428, '%s'),
   cursorExpired: entry('CURSOR_EXPIRED', 410, '%s'),
   tryAgain: entry('TRY_AGAIN', 503, '%s'),
+  uploadQueueFull: entry('UPLOAD_QUEUE_FULL', 503, '%s'),
   notReady: entry('NOT_READY', 503, '%s')
 } as const
 
@@ -156,6 +157,9 @@ function fieldErrorsOf (error: FastifyError): FieldError[] {
   })
 }
 
+/** The 503s that say what is unavailable; any other 5xx is an internal error, told nothing more. */
+const UNAVAILABLE_CODES = new Set(['NOT_READY', 'TRY_AGAIN', 'UPLOAD_QUEUE_FULL'])
+
 export function problemOf (error: FastifyError & CatalogueError, request: FastifyRequest): Problem {
   const instance = request.url.split('?')[0] ?? '/'
   if (error.validation !== undefined) {
@@ -164,7 +168,7 @@ export function problemOf (error: FastifyError & CatalogueError, request: Fastif
     return { type: typeUri('VALIDATION_FAILED'), title: STATUS_TITLES[400] as string, status: 400, detail, instance, code: 'VALIDATION_FAILED', errors: fieldErrors }
   }
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
-  if (status === 503 && (error.code === 'NOT_READY' || error.code === 'TRY_AGAIN')) {
+  if (status === 503 && UNAVAILABLE_CODES.has(error.code)) {
     return { type: typeUri(error.code), title: STATUS_TITLES[503] as string, status, detail: error.message, instance, code: error.code }
   }
   if (status >= 500) {

@@ -30,9 +30,43 @@ async function sharp (input: string | Buffer, options?: SharpOptions): Promise<S
   return (await loadingSharp)(input, options)
 }
 
-// Decoding takes memory in proportion to pixels (about 250 MB at peak for a 24 MP JPEG), so a burst
-// of uploads or cold renditions takes turns instead of all decoding at once.
-const decoding = new Semaphore(Math.max(2, Math.min(4, availableParallelism())))
+/**
+ * Decoding takes memory in proportion to pixels (about 250 MB at peak for a 24 MP JPEG), so a burst
+ * of uploads or cold renditions takes turns instead of all decoding at once: this many at a time
+ * (IMAGE_PROCESSING_CONCURRENCY, or 2–4 by the processor's cores when it is 0).
+ */
+export function decodingConcurrency (setting: number): number {
+  return setting > 0 ? setting : Math.max(2, Math.min(4, availableParallelism()))
+}
+
+/** One per app: the uploads and renditions decoding at once, and those waiting their turn. */
+export function createDecoding (concurrency: number): Semaphore {
+  return new Semaphore(concurrency)
+}
+
+/**
+ * Uploads in progress at once (being received, waiting their turn to decode, or decoding): at most
+ * the decoding concurrency plus UPLOAD_QUEUE_LIMIT. One more is refused at once, before its body is
+ * read, instead of queueing without end and answering after its client has given up.
+ */
+export class UploadGate {
+  #inProgress = 0
+  constructor (readonly capacity: number) {}
+
+  get inProgress (): number { return this.#inProgress }
+
+  /** A place for one upload, given back by calling the function returned; null when all are taken. */
+  enter (): (() => void) | null {
+    if (this.#inProgress >= this.capacity) return null
+    this.#inProgress++
+    let left = false
+    return () => {
+      if (left) return
+      left = true
+      this.#inProgress--
+    }
+  }
+}
 
 /**
  * The format the bytes say they are, by their magic numbers; the name and Content-Type a client
@@ -89,7 +123,7 @@ export interface Master { path: string, width: number, height: number, bytes: nu
  * position, camera serial, the photographer's name in EXIF/XMP/IPTC) left behind. Decoding a
  * damaged file fails here, before anything is stored.
  */
-export async function prepareMaster (source: string, target: string, inspection: Inspection, maxPixels: number): Promise<Master> {
+export async function prepareMaster (decoding: Semaphore, source: string, target: string, inspection: Inspection, maxPixels: number): Promise<Master> {
   return await decoding.runExclusive(async () => await encodeMaster(source, target, inspection, maxPixels))
 }
 
@@ -133,7 +167,7 @@ export function cropAround (width: number, height: number, ratio: AspectRatio, f
   }
 }
 
-export async function renderRendition (master: Buffer, masterSize: { width: number, height: number }, request: RenditionRequest): Promise<Buffer> {
+export async function renderRendition (decoding: Semaphore, master: Buffer, masterSize: { width: number, height: number }, request: RenditionRequest): Promise<Buffer> {
   return await decoding.runExclusive(async () => await encodeRendition(master, masterSize, request))
 }
 

@@ -7,7 +7,10 @@ import type { FastifySchemaValidationError } from 'fastify/types/schema.js'
 import multipart from '@fastify/multipart'
 import { buildValidatorCompiler } from '../validation.ts'
 import { ImageCreate, ImageListQuery, ImagePatch, ImageRef, ImageUploadFields, ImageUploadQuery, RenditionQuery } from './schemas.ts'
-import { discard, receiveUpload } from './upload.ts'
+import { discard, receiveUpload, removeAbandonedUploads, type Upload } from './upload.ts'
+import { createDecoding, decodingConcurrency, UploadGate } from './processing.ts'
+import type { Socket } from 'node:net'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { exampleIds, onePixelGif } from '../examples.ts'
 import * as images from './service.ts'
 
@@ -84,7 +87,40 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     await images.forgetFiles(app.imageStorage, removed).catch((error: unknown) => { app.log.warn({ err: error, removed }, 'could not remove an image\'s files') })
   }
 
-  const settings: images.FileSettings = { maxPixels: app.config.imageMaxPixels, widths: app.config.imageWidths.split(',').map(Number).sort((a, b) => a - b) }
+  const concurrency = decodingConcurrency(app.config.imageProcessingConcurrency)
+  const settings: images.FileSettings = { maxPixels: app.config.imageMaxPixels, widths: app.config.imageWidths.split(',').map(Number).sort((a, b) => a - b), decoding: createDecoding(concurrency) }
+  const uploads = new UploadGate(concurrency + app.config.uploadQueueLimit)
+  const abandoned = await removeAbandonedUploads()
+  if (abandoned > 0) app.log.info({ removed: abandoned }, 'removed the temporary files of uploads a crash interrupted')
+
+  /**
+   * Receives an upload and hands it to `work`, or refuses it at once (503, before its body is read)
+   * when as many uploads are in progress as this instance takes.
+   */
+  async function withUpload<T> (request: FastifyRequest, reply: FastifyReply, work: (upload: Upload) => Promise<T>): Promise<T> {
+    const leave = uploads.enter()
+    if (leave === null) {
+      void reply.header('retry-after', '5')
+      throw errors.uploadQueueFull(`${uploads.inProgress} uploads are in progress, as many as this instance takes (UPLOAD_QUEUE_LIMIT); try again shortly`)
+    }
+    try {
+      const upload = await receiveUpload(request, app.config.imageMaxUploadBytes)
+      // Received whole: the rest is the server's work, however long its turn takes to come. The
+      // connection's idle timeout is for stalled clients; without this it cut uploads waiting to be
+      // decoded, which were then stored without their client ever hearing.
+      // (inject's stand-in socket has no timer.)
+      const socket = request.raw.socket as Partial<Socket> | undefined
+      if (typeof socket?.setTimeout === 'function') socket.setTimeout(0)
+      try {
+        return await work(upload)
+      } finally {
+        await discard(upload.file)
+      }
+    } finally {
+      leave()
+    }
+  }
+
   const validateFields = buildValidatorCompiler([])({ schema: ImageUploadFields, httpPart: 'body', method: 'POST', url: '/images/upload' }) as ((value: unknown) => boolean) & { errors?: FastifySchemaValidationError[] }
 
   /** The upload's text: form fields (multipart) or the query string (raw body), checked like any body. */
@@ -131,7 +167,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'uploadImage',
       summary: 'Upload a photo (multipart/form-data, or the raw file with its image Content-Type) with its alt text, caption and credit; the same bytes twice give the same image',
-      description: 'Stores the picture on this server, measures it and returns the image (201, with Location); GET /images/{id}/file then serves it resized or converted. Uploading bytes that were uploaded before returns that image (200) instead of a duplicate.',
+      description: 'Stores the picture on this server, measures it and returns the image (201, with Location); GET /images/{id}/file then serves it resized or converted. Uploading bytes that were uploaded before returns that image (200) instead of a duplicate. When as many uploads are in progress as the instance takes (UPLOAD_QUEUE_LIMIT), 503 (UPLOAD_QUEUE_FULL) with Retry-After, at once and before the file is read.',
       tags,
       querystring: ImageUploadQuery,
       'x-copydesk-request-body': uploadBody(true),
@@ -142,14 +178,11 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const upload = await receiveUpload(request, app.config.imageMaxUploadBytes)
-    try {
+    const { image, created } = await withUpload(request, reply, async (upload) => {
       const fields = uploadFields(upload.fields, request.query as Record<string, string | undefined>)
-      const { image, created } = await images.createFromUpload(app.db, app.imageStorage, upload.file, fields, settings, actorOf(request))
-      return await reply.code(created ? 201 : 200).header('location', `/images/${image.id}`).send(image)
-    } finally {
-      await discard(upload.file)
-    }
+      return await images.createFromUpload(app.db, app.imageStorage, upload.file, fields, settings, actorOf(request))
+    })
+    return await reply.code(created ? 201 : 200).header('location', `/images/${image.id}`).send(image)
   })
 
   app.put('/images/:id/file', {
@@ -158,21 +191,16 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'replaceImageFile',
       summary: 'Replace an uploaded image\'s file, keeping its id, caption and credit (renditions are made again)',
-      description: 'Swaps in a new file for an uploaded image, keeping its id, alt text, caption and credit, and returns the image with its new URL; renditions are made again from the new file. Send only the file: metadata changes go through PATCH /images/{id}.',
+      description: 'Swaps in a new file for an uploaded image, keeping its id, alt text, caption and credit, and returns the image with its new URL; renditions are made again from the new file. Send only the file: metadata changes go through PATCH /images/{id}. 503 (UPLOAD_QUEUE_FULL) with Retry-After when the instance has as many uploads in progress as it takes.',
       tags,
       params: IdParams,
       'x-copydesk-request-body': uploadBody(false),
       response: { 200: ImageRef, ...uploadProblems }
     }
-  }, async (request) => {
-    const upload = await receiveUpload(request, app.config.imageMaxUploadBytes)
-    try {
-      if (Object.keys(upload.fields).length > 0) throw errors.validationFailed('Only the file is replaced here; change the caption, credit or focal point with PATCH /images/{id}')
-      return await images.replaceFile(app.db, app.imageStorage, request.params.id, upload.file, settings, actorOf(request))
-    } finally {
-      await discard(upload.file)
-    }
-  })
+  }, async (request, reply) => await withUpload(request, reply, async (upload) => {
+    if (Object.keys(upload.fields).length > 0) throw errors.validationFailed('Only the file is replaced here; change the caption, credit or focal point with PATCH /images/{id}')
+    return await images.replaceFile(app.db, app.imageStorage, request.params.id, upload.file, settings, actorOf(request))
+  }))
 
   app.get('/images/:id/file', {
     config: { access: 'public' },

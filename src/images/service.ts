@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream'
 import { buffer } from 'node:stream/consumers'
 import type { Image, ImageCreate, ImagePatch, ImageUploadFields, RenditionQuery } from './schemas.ts'
 import type { ImageStorage } from './storage.ts'
+import type { Semaphore } from 'async-mutex'
 import type { ReceivedFile } from './upload.ts'
 import { extensions, inspect, mimeTypes, prepareMaster, renderRendition, type ImageFormat, type Master } from './processing.ts'
 import { commitChange } from '../changes/index.ts'
@@ -135,7 +136,8 @@ export async function deleteOne (db: Database, id: string, actor: Actor): Promis
 
 // Uploaded files ---------------------------------------------------------------------------------
 
-export interface FileSettings { maxPixels: number, widths: number[] }
+/** How uploads and renditions are made: the pixel limit, the rendition widths, and the app's decoding turns. */
+export interface FileSettings { maxPixels: number, widths: number[], decoding: Semaphore }
 
 const masterKey = (contentHash: string, format: ImageFormat): string => `masters/${contentHash}.${extensions[format]}`
 const renditionPrefix = (contentHash: string): string => `renditions/${contentHash}/`
@@ -159,7 +161,7 @@ function metadataColumns (fields: ImageUploadFields): Prisma.ImageUncheckedCreat
 /** Decodes, cleans and stores an upload's master file; nothing is stored if any step fails. */
 async function storeMaster (storage: ImageStorage, file: ReceivedFile, settings: FileSettings): Promise<{ format: ImageFormat, master: Master, key: string }> {
   const inspection = await inspect(file.path, settings.maxPixels)
-  const master = await prepareMaster(file.path, join(file.directory, `master.${extensions[inspection.format]}`), inspection, settings.maxPixels)
+  const master = await prepareMaster(settings.decoding, file.path, join(file.directory, `master.${extensions[inspection.format]}`), inspection, settings.maxPixels)
   const key = masterKey(file.sha256, inspection.format)
   await storage.putFile(key, master.path, mimeTypes[inspection.format])
   return { format: inspection.format, master, key }
@@ -267,7 +269,7 @@ export async function readFile (db: Database, storage: ImageStorage, id: string,
   const masterObject = await storage.get(image.storageKey)
   if (masterObject === null) throw errors.imageNotFound(`the file of image ${id} is missing from storage`)
   const master = await buffer(masterObject.body)
-  const rendered = await renderRendition(master, { width: image.width, height: image.height }, {
+  const rendered = await renderRendition(settings.decoding, master, { width: image.width, height: image.height }, {
     width, format, aspectRatio: query.ar, focalX: image.focalX ?? 0.5, focalY: image.focalY ?? 0.5
   })
   await storage.putBuffer(key, rendered, mimeTypes[format])

@@ -2,7 +2,7 @@
 // file), are hashed and counted on the way, and vanish if the client goes away half-way.
 import { createHash, randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
@@ -29,8 +29,47 @@ function tooLarge (maxBytes: number): CatalogueError {
   return errors.uploadTooLarge(`The upload is larger than ${maxBytes} bytes (IMAGE_MAX_UPLOAD_BYTES)`) as CatalogueError
 }
 
+// Each upload's temporary folder is named after the process receiving it, and this run of it (a
+// restarted container's process often has the same pid): a folder whose owner is gone is an upload a
+// crash interrupted, and is removed at start. Other instances sharing the folder keep theirs.
+const TEMPORARY_PREFIX = 'copydesk-upload-'
+const thisRun = randomUUID().slice(0, 8)
+const temporaryOwner = /^copydesk-upload-(\d+)-([0-9a-f]{8})-/
+/** No upload takes this long: an older folder is abandoned whoever made it (and older versions named none). */
+const ABANDONED_AFTER_MS = 60 * 60_000
+
+function processIsRunning (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as { code?: string }).code === 'EPERM'
+  }
+}
+
+/** Removes the temporary folders of uploads interrupted by a crash; returns how many there were. */
+export async function removeAbandonedUploads (): Promise<number> {
+  const base = tmpdir()
+  const names = (await readdir(base).catch(() => [] as string[])).filter((name) => name.startsWith(TEMPORARY_PREFIX))
+  let removed = 0
+  for (const name of names) {
+    const owner = temporaryOwner.exec(name)
+    const pid = owner === null ? null : Number(owner[1])
+    let abandoned = pid !== null && (pid === process.pid ? owner?.[2] !== thisRun : !processIsRunning(pid))
+    if (!abandoned) {
+      const modified = await stat(join(base, name)).then((info) => info.mtimeMs, () => null)
+      abandoned = modified !== null && Date.now() - modified > ABANDONED_AFTER_MS
+    }
+    if (!abandoned) continue
+    await rm(join(base, name), { recursive: true, force: true })
+    removed++
+  }
+  return removed
+}
+
 async function receive (source: Readable, maxBytes: number): Promise<ReceivedFile> {
-  const directory = await mkdtemp(join(tmpdir(), 'copydesk-upload-'))
+  const directory = await mkdtemp(join(tmpdir(), `${TEMPORARY_PREFIX}${process.pid}-${thisRun}-`))
   const path = join(directory, randomUUID())
   const hash = createHash('sha256')
   let bytes = 0
