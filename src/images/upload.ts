@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs'
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Transform, type Readable } from 'node:stream'
+import { PassThrough, Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { FastifyRequest } from 'fastify'
 import type { MultipartFile } from '@fastify/multipart'
@@ -105,6 +105,19 @@ async function receive (source: Readable, maxBytes: number): Promise<ReceivedFil
 const FILE_FIELD = 'file'
 
 /**
+ * The request body behind a stand-in that `receive`'s pipeline may destroy when the byte limit is
+ * reached. Destroying the request itself (which pipeline does to its source) leaves no request to
+ * answer on Node 22 and later: the client got no 413, and inject never returned. A client that goes
+ * away mid-body still ends the upload with an error.
+ */
+function detachable (body: Readable): Readable {
+  const stand = new PassThrough()
+  body.once('error', (error) => { stand.destroy(error) })
+  body.once('close', () => { if (!body.readableEnded) stand.destroy(new Error('the client went away before the upload ended')) })
+  return body.pipe(stand)
+}
+
+/**
  * Takes the file and the text fields from multipart/form-data (one part named "file"), or the whole
  * body as the file when it was sent raw with an image Content-Type (fields then come from the query).
  */
@@ -112,7 +125,7 @@ export async function receiveUpload (request: FastifyRequest, maxBytes: number):
   if (!request.isMultipart()) {
     const body = request.body as Readable | undefined
     if (typeof body?.pipe !== 'function') throw errors.unsupportedMediaType('Send the image as multipart/form-data (a part named "file"), or as the raw bytes with an image Content-Type such as image/jpeg')
-    return { file: await receive(body, maxBytes), fields: {} }
+    return { file: await receive(detachable(body), maxBytes), fields: {} }
   }
   const fields: Record<string, string> = {}
   let file: ReceivedFile | undefined
