@@ -87,6 +87,7 @@ export const errors = {
   preconditionRequired: entry('PRECONDITION_REQUIRED', 428, '%s'),
   cursorExpired: entry('CURSOR_EXPIRED', 410, '%s'),
   tryAgain: entry('TRY_AGAIN', 503, '%s'),
+  databaseUnavailable: entry('DATABASE_UNAVAILABLE', 503, '%s'),
   uploadQueueFull: entry('UPLOAD_QUEUE_FULL', 503, '%s'),
   notReady: entry('NOT_READY', 503, '%s')
 } as const
@@ -157,8 +158,11 @@ function fieldErrorsOf (error: FastifyError): FieldError[] {
   })
 }
 
+/** What a 503 tells clients to wait before retrying, unless its route says otherwise: a failover or restart takes seconds. */
+const RETRY_AFTER_SECONDS = 2
+
 /** The 503s that say what is unavailable; any other 5xx is an internal error, told nothing more. */
-const UNAVAILABLE_CODES = new Set(['NOT_READY', 'TRY_AGAIN', 'UPLOAD_QUEUE_FULL'])
+const UNAVAILABLE_CODES = new Set(['NOT_READY', 'TRY_AGAIN', 'DATABASE_UNAVAILABLE', 'UPLOAD_QUEUE_FULL'])
 
 export function problemOf (error: FastifyError & CatalogueError, request: FastifyRequest): Problem {
   const instance = request.url.split('?')[0] ?? '/'
@@ -204,7 +208,11 @@ export function installErrorHandling (app: FastifyInstance, translate: (error: u
   app.setErrorHandler((thrown: FastifyError & CatalogueError, request, reply) => {
     const error = translate(thrown) as FastifyError & CatalogueError
     const problem = problemOf(error, request)
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+    if (problem.status === 503) {
+      // Said to the client and counted, not a fault of this instance: no stack trace per request.
+      request.log.warn({ code: problem.code, cause: (error.cause as Error | undefined)?.message }, problem.detail)
+      if (!reply.hasHeader('retry-after')) void reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+    } else if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: problem.code, status: problem.status }, problem.detail)
     return sendProblem(reply, problem)
   })
@@ -216,7 +224,8 @@ export function installErrorHandling (app: FastifyInstance, translate: (error: u
 
 /**
  * OpenAPI responses for the given problem statuses, all sharing the Problem schema. 503 is always
- * included: any request can meet a busy database (TRY_AGAIN) or an unready one.
+ * included: any request can meet a busy database (TRY_AGAIN), an unreachable one (DATABASE_UNAVAILABLE)
+ * or an unready one; each 503 carries Retry-After.
  */
 export function problemResponses (...statuses: number[]): Record<number, unknown> {
   const responses: Record<number, unknown> = {}

@@ -47,7 +47,32 @@ function isBusyDatabase (error: unknown): boolean {
   return BUSY_SQLSTATES.has(cause?.originalCode ?? cause?.code ?? '') || /\b(55P03|57014)\b|lock timeout|canceling statement due to/.test(error.message)
 }
 
+// The server cannot be reached or went away mid-request: refused, reset or timed-out connections,
+// a server shutting down or starting up (57P0x), connection exceptions (class 08).
+const UNREACHABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'DatabaseDoesNotExist'])
+const UNREACHABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017'])
+const UNREACHABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+const UNREACHABLE_MESSAGE = /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Can't reach database server|server closed the connection/i
+
+export function isDatabaseUnreachable (error: unknown): boolean {
+  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    const { code, message, meta } = current as { code?: unknown, message?: unknown, meta?: { driverAdapterError?: { cause?: { kind?: string, code?: string, originalCode?: string } } } }
+    const cause = meta?.driverAdapterError?.cause
+    const sqlState = cause?.originalCode ?? cause?.code ?? (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : '')
+    if (cause?.kind !== undefined && UNREACHABLE_KINDS.has(cause.kind)) return true
+    if (sqlState.startsWith('08') || sqlState.startsWith('57P')) return true
+    if (typeof code === 'string' && (UNREACHABLE_PRISMA_CODES.has(code) || UNREACHABLE_NODE_CODES.has(code))) return true
+    if (typeof message === 'string' && UNREACHABLE_MESSAGE.test(message)) return true
+  }
+  return false
+}
+
+export const databaseUnavailable = (cause?: unknown): CatalogueError => Object.assign(
+  errors.databaseUnavailable('The database cannot be reached; retry in a few seconds. A write that met this answer was not acknowledged: read before retrying one that must not happen twice') as CatalogueError,
+  { cause })
+
 export function translateDatabaseError (error: unknown): unknown {
+  if (isDatabaseUnreachable(error)) return databaseUnavailable(error)
   if (isBusyDatabase(error)) return errors.tryAgain('The database was busy and nothing was changed; retry the request') as CatalogueError
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return error
   switch (error.code) {

@@ -20,6 +20,7 @@ import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
 import { sqlitePath } from '../db/providers.ts'
 import { errors, type CatalogueError } from '../errors.ts'
+import { databaseUnavailable, isDatabaseUnreachable } from '../db/errors.ts'
 
 export type CacheGroup = 'articles' | 'authors' | 'images' | 'masthead' | 'feeds'
 
@@ -237,7 +238,7 @@ function generationReader (config: Config, provider: string, log: FastifyBaseLog
   pool.on('error', (error) => { log.warn({ err: error }, 'content generation connection lost; the next read reconnects') })
   const query = 'SELECT "value"::text AS "value" FROM "ContentGeneration" WHERE "id" = 1'
   const unavailable = (error: unknown): never => {
-    throw Object.assign(errors.tryAgain('The database does not answer; retry the request') as CatalogueError, { cause: error })
+    throw isDatabaseUnreachable(error) ? databaseUnavailable(error) : Object.assign(errors.tryAgain('The database does not answer in time; retry the request') as CatalogueError, { cause: error })
   }
   return {
     read: sharedFreshReads(async () => {

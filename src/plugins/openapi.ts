@@ -152,7 +152,7 @@ function documentLimitsAndCodes (document: { paths?: Record<string, Record<strin
         // Operations may share a response object (writeProblems): each gets its own.
         const response = { ...shared }
         operation.responses[status] = response
-        response.headers = { ...response.headers, ...references, ...(status === '429' ? { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } : {}) }
+        response.headers = { ...response.headers, ...references, ...(status === '429' || status === '503' ? { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } : {}) }
         if (response.content?.['application/problem+json'] === undefined) continue
         let codes = codesByStatus.get(Number(status)) ?? []
         if (status === '404') codes = notFoundCodes.filter(([pattern]) => pattern.test(path)).map(([, code]) => code)

@@ -10,6 +10,7 @@ import type { Config } from '../config.ts'
 import { sqlitePath } from '../db/providers.ts'
 import { errors, type CatalogueError } from '../errors.ts'
 import type { TaxonomyKind } from '../taxonomy/schemas.ts'
+import { databaseUnavailable, isDatabaseUnreachable } from '../db/errors.ts'
 
 export interface StoredPage { document: string, etag: string, purgeKeys: string }
 export interface StoredDocument extends StoredPage { version: number }
@@ -104,7 +105,7 @@ function postgresReads (config: Config, log: FastifyBaseLogger): PublicReads {
   pool.on('error', (error) => { log.warn({ err: error }, 'read model connection lost; the next read reconnects') })
   const run = async <T extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<T[]> => {
     const result = await pool.query<T>({ name, text, values }).catch((error: unknown) => {
-      throw Object.assign(errors.tryAgain('The database does not answer; retry the request') as CatalogueError, { cause: error })
+      throw isDatabaseUnreachable(error) ? databaseUnavailable(error) : Object.assign(errors.tryAgain('The database does not answer in time; retry the request') as CatalogueError, { cause: error })
     })
     return result.rows
   }
