@@ -88,6 +88,7 @@ export const errors = {
   cursorExpired: entry('CURSOR_EXPIRED', 410, '%s'),
   tryAgain: entry('TRY_AGAIN', 503, '%s'),
   databaseUnavailable: entry('DATABASE_UNAVAILABLE', 503, '%s'),
+  storageFull: entry('STORAGE_FULL', 507, '%s'),
   uploadQueueFull: entry('UPLOAD_QUEUE_FULL', 503, '%s'),
   notReady: entry('NOT_READY', 503, '%s')
 } as const
@@ -101,7 +102,7 @@ const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
   406: 'Not Acceptable', 409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 413: 'Content Too Large',
   415: 'Unsupported Media Type', 422: 'Unprocessable Content', 428: 'Precondition Required',
-  429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable'
+  429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable', 507: 'Insufficient Storage'
 }
 
 function typeUri (code: string): string {
@@ -161,8 +162,8 @@ function fieldErrorsOf (error: FastifyError): FieldError[] {
 /** What a 503 tells clients to wait before retrying, unless its route says otherwise: a failover or restart takes seconds. */
 const RETRY_AFTER_SECONDS = 2
 
-/** The 503s that say what is unavailable; any other 5xx is an internal error, told nothing more. */
-const UNAVAILABLE_CODES = new Set(['NOT_READY', 'TRY_AGAIN', 'DATABASE_UNAVAILABLE', 'UPLOAD_QUEUE_FULL'])
+/** The 503s and 507s that say what is unavailable; any other 5xx is an internal error, told nothing more. */
+const UNAVAILABLE_CODES = new Set(['NOT_READY', 'TRY_AGAIN', 'DATABASE_UNAVAILABLE', 'UPLOAD_QUEUE_FULL', 'STORAGE_FULL'])
 
 export function problemOf (error: FastifyError & CatalogueError, request: FastifyRequest): Problem {
   const instance = request.url.split('?')[0] ?? '/'
@@ -172,8 +173,8 @@ export function problemOf (error: FastifyError & CatalogueError, request: Fastif
     return { type: typeUri('VALIDATION_FAILED'), title: STATUS_TITLES[400] as string, status: 400, detail, instance, code: 'VALIDATION_FAILED', errors: fieldErrors }
   }
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
-  if (status === 503 && UNAVAILABLE_CODES.has(error.code)) {
-    return { type: typeUri(error.code), title: STATUS_TITLES[503] as string, status, detail: error.message, instance, code: error.code }
+  if ((status === 503 || status === 507) && UNAVAILABLE_CODES.has(error.code)) {
+    return { type: typeUri(error.code), title: STATUS_TITLES[status] as string, status, detail: error.message, instance, code: error.code }
   }
   if (status >= 500) {
     return { type: 'about:blank', title: STATUS_TITLES[500] as string, status: 500, detail: 'The server could not complete the request; it has been logged.', instance, code: 'INTERNAL_ERROR' }
@@ -208,7 +209,8 @@ export function installErrorHandling (app: FastifyInstance, translate: (error: u
   app.setErrorHandler((thrown: FastifyError & CatalogueError, request, reply) => {
     const error = translate(thrown) as FastifyError & CatalogueError
     const problem = problemOf(error, request)
-    if (problem.status === 503) {
+    if (problem.status === 507) request.log.error({ code: problem.code, cause: (error.cause as Error | undefined)?.message }, problem.detail)
+    else if (problem.status === 503) {
       // Said to the client and counted, not a fault of this instance: no stack trace per request.
       request.log.warn({ code: problem.code, cause: (error.cause as Error | undefined)?.message }, problem.detail)
       if (!reply.hasHeader('retry-after')) void reply.header('retry-after', String(RETRY_AFTER_SECONDS))

@@ -67,12 +67,24 @@ export function isDatabaseUnreachable (error: unknown): boolean {
   return false
 }
 
+/** The disk under the database (SQLITE_FULL, PostgreSQL's 53100) or under uploaded files is full. */
+export function isStorageFull (error: unknown): boolean {
+  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    const { code, message, meta, cause } = current as { code?: unknown, message?: unknown, cause?: { extendedCode?: number, originalCode?: string }, meta?: { driverAdapterError?: { cause?: { extendedCode?: number, originalCode?: string } } } }
+    const adapterCause = meta?.driverAdapterError?.cause ?? cause
+    if (adapterCause?.extendedCode === 13 || adapterCause?.originalCode === '53100' || code === 'ENOSPC' || code === 'SQLITE_FULL' || code === '53100') return true
+    if (typeof message === 'string' && /database or disk is full|No space left on device|could not extend file/i.test(message)) return true
+  }
+  return false
+}
+
 export const databaseUnavailable = (cause?: unknown): CatalogueError => Object.assign(
   errors.databaseUnavailable('The database cannot be reached; retry in a few seconds. A write that met this answer was not acknowledged: read before retrying one that must not happen twice') as CatalogueError,
   { cause })
 
 export function translateDatabaseError (error: unknown): unknown {
   if (isDatabaseUnreachable(error)) return databaseUnavailable(error)
+  if (isStorageFull(error)) return Object.assign(errors.storageFull('The server is out of storage space, so nothing was changed; reads go on. Retry once an operator has freed space') as CatalogueError, { cause: error })
   if (isBusyDatabase(error)) return errors.tryAgain('The database was busy and nothing was changed; retry the request') as CatalogueError
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return error
   switch (error.code) {

@@ -146,8 +146,13 @@ function documentLimitsAndCodes (document: { paths?: Record<string, Record<strin
   const references = Object.fromEntries(Object.keys(rateLimitHeaders).map((name) => [name, { $ref: `#/components/headers/${name}` }]))
   const codesByStatus = problemCodesByStatus()
   for (const [path, item] of Object.entries(document.paths ?? {})) {
-    for (const operation of Object.values(item)) {
+    for (const [method, operation] of Object.entries(item)) {
       if (operation?.['x-copydesk-access'] === undefined) continue
+      // Any write can meet a full disk (STORAGE_FULL); the problem is the same as the 503's.
+      const unavailable = operation.responses?.['503']
+      if (method !== 'get' && operation.responses?.['507'] === undefined && unavailable !== undefined) {
+        operation.responses['507'] = { ...unavailable, description: 'Insufficient Storage' }
+      }
       for (const [status, shared] of Object.entries<any>(operation.responses ?? {})) { // eslint-disable-line @typescript-eslint/no-explicit-any -- plain JSON
         // Operations may share a response object (writeProblems): each gets its own.
         const response = { ...shared }
