@@ -19,7 +19,8 @@ import { join } from 'node:path'
 import { openForWrites } from '../src/changes/open.ts'
 import { loadConfig } from '../src/config.ts'
 import { runAdmin, withDatabaseName } from '../src/db/providers.ts'
-import { ensureVarnish, freePort, startVarnish } from '../test/varnish.ts'
+import { ensureVarnish, startVarnish } from '../test/varnish.ts'
+import { freePort } from '../test/server-process.ts'
 
 const changeCount = Number(process.env.BENCH_CHANGES ?? 1_000_000)
 const subscriberCount = Number(process.env.BENCH_SUBSCRIBERS ?? 10_000)

@@ -10,7 +10,6 @@
 //   measures PostgreSQL instead of SQLite (`npm run bench:postgres` starts a throw-away server).
 import sharp from 'sharp'
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -28,6 +27,7 @@ import * as images from '../src/images/service.ts'
 import * as taxonomy from '../src/taxonomy/service.ts'
 import { randomUUID } from 'node:crypto'
 import type { BodyBlock } from '../src/articles/body.ts'
+import { freePort } from '../test/server-process.ts'
 
 const articleCount = Number(process.env.BENCH_ARTICLES ?? 1000)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
@@ -195,15 +195,6 @@ async function startCopydesk (env: NodeJS.ProcessEnv): Promise<{ child: ChildPro
   }
   pinned = pin(child.pid, 0) && pinned
   return { child, url }
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
 }
 
 /** Resident and peak memory of a server process, in MB (VmRSS / VmHWM). */

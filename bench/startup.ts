@@ -5,9 +5,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../test/server-process.ts'
 
 const starts = Number(process.env.BENCH_STARTS ?? 5)
 const idleMs = Number(process.env.BENCH_IDLE_MS ?? 5000)
@@ -15,15 +15,6 @@ const root = join(import.meta.dirname, '..')
 const dir = mkdtempSync(join(tmpdir(), 'copydesk-startup-'))
 const startScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
 const nodeOptions = startScript.split(' ').filter((word) => word.startsWith('--'))
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 function status (pid: number): { cpuSeconds: number, rssMb: number, peakMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []

@@ -91,6 +91,13 @@ function clientErrorHandler (error: Error & { code?: string }, socket: Socket): 
   socket.destroy(error)
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Shutdown has begun: /ready answers 503 and every answer closes its connection; requests are still served. */
+    startDraining: () => void
+  }
+}
+
 export async function buildApp (config: Config): Promise<FastifyInstance> {
   const app = Fastify({
     trustProxy: trustProxyOption(config.trustProxy),
@@ -109,7 +116,10 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
-    frameworkErrors: frameworkErrorHandler
+    frameworkErrors: frameworkErrorHandler,
+    // A request that reaches a closing instance on a kept-alive connection is served, not refused
+    // with 503: the shutdown must not fail anyone. Its answer closes the connection (below).
+    return503OnClosing: false
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
@@ -121,8 +131,21 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   // JSON only: text/plain would otherwise reach validation and read as a confusing 400.
   app.removeContentTypeParser(['text/plain'])
   installJsonBodyParser(app)
+  let closing = false
+  app.decorate('startDraining', () => { closing = true })
+  app.addHook('preClose', (done) => {
+    closing = true
+    // Node's server.close() would also cut every connection that looks idle, including one whose
+    // next request is already on its way, unread: the client gets a reset for a request it sent.
+    // Instead idle connections end by their keep-alive timeout, or after their next answer (which
+    // says Connection: close), and close() waits for them.
+    app.server.closeIdleConnections = () => {}
+    done()
+  })
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id)
+    // While shutting down, clients are told to take their next request elsewhere.
+    if (closing) reply.header('connection', 'close')
     done(null, payload)
   })
   app.addHook('preValidation', async (request) => {
@@ -178,6 +201,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
       response: { 200: Type.Object({ status: Type.Literal('ready') }, { examples: [{ status: 'ready' }] }), ...problemResponses(503) }
     }
   }, async () => {
+    if (closing) throw errors.notReady('The instance is shutting down')
     const applied = await app.db.$queryRawUnsafe<Array<{ migration_name: string }>>(
       'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL'
     ).catch((error: unknown) => {

@@ -133,7 +133,13 @@ export const ConfigSchema = Type.Object({
   /** Milliseconds allowed for a whole request, and for its headers, before the server answers 408 and gives up on the client (0 = no limit). */
   requestTimeoutMs: Type.Integer({ minimum: 0 }),
   headersTimeoutMs: Type.Integer({ minimum: 0 }),
-  keepAliveTimeoutMs: Type.Integer({ minimum: 0 })
+  keepAliveTimeoutMs: Type.Integer({ minimum: 0 }),
+  /**
+   * On SIGTERM, how long the instance goes on serving (answering /ready 503 and closing each
+   * connection after its answer) before it stops listening: load balancers and keep-alive clients
+   * move away instead of having requests cut.
+   */
+  shutdownDrainMs: Type.Integer({ minimum: 0, maximum: 60_000 })
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -213,7 +219,8 @@ export const defaultConfig: Config = {
   cloudflareApiUrl: 'https://api.cloudflare.com/client/v4',
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
-  keepAliveTimeoutMs: 5000
+  keepAliveTimeoutMs: 5000,
+  shutdownDrainMs: 1000
 }
 
 /** The slugs articles and authors may not have (RESERVED_SLUGS). */
@@ -308,7 +315,8 @@ const environmentNames: Record<keyof Config, string> = {
   cloudflareApiUrl: 'CLOUDFLARE_API_URL',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   headersTimeoutMs: 'HEADERS_TIMEOUT_MS',
-  keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS'
+  keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS',
+  shutdownDrainMs: 'SHUTDOWN_DRAIN_MS'
 }
 
 function parseValue (key: keyof Config, raw: string): unknown {

@@ -26,9 +26,13 @@ async function main (): Promise<void> {
     if (config.seedDemoContent && await seedIfEmpty(app.db)) app.log.info('seeded demo content into the empty database')
     return app
   }, startupLog)
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  closeWithGrace({ delay: 10_000 + config.shutdownDrainMs }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
     else app.log.info({ signal }, 'shutting down')
+    if (err === undefined && config.shutdownDrainMs > 0) {
+      app.startDraining()
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
+    }
     await app.close()
   })
   await app.listen({ port: config.port, host: config.host })

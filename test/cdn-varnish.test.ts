@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { parse } from 'yaml'
 import { adminKey, buildTestApp, createArticle, waitFor } from './helper.ts'
-import { VCL, ensureVarnish, freePort, startVarnish } from './varnish.ts'
+import { VCL, ensureVarnish, startVarnish } from './varnish.ts'
+import { freePort } from './server-process.ts'
 
 const unavailable = ensureVarnish()
 if (unavailable !== null && process.env.CI === 'true') t.fail(`Varnish is required under CI: ${unavailable}`)

@@ -2,7 +2,7 @@
 // one (TEST_POSTGRES_URL) serves every other test file at the same time and must stay up.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from './server-process.ts'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -14,15 +14,6 @@ const binDir = ((): string | undefined => {
 
 /** Why a test that needs its own server cannot have one here, or undefined when it can. */
 export const noClusterReason = binDir === undefined ? 'no PostgreSQL server binaries under /usr/lib/postgresql' : undefined
-
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => { resolve(port) })
-    }).on('error', reject)
-  })
-}
 
 // PostgreSQL refuses to run as root: CI runs the suite as root, so the server runs as postgres there.
 const asRoot = process.getuid?.() === 0

@@ -1,50 +1,14 @@
 // The real server process, as `npm start` runs it (compiled, through src/launch.mjs): configuration,
 // first-start seeding, instances starting together, graceful shutdown.
 import t from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../src/config.ts'
 import { testDatabaseUrl, testProvider } from './helper.ts'
+import { buildOnce, freePort, startServer, waitForHealth } from './server-process.ts'
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
-
-// What npm install does: compile once, before the servers start (each would otherwise find dist/
-// stale after an edit and build it again, in parallel).
-t.before(() => {
-  const build = spawnSync(process.execPath, ['src/launch.mjs', '--build'], { stdio: 'inherit' })
-  if (build.status !== 0) throw new Error('npm run build failed')
-})
-
-function startServer (env: Record<string, string>) {
-  const child = spawn(process.execPath, ['src/launch.mjs'], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.on('data', (chunk) => { output += String(chunk) })
-  child.stderr.on('data', (chunk) => { output += String(chunk) })
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
-  return { child, exited, output: () => output }
-}
-
-async function waitForHealth (url: string, deadline = Date.now() + 90_000): Promise<void> {
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return
-    } catch { /* not listening yet */ }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error('server did not become healthy')
-}
+t.before(buildOnce)
 
 t.test('the server migrates and seeds an empty database, serves it, and stops cleanly on SIGTERM', async (t) => {
   const port = await freePort()

@@ -3,7 +3,6 @@
 // with apt-get when missing (as root).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -64,16 +63,6 @@ export function ensureVarnish (): string | null {
   }
   return compileProblem()
 }
-
-export async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
-
 
 /** varnishd in the foreground on `port`, its backend the API on `appPort`; stopped in teardown. */
 export async function startVarnish (t: TapLike, port: number, appPort: number): Promise<ChildProcess> {
