@@ -82,7 +82,9 @@ function clientErrorHandler (error: Error & { code?: string }, socket: Socket): 
     : tooLarge
       ? { code: 'HEADERS_TOO_LARGE', title: 'Request Header Fields Too Large', detail: 'The request headers are too large' }
       : { code: 'BAD_REQUEST', title: 'Bad Request', detail: 'The request is not well-formed HTTP' }
-  const body = JSON.stringify({ type: `https://copydesk.dev/problems/${problem.code.toLowerCase().replace(/_/g, '-')}`, title: problem.title, status, detail: problem.detail, instance: '/', code: problem.code })
+  // The request's path where its head arrived (a slow body); none when it never did.
+  const url = (socket as Socket & { parser?: { incoming?: { url?: string } | null } }).parser?.incoming?.url
+  const body = JSON.stringify({ type: `https://copydesk.dev/problems/${problem.code.toLowerCase().replace(/_/g, '-')}`, title: problem.title, status, detail: problem.detail, instance: url?.split('?')[0], code: problem.code })
   // Once a response has begun on this connection, another one cannot be written into it.
   const responseBegun = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true
   if (socket.writable && !responseBegun) {

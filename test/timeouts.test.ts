@@ -30,7 +30,9 @@ t.test('a connection stalled in its headers is answered 408 and closed at HEADER
   t.ok(seconds >= 0.9 && seconds < 2.5, `closed after ${seconds.toFixed(2)} s (configured: 1 s)`)
   t.match(answer, /^HTTP\/1\.1 408 /)
   t.match(answer, /content-type: application\/problem\+json/i)
-  t.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { status: 408, code: 'REQUEST_TIMEOUT' })
+  const problem = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))
+  t.match(problem, { status: 408, code: 'REQUEST_TIMEOUT' })
+  t.equal(problem.instance, undefined, 'no instance: the request never said which')
 })
 
 t.test('a body that keeps trickling in is answered 408 at REQUEST_TIMEOUT_MS', async (t) => {
@@ -45,7 +47,7 @@ t.test('a body that keeps trickling in is answered 408 at REQUEST_TIMEOUT_MS', a
   clearInterval(trickle)
   t.ok(seconds >= 1.9 && seconds < 3.5, `closed after ${seconds.toFixed(2)} s (configured: 2 s)`)
   t.match(answer, /^HTTP\/1\.1 408 /)
-  t.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { status: 408, code: 'REQUEST_TIMEOUT' })
+  t.match(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { status: 408, code: 'REQUEST_TIMEOUT', instance: '/authors' }, 'the problem names the request it is about')
 })
 
 t.test('requests that arrive in time are unaffected by the short timeouts', async (t) => {
