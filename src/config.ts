@@ -107,6 +107,8 @@ export const ConfigSchema = Type.Object({
   imageProcessingConcurrency: Type.Integer({ minimum: 0, maximum: 64 }),
   /** Uploads taken in beyond those decoding, waiting their turn; one more is refused at once with 503 and Retry-After. */
   uploadQueueLimit: Type.Integer({ minimum: 0, maximum: 10_000 }),
+  /** Different renditions not yet stored that may be in the making at once; one more is refused with 503 and Retry-After. */
+  renditionQueueLimit: Type.Integer({ minimum: 1, maximum: 10_000 }),
   /** The widths renditions come in, comma-separated; a requested width is rounded up to one of them. */
   imageWidths: Type.String({ pattern: '^\\d{2,5}(,\\d{2,5}){0,29}$' }),
   /** How long the change feed keeps changes; an older cursor is told to resync (410). */
@@ -202,6 +204,7 @@ export const defaultConfig: Config = {
   imageMaxPixels: 50_000_000,
   imageProcessingConcurrency: 0,
   uploadQueueLimit: 8,
+  renditionQueueLimit: 32,
   imageWidths: '160,320,480,640,800,1024,1280,1600,2048',
   changesRetentionDays: 14,
   changeStreamPollMs: 250,
@@ -298,6 +301,7 @@ const environmentNames: Record<keyof Config, string> = {
   imageMaxPixels: 'IMAGE_MAX_PIXELS',
   imageProcessingConcurrency: 'IMAGE_PROCESSING_CONCURRENCY',
   uploadQueueLimit: 'UPLOAD_QUEUE_LIMIT',
+  renditionQueueLimit: 'RENDITION_QUEUE_LIMIT',
   imageWidths: 'IMAGE_WIDTHS',
   changesRetentionDays: 'CHANGES_RETENTION_DAYS',
   changeStreamPollMs: 'CHANGE_STREAM_POLL_MS',

@@ -36,7 +36,7 @@ async function until (condition: () => boolean, what: string): Promise<void> {
 t.test('a burst of uploads: each is stored and answered 201, or refused at once with 503 and Retry-After; none is dropped', async (t) => {
   // One decoding at a time and one waiting: two uploads at once. The idle timeout (REQUEST_TIMEOUT_MS)
   // is shorter than an upload's wait for its turn, which used to cut such uploads without an answer.
-  const app = await buildTestApp(t, { backgroundJobs: false, imageProcessingConcurrency: 1, uploadQueueLimit: 1, requestTimeoutMs: 400, headersTimeoutMs: 400, changeStreamHeartbeatMs: 200 })
+  const app = await buildTestApp(t, { backgroundJobs: false, imageProcessingConcurrency: 1, uploadQueueLimit: 1, requestTimeoutMs: 1000, headersTimeoutMs: 1000, changeStreamHeartbeatMs: 200 })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
   const photos = await noisyPhotos(5)
@@ -87,6 +87,29 @@ t.test('a full queue refuses an upload before reading its body, and takes upload
   const accepted = await fetch(`http://127.0.0.1:${port}/images/upload?altText=Later`, { method: 'POST', headers: { ...auth, 'content-type': 'image/jpeg' }, body: photo })
   t.equal(accepted.status, 201, 'room again')
   t.equal(await app.db.image.count(), 1)
+})
+
+t.test('cold renditions: one request makes each, the others wait for it; beyond RENDITION_QUEUE_LIMIT, 503 with Retry-After at once', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false, imageProcessingConcurrency: 1, renditionQueueLimit: 1 })
+  const [photo] = await noisyPhotos(1)
+  const uploaded = await app.inject({ method: 'POST', url: '/images/upload?altText=Cold', headers: { 'content-type': 'image/jpeg' }, payload: photo })
+  t.equal(uploaded.statusCode, 201)
+  const { id } = JSON.parse(uploaded.body) as { id: string }
+
+  const same = await Promise.all(Array.from({ length: 8 }, async () => await app.inject({ url: `/images/${id}/file?w=800&format=webp` })))
+  t.same(same.map((answer) => answer.statusCode), Array(8).fill(200), 'eight requests for the same cold rendition are all answered')
+  t.equal(new Set(same.map((answer) => answer.rawPayload.toString('base64'))).size, 1, 'with the one rendition made for them all')
+
+  const widths = [160, 320, 480, 640, 1024]
+  const burst = await Promise.all(widths.map(async (w) => await app.inject({ url: `/images/${id}/file?w=${w}&format=avif` })))
+  const refused = burst.filter((answer) => answer.statusCode === 503)
+  t.same(burst.filter((answer) => answer.statusCode !== 200 && answer.statusCode !== 503), [], 'each answered 200 or 503')
+  t.ok(refused.length >= 1, `different renditions beyond the limit are refused (${refused.length} of ${widths.length})`)
+  for (const answer of refused) {
+    t.match(JSON.parse(answer.body), { code: 'TRY_AGAIN', status: 503 })
+    t.ok(Number(answer.headers['retry-after']) > 0, 'with Retry-After')
+  }
+  for (const w of widths) t.equal((await app.inject({ url: `/images/${id}/file?w=${w}&format=avif` })).statusCode, 200, `w=${w} is made when asked again`)
 })
 
 t.test('temporary files of uploads a crash interrupted are removed at start; those of running instances are kept', async (t) => {

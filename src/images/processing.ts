@@ -168,8 +168,9 @@ export function cropAround (width: number, height: number, ratio: AspectRatio, f
   }
 }
 
-export async function renderRendition (decoding: Semaphore, master: Buffer, masterSize: { width: number, height: number }, request: RenditionRequest): Promise<Buffer> {
-  return await decoding.runExclusive(async () => await encodeRendition(master, masterSize, request))
+/** The master is read only once it is this rendition's turn, so renditions waiting hold no image in memory. */
+export async function renderRendition (decoding: Semaphore, readMaster: () => Promise<Buffer>, masterSize: { width: number, height: number }, request: RenditionRequest): Promise<Buffer> {
+  return await decoding.runExclusive(async () => await encodeRendition(await readMaster(), masterSize, request))
 }
 
 async function encodeRendition (master: Buffer, masterSize: { width: number, height: number }, request: RenditionRequest): Promise<Buffer> {

@@ -88,7 +88,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   const concurrency = decodingConcurrency(app.config.imageProcessingConcurrency)
-  const settings: images.FileSettings = { maxPixels: app.config.imageMaxPixels, widths: app.config.imageWidths.split(',').map(Number).sort((a, b) => a - b), decoding: createDecoding(concurrency) }
+  const settings: images.FileSettings = { maxPixels: app.config.imageMaxPixels, widths: app.config.imageWidths.split(',').map(Number).sort((a, b) => a - b), decoding: createDecoding(concurrency), renditionsInProgress: new Map(), renditionQueueLimit: app.config.renditionQueueLimit }
   const uploads = new UploadGate(concurrency + app.config.uploadQueueLimit)
   const abandoned = await removeAbandonedUploads()
   if (abandoned > 0) app.log.info({ removed: abandoned }, 'removed the temporary files of uploads a crash interrupted')

@@ -137,7 +137,14 @@ export async function deleteOne (db: Database, id: string, actor: Actor): Promis
 // Uploaded files ---------------------------------------------------------------------------------
 
 /** How uploads and renditions are made: the pixel limit, the rendition widths, and the app's decoding turns. */
-export interface FileSettings { maxPixels: number, widths: number[], decoding: Semaphore }
+export interface FileSettings {
+  maxPixels: number
+  widths: number[]
+  decoding: Semaphore
+  /** Renditions being made, by storage key: requests for the same one wait for it instead of making it again. */
+  renditionsInProgress: Map<string, Promise<Buffer>>
+  renditionQueueLimit: number
+}
 
 const masterKey = (contentHash: string, format: ImageFormat): string => `masters/${contentHash}.${extensions[format]}`
 const renditionPrefix = (contentHash: string): string => `renditions/${contentHash}/`
@@ -266,13 +273,28 @@ export async function readFile (db: Database, storage: ImageStorage, id: string,
   }
   const cached = await storage.get(key)
   if (cached !== null) return { ...meta, body: cached.body, bytes: cached.bytes }
-  const masterObject = await storage.get(image.storageKey)
-  if (masterObject === null) throw errors.imageNotFound(`the file of image ${id} is missing from storage`)
-  const master = await buffer(masterObject.body)
-  const rendered = await renderRendition(settings.decoding, master, { width: image.width, height: image.height }, {
-    width, format, aspectRatio: query.ar, focalX: image.focalX ?? 0.5, focalY: image.focalY ?? 0.5
-  })
-  await storage.putBuffer(key, rendered, mimeTypes[format])
+  const masterKey = image.storageKey
+  let rendering = settings.renditionsInProgress.get(key)
+  if (rendering === undefined) {
+    // A burst of cold renditions (a new gallery, a crawler) must not queue without end.
+    if (settings.renditionsInProgress.size >= settings.renditionQueueLimit) {
+      throw errors.tryAgain(`${settings.renditionsInProgress.size} image renditions are being made, as many as this instance takes (RENDITION_QUEUE_LIMIT); retry shortly`)
+    }
+    const readMaster = async (): Promise<Buffer> => {
+      const masterObject = await storage.get(masterKey)
+      if (masterObject === null) throw errors.imageNotFound(`the file of image ${id} is missing from storage`)
+      return await buffer(masterObject.body)
+    }
+    rendering = (async () => {
+      const rendered = await renderRendition(settings.decoding, readMaster, { width: image.width as number, height: image.height as number }, {
+        width, format, aspectRatio: query.ar, focalX: image.focalX ?? 0.5, focalY: image.focalY ?? 0.5
+      })
+      await storage.putBuffer(key, rendered, mimeTypes[format])
+      return rendered
+    })().finally(() => { settings.renditionsInProgress.delete(key) })
+    settings.renditionsInProgress.set(key, rendering)
+  }
+  const rendered = await rendering
   return { ...meta, body: rendered, bytes: rendered.length }
 }
 
