@@ -75,7 +75,8 @@ export const articleSummaryExample = {
   section: { id: exampleIds.section, slug: exampleSlugs.section, name: 'Ukraine' },
   tags: [{ id: exampleIds.tag, slug: exampleSlugs.tag, name: 'Conscription' }],
   bylines: [{ position: 0, role: 'reporter', author: authorSummaryExample }],
-  readingTimeMinutes: 1
+  readingTimeMinutes: 1,
+  embargo: null
 }
 
 export const articleExample = {
@@ -87,7 +88,8 @@ export const articleExample = {
   bodyHtml: '<aside class="promo"><p class="promo-headline">Start your day with TPM.</p><p>Sign up for the Morning Memo newsletter</p><a href="https://example.com/newsletters/morning-memo">Sign up</a></aside>\n<p>Russian President Vladimir Putin has emphasized that, whatever else happens, he won’t let Russian conscripts go into the Ukraine meat grinder.</p>\n<blockquote><p>A group of soldiers, including conscripts, has been taken captive.</p><footer>— <cite>Russia’s defense ministry</cite></footer></blockquote>',
   bodyText: 'Russian President Vladimir Putin has emphasized that, whatever else happens, he won’t let Russian conscripts go into the Ukraine meat grinder.\n\nA group of soldiers, including conscripts, has been taken captive. — Russia’s defense ministry',
   wordCount: 35,
-  corrections: [{ id: '019ab8a4-1111-7222-8333-944455556666', kind: 'correction', text: 'An earlier version of this story misstated the size of the company.', createdAt: '2022-03-10T09:00:00.000Z' }]
+  corrections: [{ id: '019ab8a4-1111-7222-8333-944455556666', kind: 'correction', text: 'An earlier version of this story misstated the size of the company.', createdAt: '2022-03-10T09:00:00.000Z' }],
+  kill: null
 }
 
 export const mastheadRoleExample = {

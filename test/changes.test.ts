@@ -28,6 +28,18 @@ const scenarios: Record<string, Scenario> = {
     await app.inject({ method: 'PATCH', url: `/articles/${article.id}`, payload: { headline: 'Second' } })
     return { method: 'POST', url: `/articles/${article.id}/revisions/1/restore`, expect: { action: 'article.updated', publicChange: false } }
   },
+  killArticle: async (app) => ({ method: 'POST', url: `/articles/${(await published(app)).id}/kill`, payload: { reason: 'Legal' }, expect: { action: 'article.killed', publicChange: true } }),
+  unkillArticle: async (app) => {
+    const article = await published(app)
+    await app.inject({ method: 'POST', url: `/articles/${article.id}/kill`, payload: { reason: 'Legal' } })
+    return { method: 'POST', url: `/articles/${article.id}/unkill`, payload: { reason: 'Cleared' }, expect: { action: 'article.unkilled', publicChange: false } }
+  },
+  setArticleEmbargo: async (app) => ({ method: 'PUT', url: `/articles/${(await published(app)).id}/embargo`, payload: { until: new Date(Date.now() + 3_600_000).toISOString() }, expect: { action: 'article.embargoed', publicChange: true } }),
+  breakArticleEmbargo: async (app) => {
+    const article = await published(app)
+    await app.inject({ method: 'PUT', url: `/articles/${article.id}/embargo`, payload: { until: new Date(Date.now() + 3_600_000).toISOString() } })
+    return { method: 'POST', url: `/articles/${article.id}/embargo/break`, payload: { reason: 'Lifted by the source' }, expect: { action: 'article.embargo-broken', publicChange: true } }
+  },
   createArticlePreviewLink: async (app) => ({ method: 'POST', url: `/articles/${(await published(app)).id}/preview-link`, expect: { action: 'article.preview-linked', publicChange: false } }),
   createAuthor: async () => ({ method: 'POST', url: '/authors', payload: { name: 'Dana Brooks' }, expect: { action: 'author.created', publicChange: true } }),
   replaceAuthor: async (app) => ({ method: 'PUT', url: `/authors/${(await createAuthor(app)).id}`, payload: { name: 'Dana Brooks' }, expect: { action: 'author.updated', publicChange: true } }),

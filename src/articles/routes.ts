@@ -8,8 +8,10 @@ import { exampleIds, exampleSlugs } from '../examples.ts'
 import { errors, problemResponses } from '../errors.ts'
 import { actorOf } from '../keys/routes.ts'
 import { surrogateKeysOf } from '../plugins/http-cache.ts'
-import { ArticleCreate, ArticleListQuery, ArticlePatch, ArticleReadQuery, ArticleRef, ArticleSummaryRef, CorrectionCreate, shapeOf, type Article } from './schemas.ts'
+import { ArticleCreate, ArticleListQuery, ArticlePatch, ArticleReadQuery, ArticleRef, ArticleSummaryRef, CorrectionCreate, EmbargoSet, ReasonBody, shapeOf, type Article } from './schemas.ts'
 import * as articles from './service.ts'
+import { killOne, unkillOne } from './kill.ts'
+import { breakEmbargo, setEmbargo } from './embargo.ts'
 import * as revisions from './revisions.ts'
 import { newsArticleJsonLd, siteOf, withAbsoluteImageUrls } from '../delivery/site.ts'
 import { articleIdOf, mintLink, PREVIEW_TOKEN_PATTERN } from './preview.ts'
@@ -213,11 +215,11 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/articles/:id', {
     config: { access: 'public', cache: 'articles' },
     schema: {
-      operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', description: 'Returns the whole article (body as blocks, HTML and text, authors, images, corrections and JSON-LD) with an ETag: send it in If-None-Match to revalidate (304) or in If-Match on your next edit; fields and include trim the response. Without a key only published articles are found (404 otherwise); staff keys see every status.', tags,
+      operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', description: 'Returns the whole article (body as blocks, HTML and text, authors, images, corrections and JSON-LD) with an ETag: send it in If-None-Match to revalidate (304) or in If-Match on your next edit; fields and include trim the response. Without a key only published articles not under embargo are found (404 otherwise; 410 ARTICLE_GONE, a problem saying nothing of the article, once it is killed); staff keys see every status.', tags,
       params: ArticleIdParams,
       querystring: ArticleReadQuery,
       'x-copydesk-trimmable': true,
-      response: { 200: withEtag('The article'), ...problemResponses(400, 404) }
+      response: { 200: withEtag('The article'), ...problemResponses(400, 404, 410) }
     }
   }, async (request, reply) => {
     const stored = request.actor === null ? await app.publicReads.articleById(request.params.id) : undefined
@@ -230,7 +232,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getArticleBySlug',
       summary: 'Read an article by slug, as a frontend renders it; a former slug answers 308 with the new location',
-      description: 'Returns the same article as GET /articles/{id}, found by the slug in the page\'s URL, which is what a frontend route usually has. A slug the article had before answers 308 with Location pointing at its current slug; without a key only published articles are found.',
+      description: 'Returns the same article as GET /articles/{id}, found by the slug in the page\'s URL, which is what a frontend route usually has. A slug the article had before answers 308 with Location pointing at its current slug; without a key only published articles not under embargo are found, and a killed article\'s slugs (current and former) answer 410 ARTICLE_GONE.',
       tags,
       params: slugParamsFor(exampleSlugs.article),
       querystring: ArticleReadQuery,
@@ -238,7 +240,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: {
         200: withEtag('The article'),
         308: { description: 'The article moved to another slug', headers: { Location: { type: 'string', description: 'Where the article is now' } }, ...Moved },
-        ...problemResponses(400, 404)
+        ...problemResponses(400, 404, 410)
       }
     }
   }, async (request, reply) => {
@@ -388,14 +390,70 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getArticlePreview',
       summary: 'Read the article a preview link grants, whatever its status',
-      description: 'Returns the article a preview link was made for, as it stands now and whatever its status, so a frontend can render a draft without a staff key. An expired or altered token is 404; the response is never cached (private, no-store) and carries X-Robots-Tag: noindex.',
+      description: 'Returns the article a preview link was made for, as it stands now and whatever its status, so a frontend can render a draft without a staff key. An expired or altered token is 404; the response is never cached (private, no-store) and carries X-Robots-Tag: noindex. Under embargo the article shows with its `embargo` (the way to let partners read an embargoed story before it lifts); a killed article is 410.',
       tags,
       params: Type.Object({ token: Type.String({ pattern: PREVIEW_TOKEN_PATTERN, maxLength: 200 }) }, { additionalProperties: false }),
-      response: { 200: withEtag('The article, as it stands now'), ...problemResponses(400, 404) }
+      response: { 200: withEtag('The article, as it stands now'), ...problemResponses(400, 404, 410) }
     }
   }, async (request, reply) => {
     const article = await articles.readOneForPreview(app.db, await articleIdOf(app.db, request.params.token))
     reply.header('cache-control', 'private, no-store').header('x-robots-tag', 'noindex')
     return sendArticle(reply, article)
   })
+
+  app.post('/articles/:id/kill', {
+    config: { access: 'editor' },
+    schema: {
+      operationId: 'killArticle',
+      summary: 'Kill an article: take it down everywhere at once, with a reason',
+      description: 'For a legal or editorial emergency. The article leaves lists, search, feeds, sitemaps and the read model at once, cached copies are purged, and its public reads (by id, slug or former slug, and preview links) answer 410 Gone with a problem (ARTICLE_GONE) that says nothing of it; the public change feed keeps only its id, and webhooks hear article.killed. Unlike unpublishing, it cannot be edited or published again (409 ARTICLE_KILLED) until an admin un-kills it. The reason is kept in the audit trail.',
+      tags,
+      params: ArticleIdParams,
+      headers: IfMatchHeaders,
+      body: ReasonBody,
+      response: { 200: withEtag('The article, killed'), ...writeProblems }
+    }
+  }, async (request, reply) => sendArticle(reply, await killOne(app.db, request.params.id, request.body.reason, actorOf(request), request.headers['if-match'])))
+
+  app.post('/articles/:id/unkill', {
+    config: { access: 'admin' },
+    schema: {
+      operationId: 'unkillArticle',
+      summary: 'Bring a killed article back, as a draft (admin, with a reason)',
+      description: 'Makes a killed article a draft again: still not public (404, no longer 410) until an editor publishes it anew. The reason is kept in the audit trail and webhooks hear article.unkilled. An article that is not killed is 409.',
+      tags,
+      params: ArticleIdParams,
+      headers: IfMatchHeaders,
+      body: ReasonBody,
+      response: { 200: withEtag('The article, a draft again'), ...writeProblems }
+    }
+  }, async (request, reply) => sendArticle(reply, await unkillOne(app.db, request.params.id, request.body.reason, actorOf(request), request.headers['if-match'])))
+
+  app.put('/articles/:id/embargo', {
+    config: { access: 'editor' },
+    schema: {
+      operationId: 'setArticleEmbargo',
+      summary: 'Put an article under embargo until a time, or move its embargo later',
+      description: 'Until `until`, whatever its status, nothing public shows the article or its images: reads (404), lists, search, feeds, sitemaps, JSON-LD, the public change feed and stream; a live story put under embargo comes down at once. Publish it as usual meanwhile: at `until` the embargo lifts by itself (once, whichever instance runs the scheduler), the article goes live if published, caches are purged and webhooks hear article.published. Partners read it before then through a preview link (POST /articles/{id}/preview-link). `until` must lie in the future (400); only an admin may bring an embargo forward (403), or break it (POST /articles/{id}/embargo/break).',
+      tags,
+      params: ArticleIdParams,
+      headers: IfMatchHeaders,
+      body: EmbargoSet,
+      response: { 200: withEtag('The article under embargo'), ...writeProblems }
+    }
+  }, async (request, reply) => sendArticle(reply, await setEmbargo(app.db, request.params.id, request.body, actorOf(request), request.headers['if-match'])))
+
+  app.post('/articles/:id/embargo/break', {
+    config: { access: 'admin' },
+    schema: {
+      operationId: 'breakArticleEmbargo',
+      summary: 'Break an embargo early (admin, with a reason)',
+      description: 'Lifts the embargo now: a published article goes live at once, as when an embargo lifts at its time (purges, article.published). The reason is kept in the audit trail. An article not under embargo is 409 NOT_EMBARGOED.',
+      tags,
+      params: ArticleIdParams,
+      headers: IfMatchHeaders,
+      body: ReasonBody,
+      response: { 200: withEtag('The article, no longer under embargo'), ...writeProblems }
+    }
+  }, async (request, reply) => sendArticle(reply, await breakEmbargo(app.db, request.params.id, request.body.reason, actorOf(request), request.headers['if-match'])))
 }

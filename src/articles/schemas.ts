@@ -6,8 +6,9 @@ import { TermSummary } from '../taxonomy/schemas.ts'
 import { Body } from './body.ts'
 import { articleExample, articleSummaryExample, bodyExample, exampleIds } from '../examples.ts'
 
-export const ArticleStatus = StringEnum(['draft', 'scheduled', 'published', 'archived'], {
-  description: 'draft: not public; scheduled: goes live by itself at publishedAt; published: live; archived: kept, no longer listed. ' +
+export const ArticleStatus = StringEnum(['draft', 'scheduled', 'published', 'archived', 'killed'], {
+  description: 'draft: not public; scheduled: goes live by itself at publishedAt; published: live (unless under embargo); archived: kept, no longer listed; ' +
+    'killed: taken down everywhere, 410 Gone to the public (POST /articles/{id}/kill; only an admin brings it back, as a draft, with POST /articles/{id}/unkill). ' +
     'Allowed changes: draft → scheduled, published, archived; scheduled → draft, published; published → draft (unpublish), archived; archived → draft, published.'
 })
 export type ArticleStatus = Static<typeof ArticleStatus>
@@ -88,7 +89,11 @@ const summaryFields = {
   section: Nullable(TermSummary),
   tags: Type.Array(TermSummary),
   bylines: Type.Array(Byline),
-  readingTimeMinutes: Type.Integer({ minimum: 0 })
+  readingTimeMinutes: Type.Integer({ minimum: 0 }),
+  embargo: Nullable(Type.Object({
+    until: Timestamp,
+    note: Nullable(Type.String())
+  }, { title: 'Embargo', description: 'While set, nothing public shows the article or its images, whatever its status; it lifts by itself at `until` (PUT /articles/{id}/embargo sets it)' }))
 }
 
 export const ArticleSummarySchema = Type.Object(summaryFields, {
@@ -124,6 +129,10 @@ export const ArticleSchema = Type.Object({
   bodyText: Type.String({ description: 'The body as plain text' }),
   wordCount: Type.Integer({ minimum: 0 }),
   corrections: Type.Array(Type.Unsafe<Correction>({ $ref: 'Correction#' }), { description: 'Corrections and updates, oldest first' }),
+  kill: Nullable(Type.Object({
+    reason: Type.String(),
+    killedAt: Timestamp
+  }, { title: 'Kill', description: 'Why and when the article was killed, while its status is killed (staff only: the public gets 410 Gone)' })),
   jsonLd: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'schema.org NewsArticle (headline, image, datePublished, dateModified, author, publisher) as JSON-LD, ready to embed in the page' }))
 }, {
   $id: 'Article',
@@ -135,8 +144,8 @@ export type Article = Static<typeof ArticleSchema>
 export const ArticleRef = Type.Unsafe<Article>({ $ref: 'Article#' })
 
 /** Top-level fields a frontend may ask for with fields= (id always comes along). */
-export const summaryFieldNames = ['id', 'slug', 'headline', 'dek', 'kicker', 'status', 'publishedAt', 'createdAt', 'updatedAt', 'version', 'leadImage', 'section', 'tags', 'bylines', 'readingTimeMinutes'] as const
-export const articleFieldNames = [...summaryFieldNames, 'metaTitle', 'metaDescription', 'canonicalUrl', 'body', 'bodyHtml', 'bodyText', 'wordCount', 'corrections', 'jsonLd'] as const
+export const summaryFieldNames = ['id', 'slug', 'headline', 'dek', 'kicker', 'status', 'publishedAt', 'createdAt', 'updatedAt', 'version', 'leadImage', 'section', 'tags', 'bylines', 'readingTimeMinutes', 'embargo'] as const
+export const articleFieldNames = [...summaryFieldNames, 'metaTitle', 'metaDescription', 'canonicalUrl', 'body', 'bodyHtml', 'bodyText', 'wordCount', 'corrections', 'kill', 'jsonLd'] as const
 /** Embedded relations include= chooses among (all by default). */
 export const relationNames = ['leadImage', 'bylines', 'section', 'tags'] as const
 
@@ -163,7 +172,7 @@ export const ArticleSort = StringEnum(['-publishedAt', 'publishedAt', '-updatedA
 })
 export const ArticleListQuery = Type.Object({
   ...PageQuery,
-  status: Type.Optional(StringEnum(['draft', 'scheduled', 'published', 'archived', 'any'], { default: 'published', description: 'Defaults to published ("Latest News")' })),
+  status: Type.Optional(StringEnum(['draft', 'scheduled', 'published', 'archived', 'killed', 'any'], { default: 'published', description: 'Defaults to published ("Latest News"); without a key, embargoed articles are left out' })),
   author: Type.Optional(Slug),
   section: Type.Optional(Slug),
   tag: Type.Optional(Slug),
@@ -177,3 +186,23 @@ export const ArticleListQuery = Type.Object({
 }, { additionalProperties: false })
 export type ArticleListQuery = Static<typeof ArticleListQuery>
 
+
+export const EmbargoSet = Type.Object({
+  until: Type.String({ format: 'date-time', description: 'When the embargo lifts and the article (if published) goes live; must lie in the future', examples: ['2030-01-01T06:00:00.000Z'] }),
+  note: Type.Optional(Nullable(Line(500, { description: 'For the desk: who set the embargo and on what terms', examples: ['Embargoed by the ministry until the minister\'s statement'] })))
+}, {
+  additionalProperties: false,
+  title: 'EmbargoSet',
+  examples: [{ until: '2030-01-01T06:00:00.000Z', note: 'Embargoed by the ministry until the minister\'s statement' }]
+})
+export type EmbargoSet = Static<typeof EmbargoSet>
+
+export const ReasonBody = Type.Object({
+  reason: Title(2000, ['Legal: a court order bars publishing the defendant\'s name'])
+}, {
+  additionalProperties: false,
+  title: 'Reason',
+  description: 'Why: kept in the audit trail',
+  examples: [{ reason: 'Legal: a court order bars publishing the defendant\'s name' }]
+})
+export type ReasonBody = Static<typeof ReasonBody>

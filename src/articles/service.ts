@@ -15,6 +15,7 @@ import { systemActor, type Actor } from '../keys/roles.ts'
 import { recordRevision } from './revisions.ts'
 import { commitChange } from '../changes/index.ts'
 import { isStorableDateTime } from '../validation.ts'
+import { publicArticleWhere } from './visibility.ts'
 
 type Transaction = Prisma.TransactionClient
 type Client = Database | Transaction
@@ -39,7 +40,8 @@ export const articleSummarySelect = {
   leadImage: true,
   section: { select: { id: true, slug: true, name: true } },
   tags: { orderBy: { position: 'asc' }, select: { tag: { select: { id: true, slug: true, name: true } } } },
-  bylines: bylinesInclude
+  bylines: bylinesInclude,
+  embargo: { select: { until: true, note: true } }
 } as const satisfies Prisma.ArticleSelect
 
 const articleSelect = {
@@ -50,7 +52,8 @@ const articleSelect = {
   body: true,
   bodyText: true,
   bodyImages: { select: { image: true } },
-  corrections: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: { id: true, kind: true, text: true, createdAt: true } }
+  corrections: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: { id: true, kind: true, text: true, createdAt: true } },
+  kill: { select: { reason: true, killedAt: true } }
 } as const satisfies Prisma.ArticleSelect
 
 type SummaryRecord = Prisma.ArticleGetPayload<{ select: typeof articleSummarySelect }>
@@ -81,7 +84,8 @@ function toArticle (record: ArticleRecord): Article {
     bodyHtml: bodyToHtml(blocks, images),
     bodyText: fields.bodyText,
     wordCount: fields.wordCount,
-    corrections: corrections as unknown as Correction[]
+    corrections: corrections as unknown as Correction[],
+    kill: fields.kill as unknown as Article['kill']
   }
 }
 
@@ -102,7 +106,7 @@ export function ifMatchAdmits (header: string | undefined, version: number): boo
   })
 }
 
-function assertVersion (ifMatch: string | undefined, version: number): void {
+export function assertVersion (ifMatch: string | undefined, version: number): void {
   if (!ifMatchAdmits(ifMatch, version)) throw versionMismatch(version)
 }
 
@@ -183,11 +187,22 @@ const transitions: Record<ArticleStatus, ArticleStatus[]> = {
   draft: ['scheduled', 'published', 'archived'],
   scheduled: ['draft', 'published'],
   published: ['draft', 'archived'],
-  archived: ['draft', 'published']
+  archived: ['draft', 'published'],
+  // Only POST /articles/{id}/kill and /unkill move an article in and out of "killed".
+  killed: []
+}
+
+/** A killed article stays as it is until an admin un-kills it: no edit brings it back to the public. */
+export function killedError (id: string): CatalogueError {
+  return errors.articleKilled(`Article ${id} was killed: it cannot be edited, published or corrected. An admin can un-kill it (POST /articles/${id}/unkill), which makes it a draft again`) as CatalogueError
 }
 
 function assertTransition (from: ArticleStatus, to: ArticleStatus): void {
   if (from === to || transitions[from].includes(to)) return
+  if (to === 'killed') {
+    throw withFieldErrors(errors.invalidTransition('An article is killed with POST /articles/{id}/kill and a reason, not by setting its status') as CatalogueError,
+      [{ in: 'body', pointer: '/status', message: 'use POST /articles/{id}/kill' }])
+  }
   throw withFieldErrors(errors.invalidTransition(`An article cannot go from ${from} to ${to}; from ${from} it can become ${transitions[from].join(', ')}`) as CatalogueError,
     [{ in: 'body', pointer: '/status', message: `cannot change from ${from} to ${to}` }])
 }
@@ -224,8 +239,8 @@ function eventOf (from: ArticleStatus, to: ArticleStatus): EventName {
   return 'article.updated'
 }
 
-export function eventData (article: Pick<Article, 'id' | 'slug' | 'headline' | 'status' | 'publishedAt' | 'version'>): Record<string, unknown> & { id: string } {
-  return { id: article.id, slug: article.slug, headline: article.headline, status: article.status, publishedAt: article.publishedAt, version: article.version }
+export function eventData (article: Pick<Article, 'id' | 'slug' | 'headline' | 'status' | 'publishedAt' | 'version' | 'embargo'>): Record<string, unknown> & { id: string } {
+  return { id: article.id, slug: article.slug, headline: article.headline, status: article.status, publishedAt: article.publishedAt, version: article.version, embargoedUntil: article.embargo?.until ?? null }
 }
 
 /**
@@ -254,7 +269,7 @@ async function assertSlugFree (tx: Transaction, slug: string, exceptId?: string)
   }
 }
 
-async function readById (client: Client, id: string): Promise<Article> {
+export async function readById (client: Client, id: string): Promise<Article> {
   const record = await client.article.findUnique({ where: { id }, select: articleSelect })
   if (record === null) throw errors.articleNotFound(`id ${id}`)
   return toArticle(record)
@@ -269,23 +284,36 @@ export async function readAuthorPage (client: Client, authorId: string): Promise
 
 /** The published ones among these articles, as the public sees them (for the read model). */
 export async function readPublishedMany (client: Client, ids: string[]): Promise<Article[]> {
-  const records = await client.article.findMany({ where: { id: { in: ids }, status: 'published' }, select: articleSelect })
+  const records = await client.article.findMany({ where: { id: { in: ids }, ...publicArticleWhere }, select: articleSelect })
   return records.map(toArticle)
 }
 
-/** What a reader may see: staff see every status, the public only what is published. */
-const visibleTo = (viewer: Actor | null): Prisma.ArticleWhereInput => viewer === null ? { status: 'published' } : {}
+/** What a reader may see: staff see every status, the public only what is published and not under embargo. */
+const visibleTo = (viewer: Actor | null): Prisma.ArticleWhereInput => viewer === null ? publicArticleWhere : {}
+
+/** The public's answer for a killed article: 410 Gone, saying nothing of what it was. */
+function gone (): CatalogueError {
+  return errors.articleGone('This article has been withdrawn and is no longer available') as CatalogueError
+}
+
+/** Throws 410 when the article a public read missed was killed (a killed article is gone, not missing). */
+async function assertNotKilled (db: Client, where: Prisma.ArticleWhereInput): Promise<void> {
+  if (await db.article.count({ where: { ...where, status: 'killed' } }) > 0) throw gone()
+}
 
 export async function readOne (db: Database, id: string, viewer: Actor | null): Promise<Article> {
   const record = await db.article.findFirst({ where: { id, ...visibleTo(viewer) }, select: articleSelect })
+  if (record === null && viewer === null) await assertNotKilled(db, { id })
   // Not 403: the public must not learn that an unpublished article exists.
   if (record === null) throw errors.articleNotFound(`id ${id}`)
   return toArticle(record)
 }
 
-/** Any status, for a holder of a valid preview link. */
+/** Any status but killed, for a holder of a valid preview link (a partner reading an embargoed story). */
 export async function readOneForPreview (db: Database, id: string): Promise<Article> {
-  return await readById(db, id)
+  const article = await readById(db, id)
+  if (article.status === 'killed') throw gone()
+  return article
 }
 
 export type SlugLookup = { article: Article } | { movedTo: string }
@@ -294,6 +322,8 @@ export type SlugLookup = { article: Article } | { movedTo: string }
 export async function readOneBySlug (db: Database, slug: string, viewer: Actor | null): Promise<SlugLookup> {
   const record = await db.article.findFirst({ where: { slug, ...visibleTo(viewer) }, select: articleSelect })
   if (record !== null) return { article: toArticle(record) }
+  // A killed article is gone under its current slug and its former ones, and says not where it moved.
+  if (viewer === null) await assertNotKilled(db, { OR: [{ slug }, { formerSlugs: { some: { slug } } }] })
   const former = await db.articleFormerSlug.findFirst({ where: { slug, article: visibleTo(viewer) }, select: { article: { select: { slug: true } } } })
   if (former !== null) return { movedTo: former.article.slug }
   throw errors.articleNotFound(`slug ${slug}`)
@@ -383,6 +413,7 @@ export async function readMany (db: Database, query: ArticleListQuery, viewer: A
     throw withFieldErrors(errors.validationFailed('Use either page or cursor, not both') as CatalogueError, [{ in: 'query', pointer: '/page', message: 'cannot be combined with cursor' }])
   }
   if (status !== 'any') where.status = status
+  if (viewer === null) where.embargo = { is: null }
   if (query.author !== undefined) where.bylines = { some: { author: { slug: query.author } } }
   if (query.authorId !== undefined) where.AND = [{ bylines: { some: { authorId: query.authorId } } }]
   if (query.section !== undefined) where.section = { slug: query.section }
@@ -428,7 +459,7 @@ export async function readMany (db: Database, query: ArticleListQuery, viewer: A
 /** An author's most recent published articles, for the author page. */
 export async function readLatestByAuthor (db: Client, authorId: string, take = 10): Promise<ArticleSummary[]> {
   const records = await db.article.findMany({
-    where: { status: 'published', bylines: { some: { authorId } } },
+    where: { ...publicArticleWhere, bylines: { some: { authorId } } },
     orderBy: orderFor('publishedAt', 'desc', null),
     take,
     select: articleSummarySelect
@@ -494,10 +525,12 @@ export async function replaceOne (db: Database, id: string, input: ArticleCreate
  * Locks the article row for the rest of the transaction and returns its state as of the lock, so
  * concurrent edits queue up here instead of racing (PostgreSQL re-reads the committed row).
  */
-async function lockForUpdate (tx: Transaction, id: string): Promise<{ slug: string, status: ArticleStatus, publishedAt: Date | null, version: number }> {
+export interface LockedArticle { slug: string, status: ArticleStatus, publishedAt: Date | null, version: number, embargo: { until: Date } | null }
+
+export async function lockForUpdate (tx: Transaction, id: string): Promise<LockedArticle> {
   const { count } = await tx.article.updateMany({ where: { id }, data: { updatedAt: new Date() } })
   if (count === 0) throw errors.articleNotFound(`id ${id}`)
-  const current = await tx.article.findUnique({ where: { id }, select: { slug: true, status: true, publishedAt: true, version: true } })
+  const current = await tx.article.findUnique({ where: { id }, select: { slug: true, status: true, publishedAt: true, version: true, embargo: { select: { until: true } } } })
   if (current === null) throw errors.articleNotFound(`id ${id}`)
   return { ...current, status: current.status as ArticleStatus }
 }
@@ -508,6 +541,7 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
     assertVersion(ifMatch, current.version)
+    if (current.status === 'killed') throw killedError(id)
     await assertWriterMay(tx, actor, patch, { id, status: current.status })
     const status = patch.status ?? current.status
     assertTransition(current.status, status)
@@ -550,9 +584,11 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
     await tx.article.update({ where: { id }, data })
     const article = await readById(tx, id)
     await recordRevision(tx, article, actor)
-    // Webhooks hear "updated" for scheduling and archiving; the audit trail names them.
-    const event = eventOf(current.status, status)
-    const action = status !== current.status && (status === 'scheduled' || status === 'archived') ? `article.${status}` : event
+    // Webhooks hear "updated" for scheduling and archiving; the audit trail names them. Under an
+    // embargo nothing goes live or comes down: subscribers hear "published" when it lifts.
+    const statusEvent = eventOf(current.status, status)
+    const event = current.embargo === null ? statusEvent : 'article.updated'
+    const action = status !== current.status && (status === 'scheduled' || status === 'archived') ? `article.${status}` : statusEvent
     await commitChange(tx, { actor, objectType: 'article', objectId: id, action, event, data: eventData(article), version: article.version, article })
     return article
   })
@@ -562,6 +598,8 @@ export async function deleteOne (db: Database, id: string, actor: Actor, ifMatch
   await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
     assertVersion(ifMatch, current.version)
+    // Deleting would turn its 410 into a 404 and drop the reason: an admin decision.
+    if (current.status === 'killed' && actor.role !== 'admin') throw killedError(id)
     await tx.article.delete({ where: { id } })
     await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.deleted', event: 'article.deleted', data: { id, slug: current.slug } })
   })
@@ -572,6 +610,7 @@ export async function addCorrection (db: Database, id: string, input: Correction
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
     assertVersion(ifMatch, current.version)
+    if (current.status === 'killed') throw killedError(id)
     if (current.status !== 'published' && current.status !== 'archived') {
       throw errors.invalidTransition(`Corrections are for articles readers have seen; this one is ${current.status}: edit it instead`) as CatalogueError
     }
@@ -595,7 +634,9 @@ export async function publishDue (db: Database, now = new Date(), actor: Actor =
       if (count === 0) return false
       const article = await readById(tx, id)
       await recordRevision(tx, article, actor)
-      await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.published', event: 'article.published', data: eventData(article), version: article.version, article })
+      // An embargoed article goes live when its embargo lifts (embargo.ts), and is announced then.
+      const event = article.embargo === null ? 'article.published' : 'article.updated'
+      await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.published', event, data: eventData(article), version: article.version, article })
       return true
     })
     if (done) published.push(id)

@@ -48,11 +48,17 @@ export const changeRowSelect = { seq: true, objectType: true, objectId: true, ac
 
 /**
  * A change as a viewer sees it. To the public, an article that is no longer published is a
- * tombstone: its id and slug, nothing of what was never public.
+ * tombstone: its id and slug, nothing of what was never public. A killed or embargoed article
+ * (`withdrawn`: as it stands now, its earlier changes included) is only its id, so a frontend can
+ * drop it: not even its slug, which spells out the headline.
  */
-export function feedItemOf (row: ChangeRow, publicOnly: boolean): FeedItem {
+export function feedItemOf (row: ChangeRow, publicOnly: boolean, withdrawn = false): FeedItem {
   let data = JSON.parse(row.data) as Record<string, unknown>
-  if (publicOnly && row.objectType === 'article' && data.status !== 'published') data = { id: data.id ?? row.objectId, slug: data.slug ?? null }
+  if (publicOnly && row.objectType === 'article') {
+    const hidden = withdrawn || data.status === 'killed' || (data.embargoedUntil ?? null) !== null
+    if (hidden) data = { id: data.id ?? row.objectId }
+    else if (data.status !== 'published') data = { id: data.id ?? row.objectId, slug: data.slug ?? null }
+  }
   return { cursor: row.seq.toString(), type: row.objectType, id: row.objectId, action: row.action, version: row.version, occurredAt: row.createdAt.toISOString(), data }
 }
 
@@ -131,7 +137,16 @@ export async function readChanges (db: Database, viewer: Viewer, types: readonly
   const full = rows.length > limit
   const page = rows.slice(0, limit)
   const next = full ? (page.at(-1) as ChangeRow).seq : windowEnd
-  return { items: page.map((row) => feedItemOf(row, viewer.publicOnly)), next: next.toString(), hasMore: full || windowEnd < through }
+  const withdrawn = viewer.publicOnly ? await withdrawnAmong(db, page) : new Set<string>()
+  return { items: page.map((row) => feedItemOf(row, viewer.publicOnly, row.objectId !== null && withdrawn.has(row.objectId))), next: next.toString(), hasMore: full || windowEnd < through }
+}
+
+/** The articles among these changes that are killed or under embargo now: the public sees only their ids. */
+async function withdrawnAmong (db: Database, rows: ChangeRow[]): Promise<Set<string>> {
+  const ids = [...new Set(rows.flatMap((row) => row.objectType === 'article' && row.objectId !== null ? [row.objectId] : []))]
+  if (ids.length === 0) return new Set()
+  const found = await db.article.findMany({ where: { id: { in: ids }, OR: [{ status: 'killed' }, { embargo: { isNot: null } }] }, select: { id: true } })
+  return new Set(found.map((article) => article.id))
 }
 
 /**

@@ -26,6 +26,8 @@ export interface Change {
   data?: Record<string, unknown>
   /** The object's version after the change, where it has one. */
   version?: number
+  /** Why, for actions that require a reason (a kill, an embargo broken early): kept in the audit trail. */
+  reason?: string
   /** Fields the write changed, where an effect depends on them (an author's name is in search documents). */
   changedFields?: readonly string[]
   /** True for an action on an object that changes nothing about it (a preview link minted for an article). */
@@ -78,7 +80,7 @@ export async function commitChange (tx: Prisma.TransactionClient, change: Change
       data: JSON.stringify(data)
     }
   })
-  await tx.auditEntry.create({ data: { keyId: change.actor.keyId, keyName: change.actor.keyName, action: change.action, objectType: change.objectType, objectId: change.objectId } })
+  await tx.auditEntry.create({ data: { keyId: change.actor.keyId, keyName: change.actor.keyName, action: change.action, objectType: change.objectType, objectId: change.objectId, reason: change.reason ?? null } })
   // The signal every instance's response cache reads (plugins/http-cache.ts): only content moves it.
   if (publicChange) await tx.contentGeneration.update({ where: { id: 1 }, data: { value: seq } })
   // The CDN's copies of what changed: purged by src/cdn/ after commit, retried until done.

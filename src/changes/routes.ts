@@ -52,7 +52,7 @@ export const ChangeSchema = Type.Object({
   version: Nullable(Type.Integer({ description: 'The object\'s version after the change, where it has one' })),
   occurredAt: Timestamp,
   data: Type.Record(Type.String(), Type.Unknown(), {
-    description: 'A summary of the object after the change (for articles: id, slug, headline, status, publishedAt, version). For the public, an article no longer published (unpublished, archived, deleted) is a tombstone: only its id and slug.'
+    description: 'A summary of the object after the change (for articles: id, slug, headline, status, publishedAt, version). For the public, an article no longer published (unpublished, archived, deleted) is a tombstone: only its id and slug; a killed or embargoed article is only its id, in its earlier changes too.'
   })
 }, {
   $id: 'Change',

@@ -8,6 +8,7 @@ import type { Database } from '../db/client.ts'
 import { errors } from '../errors.ts'
 import * as articles from '../articles/service.ts'
 import type { ArticleSummary } from '../articles/schemas.ts'
+import { publicArticleWhere } from '../articles/visibility.ts'
 import type { Site } from './site.ts'
 
 export const FEED_LENGTH = 50
@@ -193,7 +194,7 @@ function jsonFeed (channel: Channel, site: Site): string {
 const SITEMAP_NS = 'http://www.sitemaps.org/schemas/sitemap/0.9'
 const NEWS_NS = 'http://www.google.com/schemas/sitemap-news/0.9'
 
-const published = { status: 'published' } as const
+const published = publicArticleWhere
 /** Oldest first, so a URL keeps its sitemap page as new articles are added at the end. */
 const stableOrder = [{ publishedAt: 'asc' as const }, { id: 'asc' as const }]
 

@@ -10,6 +10,7 @@ import type { Semaphore } from 'async-mutex'
 import type { ReceivedFile } from './upload.ts'
 import { extensions, inspect, mimeTypes, prepareMaster, renderRendition, type ImageFormat, type Master } from './processing.ts'
 import { commitChange } from '../changes/index.ts'
+import { publicArticleWhere } from '../articles/visibility.ts'
 import type { Actor } from '../keys/roles.ts'
 
 type ImageRecord = NonNullable<Awaited<ReturnType<Database['image']['findUnique']>>>
@@ -61,11 +62,12 @@ function withCredit<T extends ImagePatch> (input: T, current?: ImageRecord): T {
 
 /**
  * The public sees the images readers can already see: on a published article (lead or body) or
- * an author's avatar. A photo picked for an embargoed draft stays unseen, caption and all.
+ * an author's avatar. A photo picked for a draft, or for an embargoed or killed article, stays
+ * unseen, caption and all, unless another public article or an avatar shows it too.
  */
 const visibleTo = (viewer: Actor | null): Prisma.ImageWhereInput => viewer !== null
   ? {}
-  : { OR: [{ leadOf: { some: { status: 'published' } } }, { bodyUses: { some: { article: { status: 'published' } } } }, { avatarOf: { some: {} } }] }
+  : { OR: [{ leadOf: { some: publicArticleWhere } }, { bodyUses: { some: { article: publicArticleWhere } } }, { avatarOf: { some: {} } }] }
 
 export async function readMany (db: Database, query: { page: number, limit: number }, viewer: Actor | null): Promise<PageResult<Image>> {
   const where = visibleTo(viewer)

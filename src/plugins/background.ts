@@ -1,8 +1,10 @@
-// Work that runs on timers in every instance: publishing scheduled articles, sending webhook
+// Work that runs on timers in every instance: publishing scheduled articles and lifting embargoes that
+// came due, sending webhook
 // deliveries and CDN purges (all claim their work in the database, so any number of instances can
 // run them), and on SQLite, keeping the search index compact.
 import fp from 'fastify-plugin'
 import { publishDue } from '../articles/service.ts'
+import { liftDueEmbargoes } from '../articles/embargo.ts'
 import { dispatchDue } from '../webhooks/dispatcher.ts'
 import { targetPolicy } from '../webhooks/targets.ts'
 import { pruneChanges } from '../changes/feed.ts'
@@ -38,6 +40,8 @@ export default fp(async (app) => {
     jobs.push(every(app.config.schedulerIntervalMs, async () => {
       const published = await publishDue(app.db)
       if (published.length > 0) app.log.info({ articles: published }, 'published scheduled articles')
+      const lifted = await liftDueEmbargoes(app.db)
+      if (lifted.length > 0) app.log.info({ articles: lifted }, 'lifted embargoes that came due')
     }, (error) => { app.log.error({ err: error }, 'scheduler run failed') }))
     jobs.push(every(app.config.webhookPollIntervalMs, async () => {
       await dispatchDue(app.db, { retryBaseMs: app.config.webhookRetryBaseMs, maxAttempts: app.config.webhookMaxAttempts, timeoutMs: app.config.webhookTimeoutMs, targets }, shutdown.signal)

@@ -142,6 +142,9 @@ export function allSurrogateKeysOf (group: CacheGroup, payload: unknown): string
 }
 
 function visitOne (record: Record<string, unknown>, keys: Set<string>): void {
+  // An image block of a body names its image by imageId: a response showing the article shows it too,
+  // so taking the article down (unpublished, embargoed, killed) drops that image's cached answers.
+  if (record.type === 'image' && typeof record.imageId === 'string') keys.add(`image-${record.imageId}`)
   if (typeof record.id !== 'string') return
   if ('headline' in record) keys.add(`article-${record.id}`)
   else if ('mimeType' in record) keys.add(`image-${record.id}`)

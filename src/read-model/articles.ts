@@ -5,6 +5,7 @@
 import type { Database, Prisma } from '../db/client.ts'
 import type { Article, ArticleSummary } from '../articles/schemas.ts'
 import type { Author } from '../authors/schemas.ts'
+import { isPublic, publicArticleWhere } from '../articles/visibility.ts'
 import type { MastheadRole } from '../masthead/schemas.ts'
 import { newsArticleJsonLd, withAbsoluteImageUrls, type Site } from '../delivery/site.ts'
 import { allSurrogateKeysOf, etagFor } from '../plugins/http-cache.ts'
@@ -46,7 +47,7 @@ export interface RenderContext {
 }
 
 /** Raised when rendering changes shape, so stored documents are rebuilt on the next start. */
-export const RENDERER_VERSION = 5
+export const RENDERER_VERSION = 6
 
 /** What the stored documents depend on besides the database: a change of settings rebuilds them. */
 export function readModelFingerprint (site: Site): string {
@@ -94,7 +95,7 @@ export interface ArticleRefresh { before: StoredArticle | null, after: StoredArt
  * `current` is the article as just read in this transaction, when the caller has it.
  */
 export async function refreshPublicArticle (tx: Transaction, id: string, context: RenderContext, current?: Article): Promise<ArticleRefresh> {
-  const read = current === undefined || current.id !== id || !context.writesTakeTurns ? context.readPublishedArticles : async () => current.status === 'published' ? [current] : []
+  const read = current === undefined || current.id !== id || !context.writesTakeTurns ? context.readPublishedArticles : async () => isPublic(current) ? [current] : []
   const [refresh] = await refreshPublicArticles(tx, [id], { ...context, readPublishedArticles: read })
   return refresh as ArticleRefresh
 }
@@ -146,19 +147,19 @@ export async function publishedArticlesShowing (tx: Transaction, object: { autho
  * transaction, so a large archive neither holds a lock for long nor runs into the transaction limit.
  */
 export async function rebuildPublicArticles (db: Database, context: RenderContext, progress: (done: number, total: number) => void = () => {}): Promise<number> {
-  const total = await db.article.count({ where: { status: 'published' } })
+  const total = await db.article.count({ where: publicArticleWhere })
   let done = 0
   let after: string | undefined
   for (;;) {
-    const ids = (await db.article.findMany({ where: { status: 'published', ...(after === undefined ? {} : { id: { gt: after } }) }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true } })).map((row) => row.id)
+    const ids = (await db.article.findMany({ where: { ...publicArticleWhere, ...(after === undefined ? {} : { id: { gt: after } }) }, orderBy: { id: 'asc' }, take: BATCH, select: { id: true } })).map((row) => row.id)
     if (ids.length === 0) break
     await db.$transaction(async (tx) => { await refreshPublicArticles(tx, ids, context) }, { timeout: 120_000 })
     done += ids.length
     after = ids.at(-1)
     progress(done, total)
   }
-  // Documents whose article is gone or no longer published (e.g. after restoring an older backup).
-  const dropped = await db.$executeRawUnsafe('DELETE FROM "PublicArticle" WHERE "id" NOT IN (SELECT "id" FROM "Article" WHERE "status" = \'published\')')
+  // Documents whose article is gone, no longer published or embargoed (e.g. after restoring an older backup).
+  const dropped = await db.$executeRawUnsafe('DELETE FROM "PublicArticle" WHERE "id" NOT IN (SELECT "id" FROM "Article" WHERE "status" = \'published\') OR "id" IN (SELECT "articleId" FROM "ArticleEmbargo")')
   // Author pages, a batch of authors per transaction; pages of authors since deleted go.
   let authors = 0
   for (let after: string | undefined; ;) {

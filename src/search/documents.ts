@@ -41,6 +41,8 @@ interface Searchable {
   dek: string | null
   bodyText: string
   status: string
+  /** True while an embargo holds it back: then it is searched like an unpublished article. */
+  embargoed: boolean
   publishedAt: Date | null
   updatedAt: Date
   sectionId: string | null
@@ -53,12 +55,14 @@ async function readSearchable (tx: Client, articleId: string): Promise<Searchabl
     where: { id: articleId },
     select: {
       headline: true, dek: true, bodyText: true, status: true, publishedAt: true, updatedAt: true, sectionId: true,
+      embargo: { select: { until: true } },
       tags: { select: { tagId: true } },
       bylines: { orderBy: { position: 'asc' }, select: { author: { select: { id: true, name: true } } } }
     }
   })
   if (article === null) return null
-  return { ...article, tagIds: article.tags.map(({ tagId }) => tagId), authors: article.bylines.map(({ author }) => author) }
+  const { embargo, ...fields } = article
+  return { ...fields, embargoed: embargo !== null, tagIds: article.tags.map(({ tagId }) => tagId), authors: article.bylines.map(({ author }) => author) }
 }
 
 function searchableOf (article: Article): Searchable {
@@ -69,6 +73,7 @@ function searchableOf (article: Article): Searchable {
     dek: article.dek,
     bodyText: article.bodyText,
     status: article.status,
+    embargoed: article.embargo !== null,
     publishedAt: publishedAt === null ? null : new Date(publishedAt),
     updatedAt: new Date(updatedAt),
     sectionId: article.section?.id ?? null,
@@ -102,7 +107,7 @@ export async function refreshSearchDocument (tx: Client, articleId: string, curr
   }
   const authors = article.authors.map((author) => author.name).join(' ')
   const facets = [
-    ...(article.status === 'published' ? [] : [facet.unpublished]),
+    ...(article.status === 'published' && !article.embargoed ? [] : [facet.unpublished]),
     ...(article.sectionId !== null ? [facet.section(article.sectionId)] : []),
     ...article.tagIds.map((tagId) => facet.tag(tagId)),
     ...article.authors.map((author) => facet.author(author.id))

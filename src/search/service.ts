@@ -167,7 +167,7 @@ export async function search (db: Database, provider: Provider, query: SearchQue
     highlighted = ranked.length === 0 ? [] : await db.$queryRaw<Highlighted[]>`${Prisma.join(ranked.map((row) => highlightOne(row.position)), ' UNION ALL ')}`
   } else {
     const conditions: Prisma.Sql[] = []
-    if (status === 'published') conditions.push(Prisma.sql`a."status" = 'published'`)
+    if (status === 'published') conditions.push(Prisma.sql`a."status" = 'published' AND NOT EXISTS (SELECT 1 FROM "ArticleEmbargo" e WHERE e."articleId" = a."id")`)
     if (ids.section !== undefined) conditions.push(Prisma.sql`a."sectionId" = ${ids.section}`)
     if (ids.tag !== undefined) conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM "ArticleTag" t WHERE t."articleId" = a."id" AND t."tagId" = ${ids.tag})`)
     if (ids.author !== undefined) conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM "Byline" b WHERE b."articleId" = a."id" AND b."authorId" = ${ids.author})`)

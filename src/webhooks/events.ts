@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import type { Prisma } from '../db/client.ts'
 
 export const eventNames = [
-  'article.created', 'article.updated', 'article.published', 'article.unpublished', 'article.deleted',
+  'article.created', 'article.updated', 'article.published', 'article.unpublished', 'article.deleted', 'article.killed', 'article.unkilled',
   'author.created', 'author.updated', 'author.deleted',
   'image.created', 'image.updated', 'image.deleted'
 ] as const

@@ -129,14 +129,15 @@ function payloadSchema (name: string, description: string, events: readonly Even
   return schema as typeof schema & { $id: string }
 }
 
-export const articleEvents = ['article.created', 'article.updated', 'article.published', 'article.unpublished'] as const
-export const ArticleEventPayload = payloadSchema('ArticleEventPayload', 'An article was created, edited, published (now or by the scheduler) or taken down', articleEvents, Type.Object({
+export const articleEvents = ['article.created', 'article.updated', 'article.published', 'article.unpublished', 'article.killed', 'article.unkilled'] as const
+export const ArticleEventPayload = payloadSchema('ArticleEventPayload', 'An article was created, edited, published (now, by the scheduler, or as its embargo lifted), taken down, killed or un-killed', articleEvents, Type.Object({
   id: Uuid,
   slug: Type.String(),
   headline: Type.String(),
   status: ArticleStatus,
   publishedAt: Nullable(Timestamp),
-  version: Type.Integer({ minimum: 1, description: 'The article\'s version after the change (its ETag)' })
+  version: Type.Integer({ minimum: 1, description: 'The article\'s version after the change (its ETag)' }),
+  embargoedUntil: Type.Optional(Type.Union([Timestamp, Type.Null()], { description: 'While an embargo holds the article back: when it lifts (article.published follows then)' }))
 }, { description: 'The article as the change left it' }), { id: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11', slug: 'council-approves-budget', headline: 'Council approves budget', status: 'draft', publishedAt: null, version: 1 })
 
 export const ArticleDeletedPayload = payloadSchema('ArticleDeletedPayload', 'An article was deleted: it answers 404 from now on', ['article.deleted'], Type.Object({

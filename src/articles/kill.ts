@@ -1,0 +1,42 @@
+// Killing an article: taken down everywhere at once, for a legal or editorial emergency. Unlike
+// unpublishing (back to draft, 404, any editor can publish again), a killed article answers 410 Gone
+// to the public, cannot be edited or published, and only an admin can bring it back, as a draft.
+// Both moves need a reason, kept in the audit trail.
+import type { Database } from '../db/client.ts'
+import { errors, type CatalogueError } from '../errors.ts'
+import type { Actor } from '../keys/roles.ts'
+import { commitChange } from '../changes/index.ts'
+import { recordRevision } from './revisions.ts'
+import { assertVersion, eventData, lockForUpdate, readById } from './service.ts'
+import type { Article } from './schemas.ts'
+
+export async function killOne (db: Database, id: string, reason: string, actor: Actor, ifMatch?: string): Promise<Article> {
+  return await db.$transaction(async (tx) => {
+    const current = await lockForUpdate(tx, id)
+    assertVersion(ifMatch, current.version)
+    if (current.status === 'killed') throw errors.articleKilled(`Article ${id} is already killed`) as CatalogueError
+    // A pending embargo would otherwise lift later and announce a publication.
+    await tx.articleEmbargo.deleteMany({ where: { articleId: id } })
+    await tx.articleKill.create({ data: { articleId: id, reason } })
+    await tx.article.update({ where: { id }, data: { status: 'killed', version: { increment: 1 }, updatedAt: new Date() } })
+    const article = await readById(tx, id)
+    await recordRevision(tx, article, actor)
+    await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.killed', event: 'article.killed', reason, data: eventData(article), version: article.version, article })
+    return article
+  })
+}
+
+/** Brings a killed article back as a draft: an editor then publishes it again, deliberately. */
+export async function unkillOne (db: Database, id: string, reason: string, actor: Actor, ifMatch?: string): Promise<Article> {
+  return await db.$transaction(async (tx) => {
+    const current = await lockForUpdate(tx, id)
+    assertVersion(ifMatch, current.version)
+    if (current.status !== 'killed') throw errors.invalidTransition(`Article ${id} is not killed (it is ${current.status})`) as CatalogueError
+    await tx.articleKill.deleteMany({ where: { articleId: id } })
+    await tx.article.update({ where: { id }, data: { status: 'draft', version: { increment: 1 }, updatedAt: new Date() } })
+    const article = await readById(tx, id)
+    await recordRevision(tx, article, actor)
+    await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.unkilled', event: 'article.unkilled', reason, data: eventData(article), version: article.version, article })
+    return article
+  })
+}

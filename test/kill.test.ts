@@ -1,0 +1,170 @@
+// Killing an article: 410 Gone to the public with a tombstone that says nothing of it, out of every
+// list, search, feed and sitemap, caches purged, article.killed for subscribers; no edit brings it
+// back; only an admin un-kills it, with a reason, in the audit trail.
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { anonymous, bearer, buildTestApp, createArticle, createAuthor, createImage, json, post } from './helper.ts'
+import { walkPublicGets, type Subject } from './public-walk.ts'
+
+const publicly = { headers: anonymous }
+
+async function keyFor (app: FastifyInstance, role: string, authorId?: string): Promise<string> {
+  const response = await post(app, '/keys', { name: `${role} key`, role, ...(authorId === undefined ? {} : { authorId }) })
+  if (response.statusCode !== 201) throw new Error(response.body)
+  return json(response).secret
+}
+
+/** A published story with its own author, lead and body images, section and tag. */
+async function publishedStory (app: FastifyInstance, headline: string): Promise<Subject> {
+  const author = await createAuthor(app, { name: 'Kim Lowell' })
+  const lead = await createImage(app, { url: 'https://images.example.com/lead.jpg', caption: 'Lead photo' })
+  const inBody = await createImage(app, { url: 'https://images.example.com/body.jpg', caption: 'Body photo' })
+  const section = json(await post(app, '/sections', { name: 'Courts' }))
+  const tag = json(await post(app, '/tags', { name: 'Injunctions' }))
+  const article = await createArticle(app, {
+    headline,
+    status: 'published',
+    leadImageId: lead.id,
+    sectionId: section.id,
+    tagIds: [tag.id],
+    bylines: [{ authorId: author.id }],
+    body: [{ type: 'paragraph', text: 'Zanzibarian details of the case.' }, { type: 'image', imageId: inBody.id }]
+  })
+  const previewToken = json(await app.inject({ method: 'POST', url: `/articles/${article.id as string}/preview-link` })).token
+  return {
+    article: { id: article.id, slug: article.slug, headline },
+    authorId: author.id,
+    authorSlug: author.slug,
+    imageIds: [lead.id, inBody.id],
+    sectionId: section.id,
+    sectionSlug: section.slug,
+    tagId: tag.id,
+    tagSlug: tag.slug,
+    previewToken,
+    searchWord: 'zanzibarian'
+  }
+}
+
+t.test('a killed article is gone from every public route: 410 by id and slug, nowhere else', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const subject = await publishedStory(app, 'Judge Names Defendant In Sealed Case')
+  const { id, slug, headline } = subject.article
+  const before = await walkPublicGets(app, subject)
+  t.ok(before.some((answer) => answer.operationId === 'listArticles' && answer.body.includes(headline)), 'the walk sees the story while it is live (it can tell)')
+  t.ok(before.some((answer) => answer.operationId === 'searchArticles' && answer.body.includes(id)), 'search finds it while it is live')
+  t.equal((await app.inject({ url: `/images/${subject.imageIds[0] as string}`, ...publicly })).statusCode, 200, 'its lead image is public while it is live')
+
+  const killed = await app.inject({ method: 'POST', url: `/articles/${id}/kill`, payload: { reason: 'Legal: the name is under a reporting restriction' } })
+  t.equal(killed.statusCode, 200, killed.body)
+  t.equal(json(killed).status, 'killed')
+  t.equal(json(killed).kill.reason, 'Legal: the name is under a reporting restriction', 'staff see why')
+
+  const answers = await walkPublicGets(app, subject)
+  t.ok(answers.length >= 25, `walked ${answers.length} keyless reads`)
+  for (const answer of answers) {
+    const label = `${answer.operationId} ${answer.url} → ${answer.status}`
+    t.notOk(answer.text.includes(headline), `${label}: no headline`)
+    if (['getArticle', 'getArticleBySlug', 'getArticlePreview'].includes(answer.operationId)) {
+      t.equal(answer.status, 410, `${label}: Gone`)
+      const problem = JSON.parse(answer.body)
+      t.equal(problem.code, 'ARTICLE_GONE', label)
+      t.match(answer.contentType, /^application\/problem\+json/, label)
+      t.notOk(JSON.stringify({ ...problem, instance: '' }).includes(slug) || JSON.stringify({ ...problem, instance: '' }).includes(id), `${label}: the tombstone names nothing but the path asked for`)
+    } else if (answer.operationId === 'listChanges' || answer.operationId === 'streamChanges') {
+      t.notOk(answer.text.includes(slug), `${label}: no slug`)
+      if (answer.operationId === 'listChanges') {
+        const about = json({ body: answer.body } as never).items.filter((item: { id: string }) => item.id === id)
+        t.ok(about.length >= 2, `${label}: the feed tells subscribers to drop it`)
+        t.ok(about.every((item: { data: unknown }) => JSON.stringify(item.data) === JSON.stringify({ id })), `${label}: its past changes too are only its id now`)
+        t.ok(about.some((item: { action: string }) => item.action === 'article.killed'), `${label}: article.killed`)
+      }
+    } else if (answer.status < 400) {
+      t.notOk(answer.text.includes(slug), `${label}: no slug`)
+      t.notOk(answer.text.includes(id), `${label}: no id`)
+    } else {
+      t.not(answer.status, 200, label)
+    }
+  }
+  for (const imageId of subject.imageIds) t.equal((await app.inject({ url: `/images/${imageId}`, ...publicly })).statusCode, 404, 'an image only it used is no longer public')
+  const purged = await app.db.change.findFirst({ where: { objectId: id, action: 'article.killed' } })
+  t.ok(purged?.publicChange, 'the kill is a public change (every instance drops cached copies)')
+  t.match(purged?.purgeKeys, new RegExp(`article-${id}`), 'its purge key goes to the CDN')
+  t.match(purged?.purgeKeys, /articles-list/)
+})
+
+t.test('a kill needs a reason and an editor; un-killing needs an admin; killed articles stay down', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const writerAuthor = await createAuthor(app, { name: 'Wren Writer' })
+  const writer = bearer(await keyFor(app, 'writer', writerAuthor.id))
+  const editor = bearer(await keyFor(app, 'editor'))
+  const article = await createArticle(app, { headline: 'Minister Quits', status: 'published', bylines: [{ authorId: writerAuthor.id }] })
+  const kill = async (payload: unknown, headers: Record<string, string> = editor) => await app.inject({ method: 'POST', url: `/articles/${article.id as string}/kill`, payload: payload as object, headers })
+
+  for (const [payload, pointer] of [[{}, '/reason'], [{ reason: '' }, '/reason'], [{ reason: '   ' }, '/reason'], [{ reason: 'x', extra: 1 }, '/extra']] as const) {
+    const refused = await kill(payload)
+    t.equal(refused.statusCode, 400, `${JSON.stringify(payload)}: 400`)
+    t.equal(json(refused).code, 'VALIDATION_FAILED')
+    t.same(json(refused).errors.map((error: { pointer: string }) => error.pointer), [pointer], 'names the field')
+  }
+  t.equal((await kill({ reason: 'no' }, writer)).statusCode, 403, 'a writer cannot kill')
+  t.equal((await app.inject({ url: `/articles/${article.id as string}`, ...publicly })).statusCode, 200, 'nothing changed')
+  t.equal(json(await app.inject(`/articles/${article.id as string}`)).version, article.version, 'not even the version')
+
+  const missing = await app.inject({ method: 'POST', url: '/articles/019ab8a4-0000-7000-8000-000000000000/kill', payload: { reason: 'x' } })
+  t.equal(missing.statusCode, 404)
+  t.equal((await kill({ reason: 'Libel risk' }, { ...editor, 'if-match': '"99"' })).statusCode, 412, 'If-Match guards a kill too')
+  const done = await kill({ reason: 'Libel risk' })
+  t.equal(done.statusCode, 200)
+  t.equal(json(await kill({ reason: 'again' })).code, 'ARTICLE_KILLED', 'a killed article cannot be killed twice')
+
+  const edits: Array<[string, string, unknown]> = [
+    ['PATCH', '', { status: 'published' }],
+    ['PATCH', '', { headline: 'Quietly back' }],
+    ['PUT', '', { headline: 'Quietly back', status: 'published' }],
+    ['POST', '/corrections', { kind: 'correction', text: 'x' }],
+    ['PUT', '/embargo', { until: new Date(Date.now() + 3_600_000).toISOString() }],
+    ['DELETE', '', undefined]
+  ]
+  for (const [method, suffix, payload] of edits) {
+    const refused = await app.inject({ method: method as 'PATCH', url: `/articles/${article.id as string}${suffix}`, headers: editor, ...(payload === undefined ? {} : { payload: payload as object }) })
+    t.equal(refused.statusCode, 409, `${method} ${suffix}: 409`)
+    t.equal(json(refused).code, 'ARTICLE_KILLED', `${method} ${suffix}: ARTICLE_KILLED`)
+  }
+  t.equal((await app.inject({ url: `/articles/${article.id as string}`, ...publicly })).statusCode, 410, 'still gone')
+
+  const unkill = async (payload: unknown, headers: Record<string, string>) => await app.inject({ method: 'POST', url: `/articles/${article.id as string}/unkill`, payload: payload as object, headers })
+  t.equal((await unkill({ reason: 'Cleared by legal' }, editor)).statusCode, 403, 'an editor cannot un-kill')
+  t.equal((await unkill({}, {})).statusCode, 400, 'un-killing needs a reason')
+  const back = await unkill({ reason: 'Cleared by legal' }, {})
+  t.equal(back.statusCode, 200, 'an admin un-kills it')
+  t.equal(json(back).status, 'draft', 'an un-killed article is a draft')
+  t.equal(json(back).kill, null)
+  t.equal((await app.inject({ url: `/articles/${article.id as string}`, ...publicly })).statusCode, 404, 'a draft again: 404, no longer 410')
+  t.equal(json(await unkill({ reason: 'again' }, {})).code, 'INVALID_TRANSITION', 'un-killing what is not killed is 409')
+  const republished = await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, headers: editor, payload: { status: 'published' } })
+  t.equal(republished.statusCode, 200, 'an editor can publish it again')
+
+  const audit = json(await app.inject(`/audit?objectType=article&objectId=${article.id as string}`)).items
+  t.same(audit.filter((entry: { reason: string | null }) => entry.reason !== null).map((entry: { action: string, reason: string }) => [entry.action, entry.reason]),
+    [['article.unkilled', 'Cleared by legal'], ['article.killed', 'Libel risk']], 'both reasons are in the audit trail')
+})
+
+t.test('subscribers hear article.killed; a killed slug does not redirect', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const hook = await post(app, '/webhooks', { url: 'https://hooks.example.com/copydesk', events: ['article.killed', 'article.unkilled', 'article.published'] })
+  t.equal(hook.statusCode, 201, hook.body)
+  const article = await createArticle(app, { headline: 'Story With Old Slug', slug: 'old-slug', status: 'published' })
+  await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, payload: { slug: 'new-slug' } })
+  t.equal((await app.inject({ url: '/articles/slug/old-slug', ...publicly })).statusCode, 308, 'a former slug redirects while live')
+  await post(app, `/articles/${article.id as string}/kill`, { reason: 'Withdrawn' })
+  const former = await app.inject({ url: '/articles/slug/old-slug', ...publicly })
+  t.equal(former.statusCode, 410, 'a former slug of a killed article is gone too')
+  t.notMatch(former.body, /new-slug/, 'and does not say where it moved')
+  t.equal((await app.inject({ url: '/articles/slug/new-slug', ...publicly })).statusCode, 410)
+  t.equal((await app.inject({ url: '/articles/slug/new-slug' })).statusCode, 200, 'staff still read it')
+  const staffList = json(await app.inject('/articles?status=killed')).items
+  t.same(staffList.map((item: { id: string }) => item.id), [article.id], 'staff list killed articles')
+  const deliveries = await app.db.webhookDelivery.findMany({ orderBy: { seq: 'asc' } })
+  t.same(deliveries.map((delivery) => delivery.event), ['article.published', 'article.killed'])
+  t.equal(JSON.parse(deliveries[1]?.body ?? '{}').data.status, 'killed')
+})
