@@ -13,6 +13,7 @@ import { siteOf } from '../delivery/site.ts'
 import { BreakOut, CoverageCreate, CoveragePageSchema, CoveragePatch, EntriesQuery, EntryCorrection, EntryCreate, EntryPageSchema, EntryPatch, LiveCoverageSchema, LiveEntrySchema } from './schemas.ts'
 import * as live from './service.ts'
 import { livePurgeKey } from './effects.ts'
+import { LIVE_FEED_LENGTH, liveAtomFeed } from './feed.ts'
 
 const tags = ['Live coverage']
 const writeProblems = problemResponses(400, 404, 409, 413, 415, 503)
@@ -226,5 +227,29 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     })
     // A stream, past the response schema (which documents it as text).
     return await (reply as FastifyReply).send(sink)
+  })
+
+  app.get('/live/:slug/feed.atom', {
+    config: { access: 'public', cache: 'feeds' },
+    schema: {
+      operationId: 'getLiveCoverageFeed',
+      summary: 'A live coverage\'s entries as an Atom 1.0 feed',
+      description: `The ${LIVE_FEED_LENGTH} latest entries of the coverage (deleted ones left out) as Atom 1.0, each linking to its place on the page (#entry-<id>), key events as category key-event, corrections with their note. Without a key, found only while the article is published; keyless answers carry an ETag and Cache-Control and are purged with the coverage.`,
+      tags,
+      params: LiveSlugParams,
+      response: {
+        200: {
+          description: 'Atom 1.0 feed',
+          content: { 'application/atom+xml': { schema: { type: 'string' }, example: '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">…</feed>' } }
+        },
+        ...problemResponses(400, 404)
+      }
+    }
+  }, async (request, reply) => {
+    const { coverage, article } = await live.coverageBySlug(app.db, request.params.slug, request.actor)
+    const page = await live.readEntries(app.db, coverage, { limit: LIVE_FEED_LENGTH })
+    tagResponse(reply, coverage)
+    const self = site.absolute(`/live/${request.params.slug}/feed.atom`)
+    return await reply.type('application/atom+xml; charset=utf-8').send(liveAtomFeed(article, page.items, self, site))
   })
 }
