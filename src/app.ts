@@ -35,6 +35,7 @@ import { searchRoutes } from './search/routes.ts'
 import { SectionSchema, TagSchema } from './taxonomy/schemas.ts'
 import { changeRoutes, changeSchemas } from './changes/routes.ts'
 import { changeStreamPlugin } from './changes/stream.ts'
+import { liveRoutes } from './live/routes.ts'
 
 /** Schemas with an $id: named components in the OpenAPI document, referenced by routes. */
 const sharedSchemas = [ProblemSchema, SectionSchema, TagSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema, ...webhookSchemas, ...keySchemas, ...auditSchemas, ...changeSchemas]
@@ -228,6 +229,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(deliveryRoutes)
   await app.register(changeStreamPlugin)
   await app.register(changeRoutes)
+  await app.register(liveRoutes)
   await app.register(background)
   return app
 }

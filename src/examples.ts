@@ -12,13 +12,18 @@ export const exampleIds = {
   section: '019ab8a4-5555-7666-8777-988899990000',
   idleSection: '019ab8a4-5555-7666-8777-988899990001',
   tag: '019ab8a4-6666-7777-8888-999900001111',
-  idleTag: '019ab8a4-6666-7777-8888-999900001112'
+  idleTag: '019ab8a4-6666-7777-8888-999900001112',
+  /** The demo live coverage, its article and its pinned entry. */
+  liveArticle: '019ab8a4-7777-7888-9999-aaaabbbb0001',
+  liveCoverage: '019ab8a4-7777-7888-9999-aaaabbbb0002',
+  liveEntry: '019ab8a4-7777-7888-9999-aaaabbbb0003'
 }
 export const exampleSlugs = {
   article: 'contra-putin-russian-govt-admits-it-sent-conscripts-into-ukraine',
   author: 'alex-rowan',
   section: 'ukraine',
-  tag: 'conscription'
+  tag: 'conscription',
+  liveArticle: 'live-ukraines-parliament-votes-on-mobilization-law'
 }
 const at = '2026-11-25T06:00:00.000Z'
 

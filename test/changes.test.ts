@@ -6,7 +6,8 @@ import sharp from 'sharp'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { anonymous, buildTestApp, createArticle, createAuthor, createImage, json, post } from './helper.ts'
 
-type Scenario = (app: FastifyInstance) => Promise<InjectOptions & { expect: { action: string, publicChange: boolean } }>
+/** `changes`: 1 unless the operation changes two objects, each in its own change (breaking out a live entry makes an article). */
+type Scenario = (app: FastifyInstance) => Promise<InjectOptions & { expect: { action: string, publicChange: boolean, changes?: number } }>
 
 const png = async (colour: string): Promise<Buffer> => await sharp({ create: { width: 64, height: 48, channels: 3, background: colour } }).png().toBuffer()
 const published = async (app: FastifyInstance): Promise<any> => await createArticle(app, { headline: `Published ${Math.random()}`, status: 'published' }) // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -14,6 +15,11 @@ const draft = async (app: FastifyInstance): Promise<any> => await createArticle(
 const term = async (app: FastifyInstance, kind: string): Promise<any> => json(await post(app, `/${kind}`, { name: `Term ${Math.random()}` })) // eslint-disable-line @typescript-eslint/no-explicit-any
 const role = async (app: FastifyInstance): Promise<any> => json(await post(app, '/masthead/roles', { title: 'Managing Editor' })) // eslint-disable-line @typescript-eslint/no-explicit-any
 const webhook = async (app: FastifyInstance): Promise<any> => json(await post(app, '/webhooks', { url: 'https://hooks.example.com/copydesk', events: ['*'] })) // eslint-disable-line @typescript-eslint/no-explicit-any
+const liveCoverage = async (app: FastifyInstance): Promise<any> => json(await post(app, '/live-coverages', { articleId: (await published(app)).id, status: 'live' })) // eslint-disable-line @typescript-eslint/no-explicit-any
+const liveEntry = async (app: FastifyInstance): Promise<{ coverage: string, entry: string }> => {
+  const coverage = (await liveCoverage(app)).id as string
+  return { coverage, entry: json(await post(app, `/live-coverages/${coverage}/entries`, { headline: 'Polls close', body: [{ type: 'paragraph', text: 'Polls have closed.' }] })).id }
+}
 const key = async (app: FastifyInstance): Promise<any> => json(await post(app, '/keys', { name: 'a key', role: 'editor' })) // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** One successful call of each write operation, after whatever it needs exists. */
@@ -77,6 +83,25 @@ const scenarios: Record<string, Scenario> = {
     await app.db.webhookDelivery.update({ where: { id: delivery.id }, data: { status: 'failed', attempts: 10 } })
     return { method: 'POST', url: `/webhooks/${hook.id as string}/deliveries/${delivery.id}/replay`, expect: { action: 'webhook.delivery-replayed', publicChange: false } }
   },
+  createLiveCoverage: async (app) => ({ method: 'POST', url: '/live-coverages', payload: { articleId: (await draft(app)).id }, expect: { action: 'live-coverage.created', publicChange: false } }),
+  updateLiveCoverage: async (app) => ({ method: 'PATCH', url: `/live-coverages/${(await liveCoverage(app)).id as string}`, payload: { status: 'ended' }, expect: { action: 'live-coverage.ended', publicChange: true } }),
+  postLiveEntry: async (app) => ({ method: 'POST', url: `/live-coverages/${(await liveCoverage(app)).id as string}/entries`, payload: { body: [{ type: 'paragraph', text: 'Polls are open.' }] }, expect: { action: 'live-entry.posted', publicChange: true } }),
+  updateLiveEntry: async (app) => {
+    const { coverage, entry } = await liveEntry(app)
+    return { method: 'PATCH', url: `/live-coverages/${coverage}/entries/${entry}`, payload: { pinned: true }, expect: { action: 'live-entry.updated', publicChange: true } }
+  },
+  correctLiveEntry: async (app) => {
+    const { coverage, entry } = await liveEntry(app)
+    return { method: 'POST', url: `/live-coverages/${coverage}/entries/${entry}/correction`, payload: { note: 'A fix.' }, expect: { action: 'live-entry.corrected', publicChange: true } }
+  },
+  breakOutLiveEntry: async (app) => {
+    const { coverage, entry } = await liveEntry(app)
+    return { method: 'POST', url: `/live-coverages/${coverage}/entries/${entry}/break-out`, payload: {}, expect: { action: 'live-entry.broken-out', publicChange: true, changes: 2 } }
+  },
+  deleteLiveEntry: async (app) => {
+    const { coverage, entry } = await liveEntry(app)
+    return { method: 'DELETE', url: `/live-coverages/${coverage}/entries/${entry}`, expect: { action: 'live-entry.deleted', publicChange: true } }
+  },
   createKey: async () => ({ method: 'POST', url: '/keys', payload: { name: 'ops', role: 'admin' }, expect: { action: 'key.created', publicChange: false } }),
   revokeKey: async (app) => ({ method: 'DELETE', url: `/keys/${(await key(app)).id}`, expect: { action: 'key.revoked', publicChange: false } })
 }
@@ -98,8 +123,9 @@ t.test('every write operation in the OpenAPI document records exactly one change
     const generationBefore = (await app.db.contentGeneration.findUniqueOrThrow({ where: { id: 1 } })).value
     const response = await app.inject(request)
     t.ok(response.statusCode >= 200 && response.statusCode < 300, `${operationId} succeeds (${response.statusCode} ${response.body.slice(0, 200)})`)
-    t.equal(await app.db.change.count(), changesBefore + 1, `${operationId} records exactly one change`)
-    t.equal(await app.db.auditEntry.count(), auditBefore + 1, `${operationId} writes exactly one audit row`)
+    const changes = expect.changes ?? 1
+    t.equal(await app.db.change.count(), changesBefore + changes, `${operationId} records exactly ${changes} change(s)`)
+    t.equal(await app.db.auditEntry.count(), auditBefore + changes, `${operationId} writes exactly ${changes} audit row(s)`)
     const change = await app.db.change.findFirstOrThrow({ orderBy: { seq: 'desc' } })
     t.match(change, { action: expect.action, publicChange: expect.publicChange }, `${operationId}: ${expect.action}, ${expect.publicChange ? 'public' : 'not public'}`)
     const generation = (await app.db.contentGeneration.findUniqueOrThrow({ where: { id: 1 } })).value

@@ -9,6 +9,7 @@ import { authorsIn, refreshAuthorPages } from '../read-model/authors.ts'
 import { refreshMasthead, refreshMastheadShowing } from '../read-model/documents.ts'
 import { refreshPublicTerm } from '../read-model/terms.ts'
 import type { Change, ObjectType, SpineContext } from './index.ts'
+import { liveEffects } from '../live/effects.ts'
 
 type Transaction = Prisma.TransactionClient
 export interface Effects { publicChange: boolean, purgeKeys: string[] }
@@ -121,7 +122,9 @@ const effects: Record<ObjectType, Effect> = {
   // Staff-only objects: audited and logged, never a reason to drop cached content.
   key: async () => NOTHING_PUBLIC,
   webhook: async () => NOTHING_PUBLIC,
-  'read-model': async () => ({ publicChange: true, purgeKeys: [PURGE_EVERYTHING] })
+  'read-model': async () => ({ publicChange: true, purgeKeys: [PURGE_EVERYTHING] }),
+  'live-coverage': liveEffects,
+  'live-entry': liveEffects
 }
 
 export function effectsOf (change: Change): Effect {

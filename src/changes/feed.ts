@@ -8,7 +8,7 @@ import { errors, withFieldErrors } from '../errors.ts'
 import type { Actor } from '../keys/roles.ts'
 import type { ObjectType } from './index.ts'
 
-export const contentTypes = ['article', 'author', 'image', 'section', 'tag', 'masthead-role', 'read-model'] as const satisfies readonly ObjectType[]
+export const contentTypes = ['article', 'author', 'image', 'section', 'tag', 'masthead-role', 'read-model', 'live-coverage', 'live-entry'] as const satisfies readonly ObjectType[]
 export const changeTypes = [...contentTypes, 'key', 'webhook'] as const satisfies readonly ObjectType[]
 export type ChangeType = typeof changeTypes[number]
 // Every kind of object the spine records is in one of the two lists: one left out would never be shown.

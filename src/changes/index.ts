@@ -11,7 +11,7 @@ import { queueEvent, type EventName } from '../webhooks/events.ts'
 import { effectsOf } from './effects.ts'
 
 /** Every kind of object a change can be about: the change feed, the audit trail and their filters list them all. */
-export const objectTypes = ['article', 'author', 'image', 'masthead-role', 'section', 'tag', 'key', 'webhook', 'read-model'] as const
+export const objectTypes = ['article', 'author', 'image', 'masthead-role', 'section', 'tag', 'key', 'webhook', 'read-model', 'live-coverage', 'live-entry'] as const
 export type ObjectType = typeof objectTypes[number]
 
 export interface Change {

@@ -15,10 +15,21 @@ export interface StreamSettings {
   maxBufferBytes: number
 }
 
+/**
+ * A narrower audience than a viewer's (the readers of one live coverage): subscribers sharing its key
+ * are sent the same frames, each made once per change.
+ */
+export interface Audience {
+  key: string
+  /** The frame a change is sent as to this audience, or null when the change is not for it. */
+  frameOf: (item: FeedItem) => string | null
+}
+
 interface Subscriber {
   sink: Writable
   viewer: Viewer
   types: readonly ChangeType[]
+  audience?: Audience
   /** The last change this subscriber has been sent (or passed over). */
   cursor: bigint
 }
@@ -98,14 +109,20 @@ export class ChangeStream {
   }
 
   private dispatch (row: ChangeRow): void {
-    const frames: { public?: string, staff?: string } = {}
+    const frames = new Map<string, string | null>()
     for (const subscriber of this.live) {
       if (row.seq <= subscriber.cursor) continue
       subscriber.cursor = row.seq
       if (!shows(subscriber.viewer, subscriber.types, row)) continue
-      const kind = subscriber.viewer.publicOnly ? 'public' : 'staff'
-      const frame = frames[kind] ??= eventFrame(feedItemOf(row, subscriber.viewer.publicOnly))
-      this.write(subscriber, frame)
+      const { audience, viewer } = subscriber
+      const kind = audience === undefined ? (viewer.publicOnly ? 'public' : 'staff') : `${viewer.publicOnly ? 'public' : 'staff'} ${audience.key}`
+      let frame = frames.get(kind)
+      if (frame === undefined) {
+        const item = feedItemOf(row, viewer.publicOnly)
+        frame = audience === undefined ? eventFrame(item) : audience.frameOf(item)
+        frames.set(kind, frame)
+      }
+      if (frame !== null) this.write(subscriber, frame)
     }
   }
 
@@ -130,7 +147,7 @@ export class ChangeStream {
    * for the client to take what it was sent (it slows nobody else); the step from catching up to
    * live has no await in it, so no change falls between the two.
    */
-  async subscribe (sink: Writable, viewer: Viewer, types: readonly ChangeType[], from: bigint): Promise<void> {
+  async subscribe (sink: Writable, viewer: Viewer, types: readonly ChangeType[], from: bigint, audience?: Audience): Promise<void> {
     this.joining += 1
     try {
       let cursor = from
@@ -139,7 +156,10 @@ export class ChangeStream {
         if (this.seen === null) throw new Error('The change log could not be read')
         if (cursor >= this.seen) break
         const page = await readChanges(this.db, viewer, types, cursor, this.seen, POLL_BATCH)
-        for (const item of page.items) sink.write(eventFrame(item))
+        for (const item of page.items) {
+          const frame = audience === undefined ? eventFrame(item) : audience.frameOf(item)
+          if (frame !== null) sink.write(frame)
+        }
         cursor = BigInt(page.next)
         if (sink.writableLength > this.settings.maxBufferBytes) await Promise.race([once(sink, 'drain'), once(sink, 'close')])
         if (sink.destroyed || sink.writableEnded) return
@@ -149,7 +169,7 @@ export class ChangeStream {
         this.close(sink, 'closing', 'The server is shutting down; reconnect to resume.')
         return
       }
-      const subscriber: Subscriber = { sink, viewer, types, cursor }
+      const subscriber: Subscriber = { sink, viewer, types, cursor, ...(audience === undefined ? {} : { audience }) }
       this.live.add(subscriber)
       sink.once('close', () => { this.live.delete(subscriber) })
       // Where the client stands, so a reconnection resumes here even if no event comes first.

@@ -10,6 +10,7 @@ import * as taxonomy from '../taxonomy/service.ts'
 import { exampleIds } from '../examples.ts'
 import type { BodyBlock } from '../articles/body.ts'
 import { systemActor } from '../keys/roles.ts'
+import { seedLiveCoverage } from '../live/service.ts'
 
 /** The demo seed writes through the services, and is audited as such. */
 const seeder = systemActor('demo seed')
@@ -169,6 +170,8 @@ export async function seedDemoContent (db: Database): Promise<SeedSummary> {
     bylines: [{ authorId: staff.washington.id }]
   }, seeder)
 
+  await seedLiveCoverage(db, { ...(first ? { article: exampleIds.liveArticle, coverage: exampleIds.liveCoverage, entry: exampleIds.liveEntry } : {}) }, staff.reporter.id, sections.ukraine.id, seeder)
+
   const holders: Record<string, string> = {
     'Founder & Editor-in-Chief': staff.editor.id,
     'Managing Editor': staff.managing.id,
@@ -177,7 +180,7 @@ export async function seedDemoContent (db: Database): Promise<SeedSummary> {
   for (const [title, department] of mastheadTitles) {
     await masthead.createOne(db, { ...(title === 'Founder & Editor-in-Chief' ? fixed(exampleIds.role) : {}), title, department, holderId: holders[title] ?? null }, seeder)
   }
-  return { articles: stories.length + 1, authors: Object.keys(staff).length, images: 3, roles: mastheadTitles.length, sections: Object.keys(sections).length, tags: Object.keys(tags).length }
+  return { articles: stories.length + 2, authors: Object.keys(staff).length, images: 3, roles: mastheadTitles.length, sections: Object.keys(sections).length, tags: Object.keys(tags).length }
 }
 
 /** Seeds only a database with no content at all; returns whether it did. */
