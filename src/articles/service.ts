@@ -15,6 +15,8 @@ import { systemActor, type Actor } from '../keys/roles.ts'
 import { recordRevision } from './revisions.ts'
 import { commitChange } from '../changes/index.ts'
 import { isStorableDateTime } from '../validation.ts'
+import { assertLeaseAllows } from './leases.ts'
+import { assertPublishable } from './preflight.ts'
 
 type Transaction = Prisma.TransactionClient
 type Client = Database | Transaction
@@ -475,6 +477,7 @@ export async function createOne (db: Database, submitted: ArticleCreate & FixedI
     })
     const article = await readById(tx, created.id)
     await recordRevision(tx, article, actor)
+    await assertPublishable(tx, article, null)
     // One change; subscribers to publication hear of an article created as published too.
     const event: EventName[] = status === 'published' ? ['article.created', 'article.published'] : ['article.created']
     await commitChange(tx, { actor, objectType: 'article', objectId: article.id, action: 'article.created', event, data: eventData(article), version: article.version, article })
@@ -507,6 +510,7 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
   const bylines = bylinesOf(patch)
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
+    await assertLeaseAllows(tx, id, actor)
     assertVersion(ifMatch, current.version)
     await assertWriterMay(tx, actor, patch, { id, status: current.status })
     const status = patch.status ?? current.status
@@ -550,6 +554,7 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
     await tx.article.update({ where: { id }, data })
     const article = await readById(tx, id)
     await recordRevision(tx, article, actor)
+    await assertPublishable(tx, article, current.status)
     // Webhooks hear "updated" for scheduling and archiving; the audit trail names them.
     const event = eventOf(current.status, status)
     const action = status !== current.status && (status === 'scheduled' || status === 'archived') ? `article.${status}` : event
@@ -561,6 +566,7 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
 export async function deleteOne (db: Database, id: string, actor: Actor, ifMatch?: string): Promise<void> {
   await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
+    await assertLeaseAllows(tx, id, actor)
     assertVersion(ifMatch, current.version)
     await tx.article.delete({ where: { id } })
     await commitChange(tx, { actor, objectType: 'article', objectId: id, action: 'article.deleted', event: 'article.deleted', data: { id, slug: current.slug } })
@@ -571,6 +577,7 @@ export async function deleteOne (db: Database, id: string, actor: Actor, ifMatch
 export async function addCorrection (db: Database, id: string, input: CorrectionCreate, actor: Actor, ifMatch?: string): Promise<{ article: Article, correction: Correction }> {
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
+    await assertLeaseAllows(tx, id, actor)
     assertVersion(ifMatch, current.version)
     if (current.status !== 'published' && current.status !== 'archived') {
       throw errors.invalidTransition(`Corrections are for articles readers have seen; this one is ${current.status}: edit it instead`) as CatalogueError
