@@ -107,7 +107,7 @@ const deskRoutesPlugin: FastifyPluginAsyncTypebox = async (app) => {
       tags,
       params: ArticleIdParams,
       body: LeaseRequest,
-      response: { 200: { description: 'The lease, now held by this key', ...Lease }, ...problemResponses(400, 404, 423) }
+      response: { 200: { description: 'The lease, now held by this key', ...Lease }, ...problemResponses(400, 404, 413, 415, 423) }
     }
   }, async (request) => await takeLease(app.db, request.params.id, actorOf(request), request.body.takeOver === true))
 
@@ -160,7 +160,7 @@ const deskRoutesPlugin: FastifyPluginAsyncTypebox = async (app) => {
       params: ArticleIdParams,
       headers: IfMatchHeaders,
       body: SignoffRequest,
-      response: { 200: { description: 'Already signed off', ...SignoffState }, 201: { description: 'Signed off', ...SignoffState }, ...problemResponses(400, 404, 412) }
+      response: { 200: { description: 'Already signed off', ...SignoffState }, 201: { description: 'Signed off', ...SignoffState }, ...problemResponses(400, 404, 412, 413, 415) }
     }
   }, async (request, reply) => {
     const { state, created } = await giveSignoff(app.db, request.params.id, request.body.kind, actorOf(request), request.headers['if-match'])
