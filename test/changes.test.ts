@@ -28,6 +28,13 @@ const scenarios: Record<string, Scenario> = {
     await app.inject({ method: 'PATCH', url: `/articles/${article.id}`, payload: { headline: 'Second' } })
     return { method: 'POST', url: `/articles/${article.id}/revisions/1/restore`, expect: { action: 'article.updated', publicChange: false } }
   },
+  takeArticleLease: async (app) => ({ method: 'POST', url: `/articles/${(await draft(app)).id}/lease`, expect: { action: 'article.lease-taken', publicChange: false } }),
+  releaseArticleLease: async (app) => {
+    const article = await draft(app)
+    await app.inject({ method: 'POST', url: `/articles/${article.id}/lease` })
+    return { method: 'DELETE', url: `/articles/${article.id}/lease`, expect: { action: 'article.lease-released', publicChange: false } }
+  },
+  signOffArticle: async (app) => ({ method: 'POST', url: `/articles/${(await draft(app)).id}/signoffs`, payload: { kind: 'copy' }, expect: { action: 'article.signed-off', publicChange: false } }),
   createArticlePreviewLink: async (app) => ({ method: 'POST', url: `/articles/${(await published(app)).id}/preview-link`, expect: { action: 'article.preview-linked', publicChange: false } }),
   createAuthor: async () => ({ method: 'POST', url: '/authors', payload: { name: 'Dana Brooks' }, expect: { action: 'author.created', publicChange: true } }),
   replaceAuthor: async (app) => ({ method: 'PUT', url: `/authors/${(await createAuthor(app)).id}`, payload: { name: 'Dana Brooks' }, expect: { action: 'author.updated', publicChange: true } }),

@@ -84,7 +84,9 @@ export async function takeLease (db: Database, articleId: string, actor: Actor, 
         const expiresAt = new Date(now.getTime() + rules.leaseTtlSeconds * 1000)
         const stored = await tx.articleLease.findUnique({ where: { articleId } })
         if (stored === null) {
-          return toLease(await tx.articleLease.create({ data: { articleId, keyId, keyName: actor.keyName, acquiredAt: now, expiresAt } }), rules.leases === 'enforced')
+          const created = await tx.articleLease.create({ data: { articleId, keyId, keyName: actor.keyName, acquiredAt: now, expiresAt } })
+          await recordLeaseChange(tx, actor, articleId, 'article.lease-taken')
+          return toLease(created, rules.leases === 'enforced')
         }
         const ours = stored.keyId === keyId
         const live = stored.expiresAt > now
@@ -97,9 +99,14 @@ export async function takeLease (db: Database, articleId: string, actor: Actor, 
         })
         if (count === 0) throw new LostRace()
         const row = { articleId, keyId, keyName: actor.keyName, acquiredAt, expiresAt }
-        if (!live || ours) return toLease(row, rules.leases === 'enforced')
+        // A heartbeat renews quietly; taking a lease, anew or over someone, is on the record.
+        if (ours && live) return toLease(row, rules.leases === 'enforced')
+        if (!live) {
+          await recordLeaseChange(tx, actor, articleId, 'article.lease-taken')
+          return toLease(row, rules.leases === 'enforced')
+        }
         const previous = { keyId: stored.keyId, name: stored.keyName }
-        await commitChange(tx, { actor, objectType: 'article', objectId: articleId, action: 'article.lease-taken-over', data: { id: articleId, previousHolder: previous, holder: { keyId, name: actor.keyName } }, showsNothingNew: true })
+        await recordLeaseChange(tx, actor, articleId, 'article.lease-taken-over', { previousHolder: previous })
         return toLease(row, rules.leases === 'enforced', previous)
       })
     } catch (error) {
@@ -111,12 +118,20 @@ export async function takeLease (db: Database, articleId: string, actor: Actor, 
 
 class LostRace extends Error {}
 
+/** Leases are staff matters: audited and in the change log, never a reason to drop a cached response. */
+async function recordLeaseChange (tx: Transaction, actor: Actor, articleId: string, action: string, extra: Record<string, unknown> = {}): Promise<void> {
+  await commitChange(tx, { actor, objectType: 'article', objectId: articleId, action, data: { id: articleId, holder: { keyId: actor.keyId, name: actor.keyName }, ...extra }, showsNothingNew: true })
+}
+
 /** Releases the caller's lease; releasing a lease nobody holds is fine. Another key's live lease is 423. */
 export async function releaseLease (db: Database, articleId: string, actor: Actor): Promise<void> {
-  await assertArticleExists(db, articleId)
-  const row = await liveLease(db, articleId)
-  if (row !== null && row.keyId !== actor.keyId) throw lockedError(row, 'Only its holder releases a lease')
-  await db.articleLease.deleteMany({ where: { articleId, keyId: actor.keyId ?? '' } })
+  await db.$transaction(async (tx) => {
+    await assertArticleExists(tx, articleId)
+    const row = await liveLease(tx, articleId)
+    if (row !== null && row.keyId !== actor.keyId) throw lockedError(row, 'Only its holder releases a lease')
+    const { count } = await tx.articleLease.deleteMany({ where: { articleId, keyId: actor.keyId ?? '' } })
+    if (count > 0 && row !== null) await recordLeaseChange(tx, actor, articleId, 'article.lease-released')
+  })
 }
 
 export interface Presence {
