@@ -19,6 +19,7 @@ import { MastheadRoleSchema } from './masthead/schemas.ts'
 import { imageRoutes } from './images/routes.ts'
 import { authorRoutes } from './authors/routes.ts'
 import { articleRoutes } from './articles/routes.ts'
+import { deskRoutes } from './articles/desk-routes.ts'
 import { mastheadRoutes } from './masthead/routes.ts'
 import { webhookRoutes, webhookSchemas } from './webhooks/routes.ts'
 import background from './plugins/background.ts'
@@ -217,6 +218,8 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
     return { status: 'ready' as const }
   })
 
+  // Before the article routes: presence listens to their staff reads.
+  await app.register(deskRoutes)
   await app.register(articleRoutes)
   await app.register(authorRoutes)
   await app.register(imageRoutes)

@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 import { allowedInternalProblem } from './webhooks/targets.ts'
 import { isHttpUrl } from './validation.ts'
+import { deskSettingsProblems } from './articles/desk.ts'
 
 const LogLevel = Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
 
@@ -31,6 +32,21 @@ export const ConfigSchema = Type.Object({
   databaseConnectRetries: Type.Integer({ minimum: 0, maximum: 20 }),
   /** Refuse article edits that carry no If-Match with 428, instead of accepting them. */
   requireIfMatch: Type.Boolean(),
+  /** Edit leases: "enforced" refuses others' writes while a lease is held (423); "advisory" only shows who holds it. */
+  articleLeases: Type.Enum(['enforced', 'advisory']),
+  /** How long a lease lasts unless its holder renews it (the editor's heartbeat). */
+  articleLeaseTtlSeconds: Type.Integer({ minimum: 10, maximum: 86_400 }),
+  /** How far back GET /articles/{id}/presence lists staff who read the article. */
+  presenceWindowSeconds: Type.Integer({ minimum: 10, maximum: 86_400 }),
+  /** The sign-offs there are, each with the least role that may give it: "copy:editor,legal:editor". */
+  signoffKinds: Type.String({ maxLength: 2000, pattern: '^[a-z][a-z0-9-]{0,39}:(writer|editor|admin)(,[a-z][a-z0-9-]{0,39}:(writer|editor|admin))*$' }),
+  /** The sign-offs an article needs, of its current content, before it is published or scheduled (empty: none). */
+  requiredSignoffs: Type.String({ maxLength: 2000, pattern: '^([a-z][a-z0-9-]{0,39}(,[a-z][a-z0-9-]{0,39})*)?$' }),
+  /** Preflight rule levels, overriding the defaults: "alt-text:error,image-credit:warning" (levels error, warning, off). */
+  preflightRules: Type.String({ maxLength: 2000, pattern: '^([a-z-]+:(error|warning|off)(,[a-z-]+:(error|warning|off))*)?$' }),
+  /** The headline and dek lengths preflight accepts, in characters: "min-max". */
+  preflightHeadlineLength: Type.String({ pattern: '^\\d{1,4}-\\d{1,4}$' }),
+  preflightDekLength: Type.String({ pattern: '^\\d{1,4}-\\d{1,4}$' }),
   /** Run the scheduler and the webhook sender in this instance. */
   backgroundJobs: Type.Boolean(),
   schedulerIntervalMs: Type.Integer({ minimum: 50 }),
@@ -158,6 +174,14 @@ export const defaultConfig: Config = {
   databaseConnectTimeoutMs: 5000,
   databaseConnectRetries: 0,
   requireIfMatch: false,
+  articleLeases: 'enforced',
+  articleLeaseTtlSeconds: 120,
+  presenceWindowSeconds: 300,
+  signoffKinds: 'copy:editor,legal:editor',
+  requiredSignoffs: '',
+  preflightRules: '',
+  preflightHeadlineLength: '10-120',
+  preflightDekLength: '0-300',
   backgroundJobs: true,
   schedulerIntervalMs: 1000,
   webhookPollIntervalMs: 250,
@@ -256,6 +280,14 @@ const environmentNames: Record<keyof Config, string> = {
   databaseConnectTimeoutMs: 'DATABASE_CONNECT_TIMEOUT_MS',
   databaseConnectRetries: 'DATABASE_CONNECT_RETRIES',
   requireIfMatch: 'REQUIRE_IF_MATCH',
+  articleLeases: 'ARTICLE_LEASES',
+  articleLeaseTtlSeconds: 'ARTICLE_LEASE_TTL_SECONDS',
+  presenceWindowSeconds: 'PRESENCE_WINDOW_SECONDS',
+  signoffKinds: 'SIGNOFF_KINDS',
+  requiredSignoffs: 'REQUIRED_SIGNOFFS',
+  preflightRules: 'PREFLIGHT_RULES',
+  preflightHeadlineLength: 'PREFLIGHT_HEADLINE_LENGTH',
+  preflightDekLength: 'PREFLIGHT_DEK_LENGTH',
   backgroundJobs: 'BACKGROUND_JOBS',
   schedulerIntervalMs: 'SCHEDULER_INTERVAL_MS',
   webhookPollIntervalMs: 'WEBHOOK_POLL_INTERVAL_MS',
@@ -359,6 +391,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
   if (Number(candidate.requestTimeoutMs) > 0 && Number(candidate.changeStreamHeartbeatMs) >= Number(candidate.requestTimeoutMs)) {
     problems.push('CHANGE_STREAM_HEARTBEAT_MS: must be below REQUEST_TIMEOUT_MS, or idle streams are cut as stalled connections')
   }
+  if (problems.length === 0) problems.push(...deskSettingsProblems(candidate as Config))
   const purgers = String(candidate.cdnPurgers).split(',')
   if (purgers.includes('varnish') && candidate.varnishPurgeUrls === '') problems.push('VARNISH_PURGE_URLS: must be set when CDN_PURGERS includes varnish')
   if (purgers.includes('fastly') && (candidate.fastlyServiceId === '' || candidate.fastlyApiToken === '')) problems.push('FASTLY_SERVICE_ID and FASTLY_API_TOKEN: must be set when CDN_PURGERS includes fastly')

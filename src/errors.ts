@@ -18,7 +18,16 @@ export const ProblemSchema = Type.Object({
     pointer: Type.String({ description: 'JSON Pointer to the offending value within that part' }),
     message: Type.String()
   }), { description: 'Each invalid value, for validation problems' })),
-  currentVersion: Type.Optional(Type.Integer({ description: 'The version now stored, for precondition failures' }))
+  currentVersion: Type.Optional(Type.Integer({ description: 'The version now stored, for precondition failures' })),
+  lease: Type.Optional(Type.Object({
+    holder: Type.Object({ keyId: Type.Union([Type.String(), Type.Null()]), name: Type.String() }),
+    expiresAt: Type.String({ format: 'date-time' })
+  }, { description: 'Who holds the article\'s edit lease, and until when, for ARTICLE_LOCKED' })),
+  blockers: Type.Optional(Type.Array(Type.Object({
+    check: Type.String({ description: '"signoff" or "preflight"' }),
+    name: Type.String({ description: 'The sign-off kind, or the preflight rule' }),
+    message: Type.String()
+  }), { description: 'Everything that keeps the article from going live, for PUBLICATION_BLOCKED' }))
 }, {
   $id: 'Problem',
   title: 'Problem',
@@ -40,6 +49,8 @@ export type FieldError = NonNullable<Problem['errors']>[number]
 export interface CatalogueError extends FastifyError {
   fieldErrors?: FieldError[]
   currentVersion?: number
+  lease?: Problem['lease']
+  blockers?: Problem['blockers']
 }
 
 function entry (code: string, statusCode: number, message: string) {
@@ -91,6 +102,9 @@ export const errors = {
   imageUnreadable: entry('IMAGE_UNREADABLE', 422, '%s'),
   notAnUpload: entry('NOT_AN_UPLOAD', 409, '%s'),
   versionMismatch: entry('VERSION_MISMATCH', 412, '%s'),
+  articleLocked: entry('ARTICLE_LOCKED', 423, '%s'),
+  publicationBlocked: entry('PUBLICATION_BLOCKED', 409, '%s'),
+  signoffNotAllowed: entry('SIGNOFF_NOT_ALLOWED', 403, '%s'),
   preconditionRequired: entry('PRECONDITION_REQUIRED', 428, '%s'),
   cursorExpired: entry('CURSOR_EXPIRED', 410, '%s'),
   tryAgain: entry('TRY_AGAIN', 503, '%s'),
@@ -108,7 +122,7 @@ export function withFieldErrors<E extends CatalogueError> (error: E, fieldErrors
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
   406: 'Not Acceptable', 409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 413: 'Content Too Large',
-  415: 'Unsupported Media Type', 422: 'Unprocessable Content', 428: 'Precondition Required',
+  415: 'Unsupported Media Type', 422: 'Unprocessable Content', 423: 'Locked', 428: 'Precondition Required',
   429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable', 507: 'Insufficient Storage'
 }
 
@@ -197,6 +211,8 @@ export function problemOf (error: FastifyError & CatalogueError, request: Fastif
   }
   if (error.fieldErrors !== undefined) problem.errors = error.fieldErrors
   if (error.currentVersion !== undefined) problem.currentVersion = error.currentVersion
+  if (error.lease !== undefined) problem.lease = error.lease
+  if (error.blockers !== undefined) problem.blockers = error.blockers
   return problem
 }
 

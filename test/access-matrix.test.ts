@@ -74,3 +74,21 @@ t.test('a route without a declared access rule stops the app from starting', asy
   t.teardown(async () => { await app.close() })
   t.throws(() => { app.get('/undeclared', { schema: { summary: 'no rule' } }, async () => ({})) }, /does not declare config.access/)
 })
+
+t.test('within the routes a writer may call, the desk keeps its own rules: no legal sign-off, no lease take-over', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const author = await createAuthor(app, { name: 'Writer Person' })
+  const writer = json(await post(app, '/keys', { name: 'writer key', role: 'writer', authorId: author.id })).secret as string
+  const editor = json(await post(app, '/keys', { name: 'editor key', role: 'editor' })).secret as string
+  const article = json(await post(app, '/articles', { headline: 'A Story Under Review', bylines: [{ authorId: author.id }] }))
+  const signOff = async (key: string) => await app.inject({ method: 'POST', url: `/articles/${article.id}/signoffs`, headers: bearer(key), payload: { kind: 'legal' } })
+  const byWriter = await signOff(writer)
+  t.equal(byWriter.statusCode, 403)
+  t.equal(json(byWriter).code, 'SIGNOFF_NOT_ALLOWED')
+  t.equal((await signOff(editor)).statusCode, 201)
+  t.equal((await signOff(adminKey)).statusCode, 200, 'an admin may too; this version has its legal sign-off already')
+  await app.inject({ method: 'POST', url: `/articles/${article.id}/lease`, headers: bearer(editor) })
+  const takeOver = await app.inject({ method: 'POST', url: `/articles/${article.id}/lease`, headers: bearer(writer), payload: { takeOver: true } })
+  t.equal(takeOver.statusCode, 403)
+  t.equal((await app.inject({ method: 'POST', url: `/articles/${article.id}/lease`, headers: bearer(adminKey), payload: { takeOver: true } })).statusCode, 200)
+})

@@ -46,6 +46,13 @@ const scenarios: Record<string, Scenario> = {
     await app.inject({ method: 'PUT', url: `/articles/${article.id}/embargo`, payload: { until: new Date(Date.now() + 3_600_000).toISOString() } })
     return { method: 'POST', url: `/articles/${article.id}/embargo/break`, payload: { reason: 'Lifted by the source' }, expect: { action: 'article.embargo-broken', publicChange: true } }
   },
+  takeArticleLease: async (app) => ({ method: 'POST', url: `/articles/${(await draft(app)).id}/lease`, expect: { action: 'article.lease-taken', publicChange: false } }),
+  releaseArticleLease: async (app) => {
+    const article = await draft(app)
+    await app.inject({ method: 'POST', url: `/articles/${article.id}/lease` })
+    return { method: 'DELETE', url: `/articles/${article.id}/lease`, expect: { action: 'article.lease-released', publicChange: false } }
+  },
+  signOffArticle: async (app) => ({ method: 'POST', url: `/articles/${(await draft(app)).id}/signoffs`, payload: { kind: 'copy' }, expect: { action: 'article.signed-off', publicChange: false } }),
   createArticlePreviewLink: async (app) => ({ method: 'POST', url: `/articles/${(await published(app)).id}/preview-link`, expect: { action: 'article.preview-linked', publicChange: false } }),
   createAuthor: async () => ({ method: 'POST', url: '/authors', payload: { name: 'Dana Brooks' }, expect: { action: 'author.created', publicChange: true } }),
   replaceAuthor: async (app) => ({ method: 'PUT', url: `/authors/${(await createAuthor(app)).id}`, payload: { name: 'Dana Brooks' }, expect: { action: 'author.updated', publicChange: true } }),

@@ -48,9 +48,16 @@ export function snapshotOf (article: Article): Snapshot {
 
 export interface FieldChange { field: string, from: unknown, to: unknown }
 
+/** JSON with object keys sorted: PostgreSQL's jsonb hands stored snapshots back with their keys reordered. */
+function canonical (value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+    ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+    : inner)
+}
+
 export function changesBetween (from: Partial<Snapshot>, to: Snapshot): FieldChange[] {
   return (Object.keys(to) as Array<keyof Snapshot>)
-    .filter((field) => JSON.stringify(from[field]) !== JSON.stringify(to[field]))
+    .filter((field) => canonical(from[field]) !== canonical(to[field]))
     .map((field) => ({ field, from: from[field] ?? null, to: to[field] }))
 }
 

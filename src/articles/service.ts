@@ -16,6 +16,8 @@ import { recordRevision } from './revisions.ts'
 import { commitChange } from '../changes/index.ts'
 import { isStorableDateTime } from '../validation.ts'
 import { publicArticleWhere } from './visibility.ts'
+import { assertLeaseAllows } from './leases.ts'
+import { assertPublishable } from './preflight.ts'
 
 type Transaction = Prisma.TransactionClient
 type Client = Database | Transaction
@@ -506,6 +508,7 @@ export async function createOne (db: Database, submitted: ArticleCreate & FixedI
     })
     const article = await readById(tx, created.id)
     await recordRevision(tx, article, actor)
+    await assertPublishable(tx, article, null)
     // One change; subscribers to publication hear of an article created as published too.
     const event: EventName[] = status === 'published' ? ['article.created', 'article.published'] : ['article.created']
     await commitChange(tx, { actor, objectType: 'article', objectId: article.id, action: 'article.created', event, data: eventData(article), version: article.version, article })
@@ -540,6 +543,7 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
   const bylines = bylinesOf(patch)
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
+    await assertLeaseAllows(tx, id, actor)
     assertVersion(ifMatch, current.version)
     if (current.status === 'killed') throw killedError(id)
     await assertWriterMay(tx, actor, patch, { id, status: current.status })
@@ -584,6 +588,7 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
     await tx.article.update({ where: { id }, data })
     const article = await readById(tx, id)
     await recordRevision(tx, article, actor)
+    await assertPublishable(tx, article, current.status)
     // Webhooks hear "updated" for scheduling and archiving; the audit trail names them. Under an
     // embargo nothing goes live or comes down: subscribers hear "published" when it lifts.
     const statusEvent = eventOf(current.status, status)
@@ -597,6 +602,7 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
 export async function deleteOne (db: Database, id: string, actor: Actor, ifMatch?: string): Promise<void> {
   await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
+    await assertLeaseAllows(tx, id, actor)
     assertVersion(ifMatch, current.version)
     // Deleting would turn its 410 into a 404 and drop the reason: an admin decision.
     if (current.status === 'killed' && actor.role !== 'admin') throw killedError(id)
@@ -609,6 +615,7 @@ export async function deleteOne (db: Database, id: string, actor: Actor, ifMatch
 export async function addCorrection (db: Database, id: string, input: CorrectionCreate, actor: Actor, ifMatch?: string): Promise<{ article: Article, correction: Correction }> {
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
+    await assertLeaseAllows(tx, id, actor)
     assertVersion(ifMatch, current.version)
     if (current.status === 'killed') throw killedError(id)
     if (current.status !== 'published' && current.status !== 'archived') {

@@ -8,6 +8,7 @@ import { ensurePublicArticles, type RenderContext } from '../read-model/articles
 import { readAuthorPage, readPublishedMany } from '../articles/service.ts'
 import { readMasthead } from '../masthead/service.ts'
 import { bindChangeSpine } from './index.ts'
+import { bindDeskRules, deskRulesOf } from '../articles/desk.ts'
 
 /** Row locks in id order (so two transactions locking overlapping sets cannot deadlock). */
 async function lockDocumentsOnPostgres (tx: Prisma.TransactionClient, table: 'PublicArticle' | 'PublicAuthor', ids: string[]): Promise<void> {
@@ -26,6 +27,7 @@ export async function openForWrites (config: Config, log: (message: string) => v
   const opened = await openDatabase(config, log)
   const context = renderContextOf(config)
   bindChangeSpine(opened.prisma, { ...context, purgers: purgersOf(config) })
+  bindDeskRules(opened.prisma, deskRulesOf(config))
   await ensurePublicArticles(opened.prisma, context, log)
   return opened
 }
