@@ -42,8 +42,8 @@ const sharedSchemas = [ProblemSchema, SectionSchema, TagSchema, ImageSchema, Aut
 const DatabaseConnectionSchema = Type.Object({
   name: Type.String({ description: 'primary, or replica-N: the Nth URL of DATABASE_READ_URL' }),
   role: Type.Union([Type.Literal('primary'), Type.Literal('replica')]),
-  state: Type.Union([Type.Literal('up'), Type.Literal('lagging'), Type.Literal('down')], { description: 'up: in use; lagging: replay further behind than DATABASE_READ_MAX_LAG_MS; down: does not answer. Lagging or down replicas are skipped' }),
-  lagMs: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Replicas: replay lag at the last check (DATABASE_READ_CHECK_INTERVAL_MS), in milliseconds; null before the first check answered' })),
+  state: Type.Union([Type.Literal('up'), Type.Literal('lagging'), Type.Literal('down')], { description: 'up: in use; lagging: lag over DATABASE_READ_MAX_LAG_MS; down: does not answer. Lagging or down replicas are skipped' }),
+  lagMs: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Replicas: lag at the last check (every DATABASE_READ_CHECK_INTERVAL_MS), in milliseconds: how long ago this instance first saw on the primary the oldest public change the replica has not replayed (0: none); null before the first check answered' })),
   publicReads: Type.Integer({ minimum: 0, description: 'Keyless public reads of stored documents this connection answered since the instance started' })
 })
 
@@ -196,7 +196,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
       operationId: 'getReadiness',
       summary: 'Readiness: the database answers and every migration is applied; each database connection\'s state',
       description: 'Answers 200 when the primary database responds and every migration this version expects is applied, and 503 (NOT_READY) saying what is missing otherwise. Use it as a readiness probe or a load balancer\'s health check. ' +
-        'It also lists each database connection: the primary, and each read replica of DATABASE_READ_URL with its state (up; lagging: replay further behind than DATABASE_READ_MAX_LAG_MS; down) and replay lag, and how many keyless public reads each has answered. ' +
+        'It also lists each database connection: the primary, and each read replica of DATABASE_READ_URL with its state (up; lagging: further behind than DATABASE_READ_MAX_LAG_MS; down) and lag, and how many keyless public reads each has answered. ' +
         'A replica that is lagging or down does not make the instance unready (its reads go to the primary): the status says degraded instead of ready, still with 200.',
       tags: ['Operations'],
       response: { 200: ReadinessSchema, ...problemResponses(503) }

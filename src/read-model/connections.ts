@@ -5,8 +5,12 @@
 //   write, from any client through any instance, shows that write, and neither the response cache
 //   nor a CDN refetching after a purge keeps an older page. A replica behind it is passed over
 //   for that read (the primary answers) rather than waited for;
-// - a periodic check (DATABASE_READ_CHECK_INTERVAL_MS) finds it reachable and its replay lag within
+// - a periodic check (DATABASE_READ_CHECK_INTERVAL_MS) finds it reachable and its lag within
 //   DATABASE_READ_MAX_LAG_MS. A replica down or lagging is skipped until a check finds it well.
+//   Lag is how long ago this instance first saw (on the primary) the oldest public change the
+//   replica has not replayed: what a reader would miss. PostgreSQL's own measure on a standby (the
+//   age of the last replayed transaction while WAL waits to be replayed) reads seconds of lag after
+//   a quiet spell whenever the primary writes WAL without a transaction (checkpoints, pruning).
 // A read that fails on a replica is answered by the primary: a replica never fails a request. Each
 // change of a replica's state is logged once. Staff reads and all writes use the Prisma client on the
 // primary (plugins/database.ts), so a key always reads its own writes.
@@ -21,7 +25,7 @@ export interface ConnectionReport {
   name: string
   role: 'primary' | 'replica'
   state: ConnectionState
-  /** Replicas: how far replay was behind at the last check, in milliseconds (null before the first). */
+  /** Replicas: at the last check, how long ago the oldest public change it had not replayed was seen on the primary, in milliseconds (null before the first check). */
   lagMs?: number | null
   /** Keyless public reads this connection answered since the instance started. */
   publicReads: number
@@ -41,15 +45,6 @@ export function replicaUrlsOf (config: Pick<Config, 'databaseReadUrl'>): string[
   return config.databaseReadUrl.split(',').map((url) => url.trim()).filter((url) => url !== '')
 }
 
-/**
- * Replay lag as PostgreSQL sees it on the replica: none while everything received is replayed (an
- * idle primary sends nothing, which is not lag), else the age of the last transaction replayed.
- */
-const CHECK_SQL = `SELECT
-  CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-    ELSE COALESCE(GREATEST(0, floor(EXTRACT(EPOCH FROM (clock_timestamp() - pg_last_xact_replay_timestamp())) * 1000)), 0)
-  END::bigint::text AS "lagMs",
-  (SELECT "value"::text FROM "ContentGeneration" WHERE "id" = 1) AS "generation"`
 const GENERATION_SQL = 'SELECT "value"::text AS "generation" FROM "ContentGeneration" WHERE "id" = 1'
 
 /** Errors that mean the server is gone (network, shutdown), not that one statement failed. */
@@ -75,7 +70,8 @@ class Replica {
   #checked = false
   #refreshing: Promise<bigint> | null = null
 
-  constructor (readonly name: string, readonly host: string, readonly pool: pg.Pool, private readonly log: FastifyBaseLogger, private readonly maxLagMs: number) {}
+  constructor (readonly name: string, readonly host: string, readonly pool: pg.Pool, private readonly log: FastifyBaseLogger, private readonly maxLagMs: number,
+    private readonly lagOf: (replayed: bigint) => number) {}
 
   /** Records a new state, logging the change (and the first check's outcome) once. */
   become (state: ConnectionState, reason: string, error?: unknown): void {
@@ -90,9 +86,10 @@ class Replica {
 
   async check (): Promise<void> {
     try {
-      const { rows: [row] } = await this.pool.query<{ lagMs: string, generation: string | null }>(CHECK_SQL)
-      this.lagMs = Number(row?.lagMs ?? 0)
-      this.generation = BigInt(row?.generation ?? 0)
+      const { rows: [row] } = await this.pool.query<{ generation: string }>({ name: 'replica-generation', text: GENERATION_SQL })
+      const replayed = BigInt(row?.generation ?? 0)
+      if (replayed > this.generation) this.generation = replayed
+      this.lagMs = this.lagOf(this.generation)
       if (this.lagMs > this.maxLagMs) this.become('lagging', `replay is ${this.lagMs} ms behind, over DATABASE_READ_MAX_LAG_MS=${this.maxLagMs}`)
       else this.become('up', 'caught up')
     } catch (error) {
@@ -112,17 +109,46 @@ class Replica {
   }
 }
 
+/**
+ * When this instance first saw each content generation on the primary, for the ones some replica
+ * may not have replayed yet (older entries are dropped; a bounded list).
+ */
+class GenerationTimeline {
+  readonly #seen: Array<{ generation: bigint, at: number }> = []
+
+  record (generation: bigint): void {
+    const last = this.#seen.at(-1)
+    if (last !== undefined && last.generation >= generation) return
+    this.#seen.push({ generation, at: Date.now() })
+    if (this.#seen.length > 10_000) this.#seen.shift()
+  }
+
+  /** Milliseconds since the first generation after `replayed` was seen; 0 when none is known. */
+  lagOf (replayed: bigint): number {
+    const missed = this.#seen.find((entry) => entry.generation > replayed)
+    return missed === undefined ? 0 : Date.now() - missed.at
+  }
+
+  forgetThrough (replayed: bigint): void {
+    while ((this.#seen[0]?.generation ?? replayed + 1n) <= replayed) this.#seen.shift()
+  }
+}
+
 export function openReadConnections (config: Config, log: FastifyBaseLogger): ReadConnections {
   const primary = poolFor(config.databaseUrl, config, log, 'primary')
   let publicReadsOnPrimary = 0
+  const timeline = new GenerationTimeline()
   const replicas = replicaUrlsOf(config).map((url, index) => {
     const name = `replica-${index + 1}`
     const host = new URL(url).host
-    return new Replica(name, host, poolFor(url, config, log, name), log, config.databaseReadMaxLagMs)
+    return new Replica(name, host, poolFor(url, config, log, name), log, config.databaseReadMaxLagMs, (replayed) => timeline.lagOf(replayed))
   })
   let checking: Promise<void> | null = null
   const checkAll = (): void => {
-    checking ??= Promise.all(replicas.map(async (replica) => { await replica.check() })).then(() => { checking = null })
+    checking ??= Promise.all(replicas.map(async (replica) => { await replica.check() })).then(() => {
+      checking = null
+      timeline.forgetThrough(replicas.reduce((least, replica) => replica.generation < least ? replica.generation : least, replicas[0]?.generation ?? 0n))
+    })
   }
   const timer = replicas.length === 0 ? null : setInterval(checkAll, config.databaseReadCheckIntervalMs)
   timer?.unref()
@@ -152,6 +178,7 @@ export function openReadConnections (config: Config, log: FastifyBaseLogger): Re
 
   return {
     query: async <T extends pg.QueryResultRow>(query: pg.QueryConfig, minimumGeneration: bigint): Promise<T[]> => {
+      if (replicas.length > 0) timeline.record(minimumGeneration)
       const replica = await replicaFor(minimumGeneration)
       if (replica === null) return await onPrimary<T>(query)
       try {
