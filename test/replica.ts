@@ -3,7 +3,7 @@
 // server is made with `initdb -A trust`, whose pg_hba.conf lets local connections replicate. As
 // root (CI's container), the server binaries run as the postgres user, as .ci/postgres.sh does.
 import { execFile } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -71,7 +71,12 @@ export async function startTestReplica (t: TapLike, primaryAdminUrl: string): Pr
   }
   await start()
   t.teardown(async () => {
-    await runBinary(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']).catch(() => {})
+    // SIGQUIT is PostgreSQL's immediate shutdown; sent straight to the postmaster, it needs no pg_ctl.
+    const pid = existsSync(join(data, 'postmaster.pid')) ? Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]) : 0
+    if (pid > 0) {
+      try { process.kill(pid, 'SIGQUIT') } catch { /* already gone */ }
+      for (let waited = 0; waited < 10_000 && existsSync(`/proc/${pid}`); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
+    }
     rmSync(dir, { recursive: true, force: true })
   })
   const urlOf = (primaryDatabaseUrl: string): string => {
