@@ -41,6 +41,25 @@ import { liveRoutes } from './live/routes.ts'
 /** Schemas with an $id: named components in the OpenAPI document, referenced by routes. */
 const sharedSchemas = [ProblemSchema, SectionSchema, TagSchema, ImageSchema, AuthorSummarySchema, AuthorSchema, BodyBlock, ArticleSummarySchema, CorrectionSchema, ArticleSchema, AuthorPageSchema, MastheadRoleSchema, ...webhookSchemas, ...keySchemas, ...auditSchemas, ...changeSchemas]
 
+const DatabaseConnectionSchema = Type.Object({
+  name: Type.String({ description: 'primary, or replica-N: the Nth URL of DATABASE_READ_URL' }),
+  role: Type.Union([Type.Literal('primary'), Type.Literal('replica')]),
+  state: Type.Union([Type.Literal('up'), Type.Literal('lagging'), Type.Literal('down')], { description: 'up: in use; lagging: lag over DATABASE_READ_MAX_LAG_MS; down: does not answer. Lagging or down replicas are skipped' }),
+  lagMs: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Replicas: lag at the last check (every DATABASE_READ_CHECK_INTERVAL_MS), in milliseconds: how long ago this instance first saw on the primary the oldest public change the replica has not replayed (0: none); null before the first check answered' })),
+  publicReads: Type.Integer({ minimum: 0, description: 'Keyless public reads of stored documents this connection answered since the instance started' })
+})
+
+const ReadinessSchema = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('degraded')], { description: 'degraded: a read replica is lagging or down, and the primary answers its reads' }),
+  databases: Type.Array(DatabaseConnectionSchema)
+}, {
+  title: 'Readiness',
+  examples: [
+    { status: 'ready', databases: [{ name: 'primary', role: 'primary', state: 'up', publicReads: 0 }] },
+    { status: 'degraded', databases: [{ name: 'primary', role: 'primary', state: 'up', publicReads: 118 }, { name: 'replica-1', role: 'replica', state: 'up', lagMs: 0, publicReads: 20416 }, { name: 'replica-2', role: 'replica', state: 'down', lagMs: 40, publicReads: 9950 }] }
+  ]
+})
+
 function trustProxyOption (setting: string): boolean | string[] {
   if (setting === 'false') return false
   if (setting === 'true') return true
@@ -201,8 +220,13 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   app.get('/ready', {
     config: { access: 'public' },
     schema: {
-      operationId: 'getReadiness', summary: 'Readiness: the database answers and every migration is applied', description: 'Answers 200 when the database responds and every migration this version expects is applied, and 503 (NOT_READY) saying what is missing otherwise. Use it as a readiness probe or a load balancer\'s health check.', tags: ['Operations'],
-      response: { 200: Type.Object({ status: Type.Literal('ready') }, { examples: [{ status: 'ready' }] }), ...problemResponses(503) }
+      operationId: 'getReadiness',
+      summary: 'Readiness: the database answers and every migration is applied; each database connection\'s state',
+      description: 'Answers 200 when the primary database responds and every migration this version expects is applied, and 503 (NOT_READY) saying what is missing otherwise. Use it as a readiness probe or a load balancer\'s health check. ' +
+        'It also lists each database connection: the primary, and each read replica of DATABASE_READ_URL with its state (up; lagging: further behind than DATABASE_READ_MAX_LAG_MS; down) and lag, and how many keyless public reads each has answered. ' +
+        'A replica that is lagging or down does not make the instance unready (its reads go to the primary): the status says degraded instead of ready, still with 200.',
+      tags: ['Operations'],
+      response: { 200: ReadinessSchema, ...problemResponses(503) }
     }
   }, async () => {
     if (closing) throw errors.notReady('The instance is shutting down')
@@ -215,7 +239,9 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
     const appliedNames = new Set(applied.map((row) => row.migration_name))
     const missing = expectedMigrations(app.dbProvider).filter((name) => !appliedNames.has(name))
     if (missing.length > 0) throw errors.notReady(`Migrations not applied: ${missing.join(', ')}`)
-    return { status: 'ready' as const }
+    const { publicReadsOnPrimary, replicas } = app.publicReads.report()
+    const primary = { name: 'primary', role: 'primary' as const, state: 'up' as const, publicReads: publicReadsOnPrimary }
+    return { status: replicas.every((replica) => replica.state === 'up') ? 'ready' as const : 'degraded' as const, databases: [primary, ...replicas] }
   })
 
   // Before the article routes: presence listens to their staff reads.

@@ -30,6 +30,12 @@ export const ConfigSchema = Type.Object({
   databaseConnectTimeoutMs: Type.Integer({ minimum: 100 }),
   /** How many more times to try reaching the database at start-up, with doubling waits (0 = fail at once). */
   databaseConnectRetries: Type.Integer({ minimum: 0, maximum: 20 }),
+  /** PostgreSQL read replicas for keyless public reads: comma-separated postgres:// URLs (empty: none). */
+  databaseReadUrl: Type.String({ maxLength: 10_000 }),
+  /** A replica whose replay is further behind than this is skipped until it catches up. */
+  databaseReadMaxLagMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+  /** How often each replica's reachability and lag are checked. */
+  databaseReadCheckIntervalMs: Type.Integer({ minimum: 50, maximum: 60_000 }),
   /** Refuse article edits that carry no If-Match with 428, instead of accepting them. */
   requireIfMatch: Type.Boolean(),
   /** Edit leases: "enforced" refuses others' writes while a lease is held (423); "advisory" only shows who holds it. */
@@ -173,6 +179,9 @@ export const defaultConfig: Config = {
   databaseStatementTimeoutMs: 15_000,
   databaseConnectTimeoutMs: 5000,
   databaseConnectRetries: 0,
+  databaseReadUrl: '',
+  databaseReadMaxLagMs: 5000,
+  databaseReadCheckIntervalMs: 1000,
   requireIfMatch: false,
   articleLeases: 'enforced',
   articleLeaseTtlSeconds: 120,
@@ -279,6 +288,9 @@ const environmentNames: Record<keyof Config, string> = {
   databaseStatementTimeoutMs: 'DATABASE_STATEMENT_TIMEOUT_MS',
   databaseConnectTimeoutMs: 'DATABASE_CONNECT_TIMEOUT_MS',
   databaseConnectRetries: 'DATABASE_CONNECT_RETRIES',
+  databaseReadUrl: 'DATABASE_READ_URL',
+  databaseReadMaxLagMs: 'DATABASE_READ_MAX_LAG_MS',
+  databaseReadCheckIntervalMs: 'DATABASE_READ_CHECK_INTERVAL_MS',
   requireIfMatch: 'REQUIRE_IF_MATCH',
   articleLeases: 'ARTICLE_LEASES',
   articleLeaseTtlSeconds: 'ARTICLE_LEASE_TTL_SECONDS',
@@ -366,6 +378,22 @@ function parseValue (key: keyof Config, raw: string): unknown {
   return raw
 }
 
+/** DATABASE_READ_URL: PostgreSQL URLs, and only beside a PostgreSQL primary (SQLite has no replicas). */
+function readReplicaProblems (databaseUrl: string, databaseReadUrl: string): string[] {
+  const urls = databaseReadUrl.split(',').map((url) => url.trim()).filter((url) => url !== '')
+  if (urls.length === 0) return []
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    return ['DATABASE_READ_URL: read replicas need PostgreSQL; DATABASE_URL names SQLite, which has none (unset DATABASE_READ_URL)']
+  }
+  const problems: string[] = []
+  for (const url of urls) {
+    let valid = /^postgres(ql)?:\/\//.test(url)
+    try { new URL(url) } catch { valid = false } // eslint-disable-line no-new -- parsing is the check
+    if (!valid) problems.push(`DATABASE_READ_URL: "${url.replace(/\/\/[^@/]*@/, '//***@').slice(0, 60)}" is not a postgres:// or postgresql:// URL`)
+  }
+  return problems
+}
+
 /** Reads the settings from environment variables, falling back to the defaults above. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const candidate: Record<string, unknown> = { ...defaultConfig }
@@ -387,6 +415,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Par
   }
   const allowedInternal = typeof candidate.webhookAllowedInternal === 'string' ? allowedInternalProblem(candidate.webhookAllowedInternal) : null
   if (allowedInternal !== null) problems.push(`WEBHOOK_ALLOWED_INTERNAL: ${allowedInternal}`)
+  problems.push(...readReplicaProblems(String(candidate.databaseUrl), String(candidate.databaseReadUrl ?? '')))
   if (candidate.imageStorage === 's3' && candidate.s3Bucket === '') problems.push('S3_BUCKET: must be set when IMAGE_STORAGE=s3')
   if (Number(candidate.requestTimeoutMs) > 0 && Number(candidate.changeStreamHeartbeatMs) >= Number(candidate.requestTimeoutMs)) {
     problems.push('CHANGE_STREAM_HEARTBEAT_MS: must be below REQUEST_TIMEOUT_MS, or idle streams are cut as stalled connections')

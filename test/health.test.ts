@@ -8,7 +8,7 @@ t.test('health and readiness answer for load balancers', async (t) => {
   t.same(json(health), { status: 'ok' })
   const ready = await app.inject({ method: 'GET', url: '/ready' })
   t.equal(ready.statusCode, 200)
-  t.same(json(ready), { status: 'ready' })
+  t.same(json(ready), { status: 'ready', databases: [{ name: 'primary', role: 'primary', state: 'up', publicReads: 0 }] })
   t.match(ready.headers['x-request-id'], /^[0-9a-f-]{36}$/)
 })
 

@@ -34,6 +34,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     cacheState?: CacheState
   }
+  interface FastifyInstance {
+    /** The newest content generation this instance has read from the primary (0 before the first). */
+    newestContentGeneration: () => bigint
+  }
 }
 
 /**
@@ -341,6 +345,8 @@ export default fp(async (app) => {
   app.addHook('onClose', async () => { await reader.close() })
   const responses = config.responseCacheMb > 0 ? new ResponseCache(config.responseCacheMb * 1024 * 1024) : null
   const sync = generationSync(reader, responses)
+  let newestGeneration = 0n
+  app.decorate('newestContentGeneration', () => newestGeneration)
 
   // The document says what caches and frontends may rely on: the validators, 304, and the purge keys.
   app.addHook('onRoute', (route) => {
@@ -383,6 +389,7 @@ export default fp(async (app) => {
     request.cacheState = state
     if (!state.shared) return
     state.generation = await reader.read()
+    if (state.generation > newestGeneration) newestGeneration = state.generation
     await sync.to(state.generation)
     const cached = responses?.get(state.url)
     if (cached === undefined) return

@@ -11,11 +11,11 @@ declare module 'fastify' {
 }
 
 export default fp(async (app) => {
-  const reads = openPublicReads(app.config, app.dbProvider, app.log)
+  const reads = openPublicReads(app.config, app.dbProvider, app.log, app.newestContentGeneration)
   app.decorate('publicReads', reads)
   app.addHook('onClose', async () => { await reads.close() })
   // Stored documents carry absolute image URLs (API_PUBLIC_URL); every live response gets the same,
   // so staff and public reads send the same bytes, and so do images, authors, search and lists.
   const imageBase = app.config.apiPublicUrl
   if (imageBase !== '') app.addHook('preSerialization', async (_request, _reply, payload) => withAbsoluteImageUrls(payload, imageBase))
-}, { name: 'read-model', dependencies: ['database'] })
+}, { name: 'read-model', dependencies: ['database', 'http-cache'] })

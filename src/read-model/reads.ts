@@ -1,16 +1,16 @@
 // Keyless reads of the public read model: one indexed query each, on a connection of their own with
 // statements prepared once (Prisma's SQLite adapter prepares every statement again on every query,
 // and its query interpreter costs more than the read itself). SQLite: a read-only connection, which
-// in WAL mode sees every committed write. PostgreSQL: a small pool with named prepared statements.
+// in WAL mode sees every committed write. PostgreSQL: named prepared statements on a small pool, on
+// the primary or a read replica (read-model/connections.ts).
 import { createHash } from 'node:crypto'
 import BetterSqlite3 from 'better-sqlite3'
 import pg from 'pg'
 import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import type { Config } from '../config.ts'
 import { sqlitePath } from '../db/providers.ts'
-import { errors, type CatalogueError } from '../errors.ts'
 import type { TaxonomyKind } from '../taxonomy/schemas.ts'
-import { databaseUnavailable, isDatabaseUnreachable } from '../db/errors.ts'
+import { openReadConnections, type ConnectionReport } from './connections.ts'
 
 export interface StoredPage { document: string, etag: string, purgeKeys: string }
 export interface StoredDocument extends StoredPage { version: number }
@@ -40,6 +40,8 @@ export interface PublicReads {
   termCount: (kind: TaxonomyKind) => Promise<number>
   window: (query: WindowQuery) => Promise<StoredSummary[]>
   count: () => Promise<number>
+  /** Keyless reads the primary answered, and each read replica's state. */
+  report: () => { publicReadsOnPrimary: number, replicas: ConnectionReport[] }
   close: () => Promise<void>
 }
 
@@ -76,7 +78,8 @@ function sqliteReads (config: Config): PublicReads {
   for (const order of ['asc', 'desc'] as const) {
     for (const keyset of [false, true]) windows.set(`${order}:${keyset}`, connection.prepare(windowSql(order, keyset, 'sqlite')).raw())
   }
-  return {
+  let publicReads = 0
+  const reads: Omit<PublicReads, 'report' | 'close'> = {
     articleById: async (id) => byId.get(id) as StoredDocument | undefined,
     articleBySlug: async (slug) => bySlug.get(slug) as StoredDocument | undefined,
     authorById: async (id) => authorById.get(id) as StoredPage | undefined,
@@ -94,21 +97,24 @@ function sqliteReads (config: Config): PublicReads {
       const rows = statement.all(...position, take, offset) as Array<[string, string, string, string]>
       return rows.map(([id, summary, etag, publishedAt]) => ({ id, summary, etag, publishedAtText: publishedAt.replace('+00:00', 'Z') }))
     },
-    count: async () => Number(count.get()),
+    count: async () => Number(count.get())
+  }
+  // Each reader counted, for /ready (as read-model/connections.ts counts them on PostgreSQL).
+  const counted = Object.fromEntries(Object.entries(reads).map(([name, read]) => [name, async (...args: never[]) => {
+    publicReads++
+    return await (read as (...args: never[]) => Promise<unknown>)(...args)
+  }])) as unknown as Omit<PublicReads, 'report' | 'close'>
+  return {
+    ...counted,
+    report: () => ({ publicReadsOnPrimary: publicReads, replicas: [] }),
     close: async () => { connection.close() }
   }
 }
 
-function postgresReads (config: Config, log: FastifyBaseLogger): PublicReads {
-  const timeout = config.databaseStatementTimeoutMs > 0 ? config.databaseStatementTimeoutMs : undefined
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize, connectionTimeoutMillis: config.databaseConnectTimeoutMs, idleTimeoutMillis: 30_000, keepAlive: true, statement_timeout: timeout, query_timeout: timeout })
-  pool.on('error', (error) => { log.warn({ err: error }, 'read model connection lost; the next read reconnects') })
-  const run = async <T extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<T[]> => {
-    const result = await pool.query<T>({ name, text, values }).catch((error: unknown) => {
-      throw isDatabaseUnreachable(error) ? databaseUnavailable(error) : Object.assign(errors.tryAgain('The database does not answer in time; retry the request') as CatalogueError, { cause: error })
-    })
-    return result.rows
-  }
+function postgresReads (config: Config, log: FastifyBaseLogger, newestGeneration: () => bigint): PublicReads {
+  const connections = openReadConnections(config, log)
+  const run = async <T extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<T[]> =>
+    await connections.query<T>({ name, text, values }, newestGeneration())
   return {
     articleById: async (id) => (await run<StoredDocument>('public-article-by-id', `SELECT ${DOCUMENT_COLUMNS} FROM "PublicArticle" WHERE "id" = $1`, [id]))[0],
     articleBySlug: async (slug) => (await run<StoredDocument>('public-article-by-slug', `SELECT ${DOCUMENT_COLUMNS} FROM "PublicArticle" WHERE "slug" = $1`, [slug]))[0],
@@ -125,7 +131,8 @@ function postgresReads (config: Config, log: FastifyBaseLogger): PublicReads {
       return await run<StoredSummary>(`public-articles-${order}-${after !== null}`, sql, [...position, take, offset])
     },
     count: async () => Number((await run<{ count: string }>('public-articles-count', 'SELECT count(*) AS "count" FROM "PublicArticle"', []))[0]?.count ?? 0),
-    close: async () => { await pool.end() }
+    report: () => ({ publicReadsOnPrimary: connections.publicReadsOnPrimary(), replicas: connections.report() }),
+    close: async () => { await connections.close() }
   }
 }
 
@@ -139,8 +146,12 @@ export function sendStoredPage (reply: FastifyReply, stored: StoredPage): Fastif
   return reply.header('etag', stored.etag).type('application/json; charset=utf-8').send(stored.document)
 }
 
-export function openPublicReads (config: Config, provider: string, log: FastifyBaseLogger): PublicReads {
-  return provider === 'sqlite' ? sqliteReads(config) : postgresReads(config, log)
+/**
+ * `newestGeneration`: the newest content generation this instance has read from the primary; a
+ * replica answers only once it has replayed that far (read-model/connections.ts).
+ */
+export function openPublicReads (config: Config, provider: string, log: FastifyBaseLogger, newestGeneration: () => bigint): PublicReads {
+  return provider === 'sqlite' ? sqliteReads(config) : postgresReads(config, log, newestGeneration)
 }
 
 /**
