@@ -186,3 +186,16 @@ t.test('at until, the embargo lifts by itself, once, even with two schedulers ra
   t.equal([...(first ?? []), ...(second ?? [])].length, 1, 'two runs at once lift it once')
   t.equal(await other.db.change.count({ where: { objectId: racing.id, action: 'article.embargo-lifted' } }), 1)
 })
+
+t.test('under embargo a published story is not live yet: an edit voids its sign-off and the edit is refused until it is signed off again', async (t) => {
+  const app = await buildTestApp(t, { requiredSignoffs: 'copy' })
+  const article = await createArticle(app, { headline: 'Embargoed Report on Rates' })
+  t.equal((await post(app, `/articles/${article.id as string}/signoffs`, { kind: 'copy' })).statusCode, 201, 'signed off')
+  const embargoed = await app.inject({ method: 'PUT', url: `/articles/${article.id as string}/embargo`, payload: { until: new Date(Date.now() + 3_600_000).toISOString() } })
+  t.equal(embargoed.statusCode, 200, 'embargoed')
+  const published = await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, payload: { status: 'published' } })
+  t.equal(published.statusCode, 200, 'published under embargo with its sign-off')
+  const edited = await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, payload: { body: [{ type: 'paragraph', text: 'New figures.' }] } })
+  t.equal(edited.statusCode, 409, 'a content edit would go live at the lift without a sign-off: refused')
+  t.equal(json(edited).code, 'PUBLICATION_BLOCKED')
+})

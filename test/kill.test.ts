@@ -168,3 +168,31 @@ t.test('subscribers hear article.killed; a killed slug does not redirect', async
   t.same(deliveries.map((delivery) => delivery.event), ['article.published', 'article.killed'])
   t.equal(JSON.parse(deliveries[1]?.body ?? '{}').data.status, 'killed')
 })
+
+t.test('a killed live story: its entries leave the public change feed, cannot be broken out, and its sign-offs and lease go with it', async (t) => {
+  const app = await buildTestApp(t)
+  const article = await createArticle(app, { headline: 'Live: The Verdict', status: 'published' })
+  const coverage = json(await post(app, '/live-coverages', { articleId: article.id, status: 'live' }))
+  const entry = json(await post(app, `/live-coverages/${coverage.id as string}/entries`, { headline: 'Jury is out', body: [{ type: 'paragraph', text: 'Xylophonic deliberations begin.' }] }))
+  t.equal((await post(app, `/articles/${article.id as string}/signoffs`, { kind: 'copy' })).statusCode, 201, 'signed off')
+  t.equal((await post(app, `/articles/${article.id as string}/lease`, {})).statusCode, 200, 'leased')
+  const before = await app.inject({ url: '/changes?after=0&types=live-entry', headers: anonymous })
+  t.match(before.body, 'Xylophonic', 'while it is live, the entry is in the public change feed')
+
+  const killed = await post(app, `/articles/${article.id as string}/kill`, { reason: 'Contempt of court' })
+  t.equal(killed.statusCode, 200, 'killed')
+  const after = await app.inject({ url: '/changes?after=0&types=live-entry,live-coverage', headers: anonymous })
+  t.equal(after.statusCode, 200)
+  t.notMatch(after.body, 'Xylophonic', 'the entry\'s text leaves the public change feed')
+  t.notMatch(after.body, 'Jury is out', 'and its headline')
+  const items = json(after).items as Array<{ id: string, data: Record<string, unknown> }>
+  t.ok(items.some((item) => item.id === entry.id), 'the entry is still there by id, so a frontend can drop it')
+  t.ok(items.every((item) => Object.keys(item.data).every((key) => key === 'id' || key === 'coverageId')), 'with nothing but ids')
+  t.match((await app.inject({ url: '/changes?after=0&types=live-entry' })).body, 'Xylophonic', 'staff still see it all')
+
+  const brokenOut = await post(app, `/live-coverages/${coverage.id as string}/entries/${entry.id as string}/break-out`, {})
+  t.equal(brokenOut.statusCode, 409, 'an entry of a killed story cannot walk out as a new article')
+  t.equal(json(brokenOut).code, 'ARTICLE_KILLED')
+  t.same(json(await app.inject({ url: `/articles/${article.id as string}/signoffs` })).items, [], 'its sign-offs are gone')
+  t.equal(json(await app.inject({ url: `/articles/${article.id as string}/presence` })).lease, null, 'and its lease')
+})

@@ -17,6 +17,10 @@ export async function killOne (db: Database, id: string, reason: string, actor: 
     if (current.status === 'killed') throw errors.articleKilled(`Article ${id} is already killed`) as CatalogueError
     // A pending embargo would otherwise lift later and announce a publication.
     await tx.articleEmbargo.deleteMany({ where: { articleId: id } })
+    // Sign-offs were given to the text now taken down, and nobody edits a killed article: an
+    // un-killed one is signed off and leased afresh.
+    await tx.articleSignoff.deleteMany({ where: { articleId: id } })
+    await tx.articleLease.deleteMany({ where: { articleId: id } })
     await tx.articleKill.create({ data: { articleId: id, reason } })
     await tx.article.update({ where: { id }, data: { status: 'killed', version: { increment: 1 }, updatedAt: new Date() } })
     const article = await readById(tx, id)

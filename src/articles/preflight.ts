@@ -73,11 +73,12 @@ async function linkFindings (client: Client, article: Article, rules: DeskRules)
   if (targets.length === 0) return []
   const slugs = targets.flatMap((link) => link.target?.slug ?? [])
   const ids = targets.flatMap((link) => link.target?.id ?? [])
-  const found = await client.article.findMany({ where: { OR: [{ slug: { in: slugs } }, { id: { in: ids } }] }, select: { id: true, slug: true, status: true } })
-  const former = await client.articleFormerSlug.findMany({ where: { slug: { in: slugs } }, select: { slug: true, article: { select: { id: true, status: true } } } })
+  const found = await client.article.findMany({ where: { OR: [{ slug: { in: slugs } }, { id: { in: ids } }] }, select: { id: true, slug: true, status: true, embargo: { select: { until: true } } } })
+  const former = await client.articleFormerSlug.findMany({ where: { slug: { in: slugs } }, select: { slug: true, article: { select: { id: true, status: true, embargo: { select: { until: true } } } } } })
   const statusOf = (target: { slug?: string, id?: string }): string | null => {
     const match = found.find((row) => row.slug === target.slug || row.id === target.id) ?? former.find((row) => row.slug === target.slug)?.article
-    return match?.status ?? null
+    // Under embargo readers find nothing there either, whatever its status.
+    return match === undefined ? null : match.embargo !== null ? 'under embargo' : match.status
   }
   const findings: Finding[] = []
   for (const link of targets) {

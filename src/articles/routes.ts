@@ -22,7 +22,7 @@ const tags = ['Articles']
 const revisionTags = ['Revisions']
 const etagHeader = { ETag: { type: 'string', description: 'The article\'s version and a hash of these bytes ("<version>-<hash>"), the same a read of them gives: send it back in If-Match to edit safely, or in If-None-Match to revalidate' } }
 const withEtag = (description: string) => ({ description, headers: etagHeader, ...ArticleRef })
-const writeProblems = problemResponses(400, 404, 409, 412, 413, 415, 428, 503)
+const writeProblems = problemResponses(400, 404, 409, 412, 413, 415, 423, 428, 503)
 
 function sendArticle (reply: FastifyReply, read: Article, status = 200, shape: { fields?: string, include?: string } = {}): FastifyReply {
   const site = siteOf(reply.server.config)
@@ -290,7 +290,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'deleteArticle', summary: 'Delete an article', description: 'Deletes the article: it leaves lists, feeds and sitemaps, the change feed shows a tombstone and webhooks hear article.deleted. Send its ETag in If-Match to be sure you delete the version you saw (412 otherwise).', tags,
       params: ArticleIdParams,
       headers: IfMatchHeaders,
-      response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409, 412, 428, 503) }
+      response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses(400, 404, 409, 412, 423, 428, 503) }
     }
   }, async (request, reply) => {
     await articles.deleteOne(app.db, request.params.id, actorOf(request), request.headers['if-match'])

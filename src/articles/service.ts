@@ -588,7 +588,8 @@ export async function updateOne (db: Database, id: string, patch: ArticlePatch, 
     await tx.article.update({ where: { id }, data })
     const article = await readById(tx, id)
     await recordRevision(tx, article, actor)
-    await assertPublishable(tx, article, current.status)
+    // A published article under embargo is not live yet: its edits are checked as a publication is.
+    await assertPublishable(tx, article, current.embargo === null ? current.status : null)
     // Webhooks hear "updated" for scheduling and archiving; the audit trail names them. Under an
     // embargo nothing goes live or comes down: subscribers hear "published" when it lifts.
     const statusEvent = eventOf(current.status, status)

@@ -123,8 +123,8 @@ const effects: Record<ObjectType, Effect> = {
   key: async () => NOTHING_PUBLIC,
   webhook: async () => NOTHING_PUBLIC,
   'read-model': async () => ({ publicChange: true, purgeKeys: [PURGE_EVERYTHING] }),
-  'live-coverage': liveEffects,
-  'live-entry': liveEffects
+  'live-coverage': async (tx, change, context) => await liveEffects(tx, change, context.writesTakeTurns),
+  'live-entry': async (tx, change, context) => await liveEffects(tx, change, context.writesTakeTurns)
 }
 
 export function effectsOf (change: Change): Effect {

@@ -58,6 +58,9 @@ export function feedItemOf (row: ChangeRow, publicOnly: boolean, withdrawn = fal
     const hidden = withdrawn || data.status === 'killed' || (data.embargoedUntil ?? null) !== null
     if (hidden) data = { id: data.id ?? row.objectId }
     else if (data.status !== 'published') data = { id: data.id ?? row.objectId, slug: data.slug ?? null }
+  } else if (publicOnly && withdrawn) {
+    // A live coverage or entry of a withdrawn article: what was posted went down with it.
+    data = { id: data.id ?? row.objectId, coverageId: data.coverageId ?? null }
   }
   return { cursor: row.seq.toString(), type: row.objectType, id: row.objectId, action: row.action, version: row.version, occurredAt: row.createdAt.toISOString(), data }
 }
@@ -138,12 +141,23 @@ export async function readChanges (db: Database, viewer: Viewer, types: readonly
   const page = rows.slice(0, limit)
   const next = full ? (page.at(-1) as ChangeRow).seq : windowEnd
   const withdrawn = viewer.publicOnly ? await withdrawnAmong(db, page) : new Set<string>()
-  return { items: page.map((row) => feedItemOf(row, viewer.publicOnly, row.objectId !== null && withdrawn.has(row.objectId))), next: next.toString(), hasMore: full || windowEnd < through }
+  return { items: page.map((row) => feedItemOf(row, viewer.publicOnly, withdrawn.has(articleIdOf(row) ?? ''))), next: next.toString(), hasMore: full || windowEnd < through }
 }
 
-/** The articles among these changes that are killed or under embargo now: the public sees only their ids. */
+/** The article a change is about: itself, or the article a live coverage or entry belongs to. */
+function articleIdOf (row: ChangeRow): string | null {
+  if (row.objectType === 'article') return row.objectId
+  if (row.objectType !== 'live-coverage' && row.objectType !== 'live-entry') return null
+  const articleId = (JSON.parse(row.data) as { articleId?: unknown }).articleId
+  return typeof articleId === 'string' ? articleId : null
+}
+
+/**
+ * The articles among these changes (their own, and those of live coverages and entries) that are
+ * killed or under embargo now: the public sees only ids of them and of what was posted on them.
+ */
 async function withdrawnAmong (db: Database, rows: ChangeRow[]): Promise<Set<string>> {
-  const ids = [...new Set(rows.flatMap((row) => row.objectType === 'article' && row.objectId !== null ? [row.objectId] : []))]
+  const ids = [...new Set(rows.flatMap((row) => { const id = articleIdOf(row); return id === null ? [] : [id] }))]
   if (ids.length === 0) return new Set()
   const found = await db.article.findMany({ where: { id: { in: ids }, OR: [{ status: 'killed' }, { embargo: { isNot: null } }] }, select: { id: true } })
   return new Set(found.map((article) => article.id))

@@ -9,8 +9,11 @@ export function livePurgeKey (coverageId: string): string {
   return `live-${coverageId}`
 }
 
-export async function liveEffects (tx: Prisma.TransactionClient, change: Change): Promise<{ publicChange: boolean, purgeKeys: string[] }> {
+export async function liveEffects (tx: Prisma.TransactionClient, change: Change, writesTakeTurns: boolean): Promise<{ publicChange: boolean, purgeKeys: string[] }> {
   const { coverageId, articleId } = change.data as { coverageId: string, articleId: string }
+  // On PostgreSQL, wait for a kill, embargo or publication of the article being committed beside
+  // this write (they lock its row), so an entry posted in that moment is judged by the outcome.
+  if (!writesTakeTurns) await tx.$queryRaw`SELECT "id" FROM "Article" WHERE "id" = ${articleId} FOR SHARE`
   const published = await tx.publicArticle.count({ where: { id: articleId } }) > 0
   return published ? { publicChange: true, purgeKeys: [livePurgeKey(coverageId)] } : { publicChange: false, purgeKeys: [] }
 }

@@ -323,9 +323,12 @@ export async function breakOutEntry (db: Database, coverageId: string, entryId: 
     const coverage = await tx.liveCoverage.findUnique({ where: { id: coverageId }, select: { articleId: true } })
     if (coverage === null) throw coverageNotFound(coverageId)
     const { state } = await readEntryState(tx, coverageId, entryId)
-    const coverageArticle = await tx.article.findUniqueOrThrow({ where: { id: coverage.articleId }, select: { slug: true, headline: true } })
+    const coverageArticle = await tx.article.findUniqueOrThrow({ where: { id: coverage.articleId }, select: { slug: true, headline: true, status: true, embargo: { select: { until: true } } } })
     return { state, coverageArticle }
   })
+  // A new article carries no kill and no embargo: what is held back must not walk out through it.
+  if (coverageArticle.status === 'killed') throw errors.articleKilled(`The coverage's article was killed: its entries cannot be broken out`) as CatalogueError
+  if (coverageArticle.embargo !== null) throw errors.conflict(`The coverage's article is under embargo until ${coverageArticle.embargo.until.toISOString()}: break entries out once it lifts`)
   if (state.brokenOutArticleId !== null) throw errors.conflict(`Entry ${entryId} was already broken out into article ${state.brokenOutArticleId}`)
   const headline = input.headline ?? state.headline
   if (headline === null) throw fieldError('is needed: the entry has no headline to take', '/headline')
