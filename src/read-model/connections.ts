@@ -69,7 +69,6 @@ class Replica {
   generation = -1n
   publicReads = 0
   #checked = false
-  #refreshing: Promise<bigint> | null = null
 
   constructor (readonly name: string, readonly host: string, readonly pool: pg.Pool, private readonly log: FastifyBaseLogger, private readonly maxLagMs: number,
     private readonly lagOf: (replayed: bigint) => number) {}
@@ -88,8 +87,8 @@ class Replica {
   async check (): Promise<void> {
     try {
       const { rows: [row] } = await this.pool.query<{ generation: string }>({ name: 'replica-generation', text: GENERATION_SQL })
-      const replayed = BigInt(row?.generation ?? 0)
-      if (replayed > this.generation) this.generation = replayed
+      // The latest reading, not the highest: a replica rebuilt from an older backup at the same URL is behind.
+      this.generation = BigInt(row?.generation ?? 0)
       this.lagMs = this.lagOf(this.generation)
       if (this.lagMs > this.maxLagMs) this.become('lagging', `replay is ${this.lagMs} ms behind, over DATABASE_READ_MAX_LAG_MS=${this.maxLagMs}`)
       else this.become('up', 'caught up')
@@ -98,17 +97,41 @@ class Replica {
     }
   }
 
-  /** Whether it has the generation, reading it again (one read shared by concurrent callers) when not known to. */
-  async has (generation: bigint): Promise<boolean> {
-    if (this.generation >= generation) return true
-    this.#refreshing ??= this.pool.query<{ generation: string }>({ name: 'replica-generation', text: GENERATION_SQL })
-      .then(({ rows: [row] }) => BigInt(row?.generation ?? 0))
-      .finally(() => { this.#refreshing = null })
-    const replayed = await this.#refreshing
-    if (replayed > this.generation) this.generation = replayed
-    return this.generation >= generation
+  /**
+   * Runs the read on one of its connections when that connection has replayed `generation`, else
+   * answers null. The check and the read share the connection, and what each connection last read
+   * is kept per connection: behind a load-balanced DATABASE_READ_URL two connections may reach two
+   * standbys at different replay points, but one connection always reaches one server.
+   */
+  async readIfCurrent<T extends pg.QueryResultRow> (query: pg.QueryConfig, generation: bigint): Promise<T[] | null> {
+    const client = await this.pool.connect()
+    let lost: Error | undefined
+    // A checked-out connection has no pool listener: the server ending it between statements must
+    // close it, not crash the process.
+    const onLost = (error: Error): void => { lost = error }
+    client.on('error', onLost)
+    try {
+      let replayed = replayedOn.get(client) ?? -1n
+      if (replayed < generation) {
+        const { rows: [row] } = await client.query<{ generation: string }>({ name: 'replica-generation', text: GENERATION_SQL })
+        replayed = BigInt(row?.generation ?? 0)
+        replayedOn.set(client, replayed)
+      }
+      if (replayed < generation) return null
+      return (await client.query<T>(query)).rows
+    } catch (error) {
+      if (isConnectionError(error)) lost = error instanceof Error ? error : new Error(String(error))
+      throw error
+    } finally {
+      // A connection that failed is closed rather than handed to the next read.
+      client.removeListener('error', onLost)
+      client.release(lost)
+    }
   }
 }
+
+/** The content generation each replica connection read last: replay only moves forward on one server. */
+const replayedOn = new WeakMap<pg.PoolClient, bigint>()
 
 /**
  * When this instance first saw each content generation on the primary, for the ones some replica
@@ -156,17 +179,10 @@ export function openReadConnections (config: Config, log: FastifyBaseLogger): Re
   checkAll()
 
   let turn = 0
-  /** The next replica in turn that is up and has the generation, or null for the primary. */
-  const replicaFor = async (generation: bigint): Promise<Replica | null> => {
+  /** The next replica in turn that is up, or null when none is. */
+  const nextReplica = (): Replica | null => {
     const usable = replicas.filter((replica) => replica.state === 'up')
-    if (usable.length === 0) return null
-    const replica = usable[turn++ % usable.length] as Replica
-    try {
-      return await replica.has(generation) ? replica : null
-    } catch (error) {
-      if (isConnectionError(error)) replica.become('down', 'a read failed', error)
-      return null
-    }
+    return usable.length === 0 ? null : usable[turn++ % usable.length] as Replica
   }
 
   const onPrimary = async <T extends pg.QueryResultRow>(query: pg.QueryConfig): Promise<T[]> => {
@@ -180,12 +196,14 @@ export function openReadConnections (config: Config, log: FastifyBaseLogger): Re
   return {
     query: async <T extends pg.QueryResultRow>(query: pg.QueryConfig, minimumGeneration: bigint): Promise<T[]> => {
       if (replicas.length > 0) timeline.record(minimumGeneration)
-      const replica = await replicaFor(minimumGeneration)
+      const replica = nextReplica()
       if (replica === null) return await onPrimary<T>(query)
       try {
-        const result = await replica.pool.query<T>(query)
+        const rows = await replica.readIfCurrent<T>(query, minimumGeneration)
+        // A replica behind this read's generation is passed over for it, not waited for.
+        if (rows === null) return await onPrimary<T>(query)
         replica.publicReads++
-        return result.rows
+        return rows
       } catch (error) {
         // A statement the replica cancelled (a conflict with replay) leaves it usable; a lost server does not.
         if (isConnectionError(error)) replica.become('down', 'a read failed', error)
