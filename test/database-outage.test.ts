@@ -11,7 +11,7 @@ const skip = testProvider !== 'postgresql' ? 'runs against PostgreSQL (TEST_DATA
 
 test('PostgreSQL restarted under read and write load', { skip }, async (t) => {
   const cluster = await startCluster()
-  t.teardown(() => { cluster.remove() })
+  t.teardown(cluster.remove)
   const app = await buildTestApp(t, { databaseUrl: cluster.url, databaseConnectTimeoutMs: 2000 })
 
   const seed = json((await app.inject({ method: 'POST', url: '/articles', payload: { headline: 'Standing story', status: 'published', body: [{ type: 'paragraph', text: 'Here before.' }] } })))
@@ -53,14 +53,14 @@ test('PostgreSQL restarted under read and write load', { skip }, async (t) => {
   const load = [writer(), writer(), reader(`/articles/${seed.id}`), reader('/articles?status=draft&limit=5'), reader(`/articles/slug/${seed.slug}`, anonymous), reader('/articles?limit=5&sort=-updatedAt', anonymous)]
 
   t.ok(await waitFor(() => acknowledged.length >= 5), 'writes go through before the outage')
-  cluster.stop()
+  await cluster.stop()
   t.ok(await waitFor(() => outageAnswers >= 20), 'while the database is away, requests are answered 503')
   const slowest = Date.now()
   const down = await app.inject({ url: '/ready', headers: anonymous })
   t.equal(down.statusCode, 503, '/ready says the instance cannot serve')
   t.ok(Date.now() - slowest < 5000, 'and says it promptly')
   const before = acknowledged.length
-  cluster.start()
+  await cluster.start()
   t.ok(await waitFor(async () => (await app.inject({ url: '/ready', headers: anonymous })).statusCode === 200, 30_000), 'ready again once the database is back, without a restart')
   t.ok(await waitFor(() => acknowledged.length >= before + 5, 30_000), 'writes are acknowledged again')
   running = false
