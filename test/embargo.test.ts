@@ -4,54 +4,22 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { anonymous, bearer, buildTestApp, createArticle, createAuthor, createImage, json, post, waitFor } from './helper.ts'
-import { walkPublicGets, type Subject } from './public-walk.ts'
+import { keyFor, publishedStory, walkPublicGets, type Subject } from './public-walk.ts'
 import { liftDueEmbargoes } from '../src/articles/embargo.ts'
 
 const publicly = { headers: anonymous }
 const inAnHour = (): string => new Date(Date.now() + 3_600_000).toISOString()
 
-async function keyFor (app: FastifyInstance, role: string, authorId?: string): Promise<string> {
-  const response = await post(app, '/keys', { name: `${role} key`, role, ...(authorId === undefined ? {} : { authorId }) })
-  if (response.statusCode !== 201) throw new Error(response.body)
-  return json(response).secret
-}
-
 async function embargo (app: FastifyInstance, id: string, payload: unknown, headers: Record<string, string> = {}): Promise<ReturnType<FastifyInstance['inject']>> {
   return await app.inject({ method: 'PUT', url: `/articles/${id}/embargo`, payload: payload as object, headers })
 }
 
-/** A story with its own author, lead and body images, section and tag, embargoed, then published. */
+/** A story with its own author, images, section and tag, embargoed, then published. */
 async function embargoedStory (app: FastifyInstance, headline: string, until: string): Promise<Subject> {
-  const author = await createAuthor(app, { name: 'Ines Ortega' })
-  const lead = await createImage(app, { url: 'https://images.example.com/lead.jpg', caption: 'Lead photo' })
-  const inBody = await createImage(app, { url: 'https://images.example.com/body.jpg', caption: 'Body photo' })
-  const section = json(await post(app, '/sections', { name: 'Economy' }))
-  const tag = json(await post(app, '/tags', { name: 'Interest rates' }))
-  const article = await createArticle(app, {
-    headline,
-    leadImageId: lead.id,
-    sectionId: section.id,
-    tagIds: [tag.id],
-    bylines: [{ authorId: author.id }],
-    body: [{ type: 'paragraph', text: 'Quetzalcoatlian figures from the report.' }, { type: 'image', imageId: inBody.id }]
+  return await publishedStory(app, headline, async (id) => {
+    const set = await embargo(app, id, { until, note: 'Bank embargo' })
+    if (set.statusCode !== 200) throw new Error(set.body)
   })
-  const set = await embargo(app, article.id, { until, note: 'Bank embargo' })
-  if (set.statusCode !== 200) throw new Error(set.body)
-  const published = await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, payload: { status: 'published' } })
-  if (published.statusCode !== 200) throw new Error(published.body)
-  const previewToken = json(await app.inject({ method: 'POST', url: `/articles/${article.id as string}/preview-link` })).token
-  return {
-    article: { id: article.id, slug: article.slug, headline },
-    authorId: author.id,
-    authorSlug: author.slug,
-    imageIds: [lead.id, inBody.id],
-    sectionId: section.id,
-    sectionSlug: section.slug,
-    tagId: tag.id,
-    tagSlug: tag.slug,
-    previewToken,
-    searchWord: 'quetzalcoatlian'
-  }
 }
 
 t.test('an embargoed article, published, shows on no public route but its preview link; lifted, it shows', async (t) => {

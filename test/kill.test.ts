@@ -2,48 +2,10 @@
 // list, search, feed and sitemap, caches purged, article.killed for subscribers; no edit brings it
 // back; only an admin un-kills it, with a reason, in the audit trail.
 import t from 'tap'
-import type { FastifyInstance } from 'fastify'
-import { anonymous, bearer, buildTestApp, createArticle, createAuthor, createImage, json, post } from './helper.ts'
-import { walkPublicGets, type Subject } from './public-walk.ts'
+import { anonymous, bearer, buildTestApp, createArticle, createAuthor, json, post } from './helper.ts'
+import { keyFor, publishedStory, walkPublicGets } from './public-walk.ts'
 
 const publicly = { headers: anonymous }
-
-async function keyFor (app: FastifyInstance, role: string, authorId?: string): Promise<string> {
-  const response = await post(app, '/keys', { name: `${role} key`, role, ...(authorId === undefined ? {} : { authorId }) })
-  if (response.statusCode !== 201) throw new Error(response.body)
-  return json(response).secret
-}
-
-/** A published story with its own author, lead and body images, section and tag. */
-async function publishedStory (app: FastifyInstance, headline: string): Promise<Subject> {
-  const author = await createAuthor(app, { name: 'Kim Lowell' })
-  const lead = await createImage(app, { url: 'https://images.example.com/lead.jpg', caption: 'Lead photo' })
-  const inBody = await createImage(app, { url: 'https://images.example.com/body.jpg', caption: 'Body photo' })
-  const section = json(await post(app, '/sections', { name: 'Courts' }))
-  const tag = json(await post(app, '/tags', { name: 'Injunctions' }))
-  const article = await createArticle(app, {
-    headline,
-    status: 'published',
-    leadImageId: lead.id,
-    sectionId: section.id,
-    tagIds: [tag.id],
-    bylines: [{ authorId: author.id }],
-    body: [{ type: 'paragraph', text: 'Zanzibarian details of the case.' }, { type: 'image', imageId: inBody.id }]
-  })
-  const previewToken = json(await app.inject({ method: 'POST', url: `/articles/${article.id as string}/preview-link` })).token
-  return {
-    article: { id: article.id, slug: article.slug, headline },
-    authorId: author.id,
-    authorSlug: author.slug,
-    imageIds: [lead.id, inBody.id],
-    sectionId: section.id,
-    sectionSlug: section.slug,
-    tagId: tag.id,
-    tagSlug: tag.slug,
-    previewToken,
-    searchWord: 'zanzibarian'
-  }
-}
 
 t.test('a killed article is gone from every public route: 410 by id and slug, nowhere else', async (t) => {
   const app = await buildTestApp(t, { backgroundJobs: false })
