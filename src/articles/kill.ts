@@ -21,6 +21,8 @@ export async function killOne (db: Database, id: string, reason: string, actor: 
     // un-killed one is signed off and leased afresh.
     await tx.articleSignoff.deleteMany({ where: { articleId: id } })
     await tx.articleLease.deleteMany({ where: { articleId: id } })
+    // Edits waiting to replace the live version have nothing left to replace.
+    await tx.articlePendingRevision.deleteMany({ where: { articleId: id } })
     await tx.articleKill.create({ data: { articleId: id, reason } })
     await tx.article.update({ where: { id }, data: { status: 'killed', version: { increment: 1 }, updatedAt: new Date() } })
     const article = await readById(tx, id)

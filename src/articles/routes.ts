@@ -21,10 +21,10 @@ import { serializeArticle, serializeSummary } from '../read-model/serializers.ts
 const tags = ['Articles']
 const revisionTags = ['Revisions']
 const etagHeader = { ETag: { type: 'string', description: 'The article\'s version and a hash of these bytes ("<version>-<hash>"), the same a read of them gives: send it back in If-Match to edit safely, or in If-None-Match to revalidate' } }
-const withEtag = (description: string) => ({ description, headers: etagHeader, ...ArticleRef })
-const writeProblems = problemResponses(400, 404, 409, 412, 413, 415, 423, 428, 503)
+export const withEtag = (description: string) => ({ description, headers: etagHeader, ...ArticleRef })
+export const writeProblems = problemResponses(400, 404, 409, 412, 413, 415, 423, 428, 503)
 
-function sendArticle (reply: FastifyReply, read: Article, status = 200, shape: { fields?: string, include?: string } = {}): FastifyReply {
+export function sendArticle (reply: FastifyReply, read: Article, status = 200, shape: { fields?: string, include?: string } = {}): FastifyReply {
   const site = siteOf(reply.server.config)
   // Here and not only in the app's hook: a trimmed response is serialized below, past the hook.
   const article = withAbsoluteImageUrls(read, site.imageBase)
