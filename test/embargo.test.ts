@@ -127,6 +127,15 @@ t.test('bad input, roles, and who may move or break an embargo', async (t) => {
   t.equal(noReason.statusCode, 400, 'breaking needs a reason')
   t.same(json(noReason).errors.map((error: { pointer: string }) => error.pointer), ['/reason'])
   t.not(json(await app.inject(`/articles/${id}`)).embargo, null, 'still under embargo')
+
+  // An embargo is a write like any other: someone else's edit lease holds it (423), for admins too.
+  t.equal((await app.inject({ method: 'POST', url: `/articles/${id}/lease`, headers: editor })).statusCode, 200)
+  const leasedSet = await embargo(app, id, { until: new Date(Date.now() + 14_400_000).toISOString() }, {})
+  t.equal(leasedSet.statusCode, 423, 'setting an embargo respects the lease')
+  t.equal(json(leasedSet).code, 'ARTICLE_LOCKED')
+  t.equal((await breakIt({ reason: 'Minister spoke early' }, {})).statusCode, 423, 'so does breaking one')
+  t.equal((await app.inject({ method: 'DELETE', url: `/articles/${id}/lease`, headers: editor })).statusCode, 204)
+
   const broken = await breakIt({ reason: 'Minister spoke early' }, {})
   t.equal(broken.statusCode, 200)
   t.equal(json(broken).embargo, null)

@@ -10,6 +10,7 @@ import { systemActor, type Actor } from '../keys/roles.ts'
 import { commitChange } from '../changes/index.ts'
 import { recordRevision } from './revisions.ts'
 import { assertVersion, eventData, killedError, lockForUpdate, readById } from './service.ts'
+import { assertLeaseAllows } from './leases.ts'
 import type { Article, EmbargoSet } from './schemas.ts'
 
 export async function setEmbargo (db: Database, id: string, input: EmbargoSet, actor: Actor, ifMatch?: string): Promise<Article> {
@@ -20,6 +21,7 @@ export async function setEmbargo (db: Database, id: string, input: EmbargoSet, a
   }
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
+    await assertLeaseAllows(tx, id, actor)
     assertVersion(ifMatch, current.version)
     if (current.status === 'killed') throw killedError(id)
     if (current.embargo !== null && until < current.embargo.until && actor.role !== 'admin') {
@@ -41,6 +43,7 @@ export async function setEmbargo (db: Database, id: string, input: EmbargoSet, a
 export async function breakEmbargo (db: Database, id: string, reason: string, actor: Actor, ifMatch?: string): Promise<Article> {
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
+    await assertLeaseAllows(tx, id, actor)
     assertVersion(ifMatch, current.version)
     if (current.embargo === null) throw errors.notEmbargoed(`Article ${id} is not under embargo`) as CatalogueError
     await tx.articleEmbargo.delete({ where: { articleId: id } })
