@@ -158,3 +158,25 @@ t.test('a killed live story: its entries leave the public change feed, cannot be
   t.same(json(await app.inject({ url: `/articles/${article.id as string}/signoffs` })).items, [], 'its sign-offs are gone')
   t.equal(json(await app.inject({ url: `/articles/${article.id as string}/presence` })).lease, null, 'and its lease')
 })
+
+t.test('an article the public never read answers 404 once killed, not 410: the answer reveals nothing', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const draft = await createArticle(app, { headline: 'Draft About A Sealed Case' })
+  const embargoed = await createArticle(app, { headline: 'Embargoed Verdict Story' })
+  t.equal((await app.inject({ method: 'PUT', url: `/articles/${embargoed.id as string}/embargo`, payload: { until: new Date(Date.now() + 3_600_000).toISOString() } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'PATCH', url: `/articles/${embargoed.id as string}`, payload: { status: 'published' } })).statusCode, 200, 'published under embargo: not public yet')
+  const onceLive = await createArticle(app, { headline: 'Story Readers Saw Once', status: 'published' })
+  t.equal((await app.inject({ method: 'PATCH', url: `/articles/${onceLive.id as string}`, payload: { status: 'draft' } })).statusCode, 200, 'unpublished since')
+  for (const article of [draft, embargoed, onceLive]) {
+    const killed = await app.inject({ method: 'POST', url: `/articles/${article.id as string}/kill`, payload: { reason: 'Legal: reporting restriction' } })
+    t.equal(killed.statusCode, 200, killed.body)
+  }
+  for (const article of [draft, embargoed]) {
+    const byId = await app.inject({ url: `/articles/${article.id as string}`, ...publicly })
+    t.equal(byId.statusCode, 404, `${article.headline as string}: 404 by id`)
+    t.equal(json(byId).code, 'ARTICLE_NOT_FOUND', 'as for an article that never existed')
+    t.equal((await app.inject({ url: `/articles/slug/${article.slug as string}`, ...publicly })).statusCode, 404, `${article.headline as string}: 404 by slug`)
+  }
+  t.equal((await app.inject({ url: `/articles/${onceLive.id as string}`, ...publicly })).statusCode, 410, 'an article readers saw, even unpublished since, is 410 Gone')
+  t.equal(json(await app.inject(`/articles/${draft.id as string}`)).kill.reason, 'Legal: reporting restriction', 'staff still see it killed')
+})

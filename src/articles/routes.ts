@@ -215,7 +215,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/articles/:id', {
     config: { access: 'public', cache: 'articles' },
     schema: {
-      operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', description: 'Returns the whole article (body as blocks, HTML and text, authors, images, corrections and JSON-LD) with an ETag: send it in If-None-Match to revalidate (304) or in If-Match on your next edit; fields and include trim the response. Without a key only published articles not under embargo are found (404 otherwise; 410 ARTICLE_GONE, a problem saying nothing of the article, once it is killed); staff keys see every status.', tags,
+      operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', description: 'Returns the whole article (body as blocks, HTML and text, authors, images, corrections and JSON-LD) with an ETag: send it in If-None-Match to revalidate (304) or in If-Match on your next edit; fields and include trim the response. Without a key only published articles not under embargo are found (404 otherwise; 410 ARTICLE_GONE, a problem saying nothing of the article, once an article the public has read is killed; a killed article never public stays 404); staff keys see every status.', tags,
       params: ArticleIdParams,
       querystring: ArticleReadQuery,
       'x-copydesk-trimmable': true,
@@ -232,7 +232,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getArticleBySlug',
       summary: 'Read an article by slug, as a frontend renders it; a former slug answers 308 with the new location',
-      description: 'Returns the same article as GET /articles/{id}, found by the slug in the page\'s URL, which is what a frontend route usually has. A slug the article had before answers 308 with Location pointing at its current slug; without a key only published articles not under embargo are found, and a killed article\'s slugs (current and former) answer 410 ARTICLE_GONE.',
+      description: 'Returns the same article as GET /articles/{id}, found by the slug in the page\'s URL, which is what a frontend route usually has. A slug the article had before answers 308 with Location pointing at its current slug; without a key only published articles not under embargo are found, and the slugs (current and former) of a killed article the public has read answer 410 ARTICLE_GONE (one never public stays 404).',
       tags,
       params: slugParamsFor(exampleSlugs.article),
       querystring: ArticleReadQuery,
@@ -406,7 +406,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'killArticle',
       summary: 'Kill an article: take it down everywhere at once, with a reason',
-      description: 'For a legal or editorial emergency. The article leaves lists, search, feeds, sitemaps and the read model at once, cached copies are purged, and its public reads (by id, slug or former slug, and preview links) answer 410 Gone with a problem (ARTICLE_GONE) that says nothing of it; the public change feed keeps only its id, and webhooks hear article.killed. Unlike unpublishing, it cannot be edited or published again (409 ARTICLE_KILLED) until an admin un-kills it. The reason is kept in the audit trail.',
+      description: 'For a legal or editorial emergency. The article leaves lists, search, feeds, sitemaps and the read model at once, cached copies are purged, and its public reads (by id, slug or former slug, and preview links) answer 410 Gone with a problem (ARTICLE_GONE) that says nothing of it (an article the public never read, a draft or a story still under embargo, stays 404 instead, so the answer reveals nothing; preview links still say 410); a pending revision is discarded; the public change feed keeps only its id, and webhooks hear article.killed. Unlike unpublishing, it cannot be edited or published again (409 ARTICLE_KILLED) until an admin un-kills it. The reason is kept in the audit trail.',
       tags,
       params: ArticleIdParams,
       headers: IfMatchHeaders,

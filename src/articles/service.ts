@@ -298,9 +298,12 @@ function gone (): CatalogueError {
   return errors.articleGone('This article has been withdrawn and is no longer available') as CatalogueError
 }
 
-/** Throws 410 when the article a public read missed was killed (a killed article is gone, not missing). */
+/**
+ * Throws 410 when the article a public read missed was killed after the public had read it (a killed
+ * article is gone, not missing); one never public stays 404, so the answer reveals nothing.
+ */
 async function assertNotKilled (db: Client, where: Prisma.ArticleWhereInput): Promise<void> {
-  if (await db.article.count({ where: { ...where, status: 'killed' } }) > 0) throw gone()
+  if (await db.article.count({ where: { ...where, status: 'killed', kill: { is: { wasPublic: true } } } }) > 0) throw gone()
 }
 
 export async function readOne (db: Database, id: string, viewer: Actor | null): Promise<Article> {
