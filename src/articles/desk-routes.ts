@@ -82,7 +82,7 @@ const LeaseRequest = Type.Object({
   takeOver: Type.Optional(Type.Boolean({ description: 'Take the lease from its holder (editors and admins; audited as article.lease-taken-over)', default: false }))
 }, { additionalProperties: false, title: 'LeaseRequest', examples: [{}, { takeOver: true }] })
 
-const SignoffRequest = Type.Object({
+export const SignoffRequest = Type.Object({
   kind: Type.String({ minLength: 1, maxLength: 40, description: 'One of the kinds in SIGNOFF_KINDS (by default copy, legal)', examples: ['copy'] })
 }, { additionalProperties: false, title: 'SignoffRequest', examples: [{ kind: 'copy' }] })
 

@@ -8,8 +8,9 @@ import { exampleIds } from '../examples.ts'
 import { problemResponses } from '../errors.ts'
 import { actorOf } from '../keys/routes.ts'
 import { discardPending, pendingEtagOf, publishPending, readPending, signOffPending, writePending } from './pending.ts'
-import { PendingRevisionPatch, PendingRevisionReplace, PendingRevisionState } from './schemas.ts'
+import { PendingRevisionPatch, PendingRevisionReplace, PendingRevisionState, type PendingInput } from './schemas.ts'
 import { sendArticle, withEtag, writeProblems } from './routes.ts'
+import { SignoffRequest } from './desk-routes.ts'
 
 const tags = ['Pending revisions']
 const ArticleIdParams = idParamsFor(exampleIds.article)
@@ -20,10 +21,6 @@ function sendState (reply: FastifyReply, state: PendingRevisionState, status = 2
   if (state.pending !== null) reply.header('etag', pendingEtagOf(state.pending.version))
   return reply.code(status).send(state)
 }
-
-const SignoffRequest = Type.Object({
-  kind: Type.String({ minLength: 1, maxLength: 40, description: 'One of the kinds in SIGNOFF_KINDS (by default copy, legal)', examples: ['copy'] })
-}, { additionalProperties: false, title: 'PendingSignoffRequest', examples: [{ kind: 'copy' }] })
 
 export const pendingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const reservedSlugs = reservedSlugsOf(app.config)
@@ -40,39 +37,45 @@ export const pendingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => sendState(reply, await readPending(app.db, request.params.id)))
 
-  app.put('/articles/:id/pending', {
-    config: { access: 'editor' },
-    schema: {
-      operationId: 'replaceArticlePendingRevision',
-      summary: 'Write the whole pending revision of a live story',
-      description: 'Edits a published article without touching what the public reads: the content sent becomes its pending revision (created, 201, or replaced, 200; optional fields left out are cleared, as with PUT /articles/{id}), while the live version stays public, unchanged, on every route. Publish it with POST /articles/{id}/pending/publish. A plain PUT or PATCH of /articles/{id} still edits the live version at once. Only a published article has a pending revision (409 otherwise; 409 ARTICLE_KILLED once killed); edit leases apply (423); any edit clears the pending revision\'s sign-offs. Send its ETag ("pending-<version>") in If-Match to edit the version you read (412 otherwise; any If-Match is 412 while there is none). A new slug is checked now and redirects from the old one once published.',
-      tags,
-      params: ArticleIdParams,
-      headers: IfMatchHeaders,
-      body: PendingRevisionReplace,
-      response: { 200: stateResponse('The pending revision, replaced'), 201: stateResponse('The pending revision, created'), ...writeProblems }
-    }
-  }, async (request, reply) => {
-    const { state, created } = await writePending(app.db, request.params.id, request.body, 'replace', actorOf(request), request.headers['if-match'], reservedSlugs)
-    return sendState(reply, state, created ? 201 : 200)
-  })
-
-  app.patch('/articles/:id/pending', {
-    config: { access: 'editor' },
-    schema: {
-      operationId: 'updateArticlePendingRevision',
-      summary: 'Change some fields of the pending revision of a live story',
-      description: 'As PUT /articles/{id}/pending, changing only the fields sent: the first PATCH starts the pending revision from the live content (201), later ones edit it (200).',
-      tags,
-      params: ArticleIdParams,
-      headers: IfMatchHeaders,
-      body: PendingRevisionPatch,
-      response: { 200: stateResponse('The pending revision, edited'), 201: stateResponse('The pending revision, started from the live content'), ...writeProblems }
-    }
-  }, async (request, reply) => {
-    const { state, created } = await writePending(app.db, request.params.id, request.body, 'merge', actorOf(request), request.headers['if-match'], reservedSlugs)
-    return sendState(reply, state, created ? 201 : 200)
-  })
+  // PUT replaces the whole content, PATCH changes the fields sent: one service call, two modes.
+  const writes = [{
+    method: 'PUT' as const,
+    mode: 'replace' as const,
+    body: PendingRevisionReplace,
+    operationId: 'replaceArticlePendingRevision',
+    summary: 'Write the whole pending revision of a live story',
+    description: 'Edits a published article without touching what the public reads: the content sent becomes its pending revision (created, 201, or replaced, 200; optional fields left out are cleared, as with PUT /articles/{id}), while the live version stays public, unchanged, on every route. Publish it with POST /articles/{id}/pending/publish. A plain PUT or PATCH of /articles/{id} still edits the live version at once. Only a published article has a pending revision (409 otherwise; 409 ARTICLE_KILLED once killed); edit leases apply (423); any edit clears the pending revision\'s sign-offs. Send its ETag ("pending-<version>") in If-Match to edit the version you read (412 otherwise; any If-Match is 412 while there is none). A new slug is checked now and redirects from the old one once published.',
+    responses: { 200: stateResponse('The pending revision, replaced'), 201: stateResponse('The pending revision, created') }
+  }, {
+    method: 'PATCH' as const,
+    mode: 'merge' as const,
+    body: PendingRevisionPatch,
+    operationId: 'updateArticlePendingRevision',
+    summary: 'Change some fields of the pending revision of a live story',
+    description: 'As PUT /articles/{id}/pending, changing only the fields sent: the first PATCH starts the pending revision from the live content (201), later ones edit it (200).',
+    responses: { 200: stateResponse('The pending revision, edited'), 201: stateResponse('The pending revision, started from the live content') }
+  }]
+  for (const write of writes) {
+    app.route({
+      method: write.method,
+      url: '/articles/:id/pending',
+      config: { access: 'editor' },
+      schema: {
+        operationId: write.operationId,
+        summary: write.summary,
+        description: write.description,
+        tags,
+        params: ArticleIdParams,
+        headers: IfMatchHeaders,
+        body: write.body,
+        response: { ...write.responses, ...writeProblems }
+      },
+      handler: async (request, reply) => {
+        const { state, created } = await writePending(app.db, request.params.id, request.body as PendingInput, write.mode, actorOf(request), request.headers['if-match'], reservedSlugs)
+        return sendState(reply, state, created ? 201 : 200)
+      }
+    })
+  }
 
   app.delete('/articles/:id/pending', {
     config: { access: 'editor' },

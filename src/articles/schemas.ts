@@ -68,36 +68,8 @@ export const ArticlePatch = Type.Partial(ArticleCreate, {
 })
 export type ArticlePatch = Static<typeof ArticlePatch>
 
-const pendingContentFields = {
-  headline: writableFields.headline,
-  slug: writableFields.slug,
-  dek: writableFields.dek,
-  kicker: writableFields.kicker,
-  body: writableFields.body,
-  leadImageId: writableFields.leadImageId,
-  sectionId: writableFields.sectionId,
-  tagIds: writableFields.tagIds,
-  bylines: writableFields.bylines,
-  metaTitle: writableFields.metaTitle,
-  metaDescription: writableFields.metaDescription,
-  canonicalUrl: writableFields.canonicalUrl
-}
-
 /** PUT /articles/{id}/pending: the article's editable fields, whole; status and publishedAt stay the live version's. */
-export const PendingRevisionReplace = Type.Object({
-  ...pendingContentFields,
-  slug: Type.Optional(writableFields.slug),
-  dek: Type.Optional(writableFields.dek),
-  kicker: Type.Optional(writableFields.kicker),
-  body: Type.Optional(writableFields.body),
-  leadImageId: Type.Optional(writableFields.leadImageId),
-  sectionId: Type.Optional(writableFields.sectionId),
-  tagIds: Type.Optional(writableFields.tagIds),
-  bylines: Type.Optional(writableFields.bylines),
-  metaTitle: Type.Optional(writableFields.metaTitle),
-  metaDescription: Type.Optional(writableFields.metaDescription),
-  canonicalUrl: Type.Optional(writableFields.canonicalUrl)
-}, {
+export const PendingRevisionReplace = Type.Omit(ArticleCreate, ['status', 'publishedAt'], {
   additionalProperties: false,
   title: 'PendingRevisionReplace',
   description: 'The whole content the live version is to take: optional fields left out are cleared, the slug is kept unless given (a new one redirects from the old once published).',
@@ -114,7 +86,7 @@ export const PendingRevisionPatch = Type.Partial(PendingRevisionReplace, {
 })
 export type PendingInput = Static<typeof PendingRevisionPatch>
 
-const PendingContentSchema = Type.Object(pendingContentFields, { title: 'PendingRevisionContent', description: 'The editable fields the live version takes when the pending revision is published' })
+const PendingContentSchema = Type.Required(PendingRevisionReplace, { additionalProperties: false, title: 'PendingRevisionContent', description: 'The editable fields the live version takes when the pending revision is published' })
 export type PendingContent = Static<typeof PendingContentSchema>
 
 const KeyHolder = Type.Object({ keyId: Nullable(Uuid), name: Type.String() })
