@@ -63,7 +63,13 @@ async function afterLift (tx: Transaction, id: string, actor: Actor, action: str
   return article
 }
 
-/** Lifts embargoes whose time has come; each exactly once, whichever instance runs it. */
+/**
+ * Lifts embargoes whose time has come; each exactly once, whichever instance runs it. The publication
+ * gate (sign-offs, preflight) is not run again here: it held when the article was published or
+ * scheduled under the embargo, and every content edit since was gated as a publication (service.ts).
+ * Refusing at the lift would leave a story unpublished at its hour with nobody told; what could
+ * change meanwhile without an edit (a linked story unpublished, the settings) is the desk's to watch.
+ */
 export async function liftDueEmbargoes (db: Database, now = new Date(), actor: Actor = systemActor('scheduler')): Promise<string[]> {
   const due = await db.articleEmbargo.findMany({ where: { until: { lte: now } }, select: { articleId: true }, orderBy: { until: 'asc' }, take: 100 })
   const lifted: string[] = []
