@@ -20,6 +20,7 @@ import { imageRoutes } from './images/routes.ts'
 import { authorRoutes } from './authors/routes.ts'
 import { articleRoutes } from './articles/routes.ts'
 import { deskRoutes } from './articles/desk-routes.ts'
+import { pendingRoutes } from './articles/pending-routes.ts'
 import { mastheadRoutes } from './masthead/routes.ts'
 import { webhookRoutes, webhookSchemas } from './webhooks/routes.ts'
 import background from './plugins/background.ts'
@@ -246,6 +247,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
 
   // Before the article routes: presence listens to their staff reads.
   await app.register(deskRoutes)
+  await app.register(pendingRoutes)
   await app.register(articleRoutes)
   await app.register(authorRoutes)
   await app.register(imageRoutes)

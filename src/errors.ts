@@ -70,6 +70,7 @@ export const errors = {
   tagNotFound: entry('TAG_NOT_FOUND', 404, 'No tag matches %s'),
   mastheadRoleNotFound: entry('MASTHEAD_ROLE_NOT_FOUND', 404, 'No masthead role matches %s'),
   revisionNotFound: entry('REVISION_NOT_FOUND', 404, 'No revision matches %s'),
+  pendingRevisionNotFound: entry('PENDING_REVISION_NOT_FOUND', 404, 'No pending revision: %s'),
   liveCoverageNotFound: entry('LIVE_COVERAGE_NOT_FOUND', 404, 'No live coverage matches %s'),
   liveEntryNotFound: entry('LIVE_ENTRY_NOT_FOUND', 404, 'No live entry matches %s'),
   webhookNotFound: entry('WEBHOOK_NOT_FOUND', 404, 'No webhook matches %s'),

@@ -92,3 +92,23 @@ t.test('within the routes a writer may call, the desk keeps its own rules: no le
   t.equal(takeOver.statusCode, 403)
   t.equal((await app.inject({ method: 'POST', url: `/articles/${article.id}/lease`, headers: bearer(adminKey), payload: { takeOver: true } })).statusCode, 200)
 })
+
+t.test('a live story\'s pending revision: staff read it, editors write and publish it, writers sign off only what their role allows', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const document = json(await app.inject({ method: 'GET', url: '/openapi.json', headers: anonymous }))
+  const pending = document.paths['/articles/{id}/pending']
+  t.same(['get', 'put', 'patch', 'delete'].map((method) => pending[method]['x-copydesk-access']), ['writer', 'editor', 'editor', 'editor'])
+  t.equal(document.paths['/articles/{id}/pending/publish'].post['x-copydesk-access'], 'editor')
+  t.equal(document.paths['/articles/{id}/pending/signoffs'].post['x-copydesk-access'], 'writer')
+
+  const author = await createAuthor(app, { name: 'Writer Person' })
+  const writer = json(await post(app, '/keys', { name: 'writer key', role: 'writer', authorId: author.id })).secret as string
+  const article = json(await post(app, '/articles', { headline: 'A Live Story Under Review', status: 'published', bylines: [{ authorId: author.id }] }))
+  t.equal((await app.inject({ method: 'PATCH', url: `/articles/${article.id}/pending`, headers: bearer(writer), payload: { dek: 'mine' } })).statusCode, 403, 'a writer does not edit a live story, even its own')
+  t.equal((await app.inject({ method: 'PATCH', url: `/articles/${article.id}/pending`, payload: { dek: 'the desk' } })).statusCode, 201)
+  const legal = await app.inject({ method: 'POST', url: `/articles/${article.id}/pending/signoffs`, headers: bearer(writer), payload: { kind: 'legal' } })
+  t.equal(legal.statusCode, 403)
+  t.equal(json(legal).code, 'SIGNOFF_NOT_ALLOWED', 'no legal sign-off by a writer, on a pending revision either')
+  t.equal((await app.inject({ method: 'POST', url: `/articles/${article.id}/pending/publish`, headers: bearer(writer) })).statusCode, 403)
+  t.equal((await app.inject({ url: `/articles/${article.id}/pending`, headers: anonymous })).statusCode, 401, 'the public never reads a pending revision')
+})

@@ -4,54 +4,22 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { anonymous, bearer, buildTestApp, createArticle, createAuthor, createImage, json, post, waitFor } from './helper.ts'
-import { walkPublicGets, type Subject } from './public-walk.ts'
+import { keyFor, publishedStory, walkPublicGets, type Subject } from './public-walk.ts'
 import { liftDueEmbargoes } from '../src/articles/embargo.ts'
 
 const publicly = { headers: anonymous }
 const inAnHour = (): string => new Date(Date.now() + 3_600_000).toISOString()
 
-async function keyFor (app: FastifyInstance, role: string, authorId?: string): Promise<string> {
-  const response = await post(app, '/keys', { name: `${role} key`, role, ...(authorId === undefined ? {} : { authorId }) })
-  if (response.statusCode !== 201) throw new Error(response.body)
-  return json(response).secret
-}
-
 async function embargo (app: FastifyInstance, id: string, payload: unknown, headers: Record<string, string> = {}): Promise<ReturnType<FastifyInstance['inject']>> {
   return await app.inject({ method: 'PUT', url: `/articles/${id}/embargo`, payload: payload as object, headers })
 }
 
-/** A story with its own author, lead and body images, section and tag, embargoed, then published. */
+/** A story with its own author, images, section and tag, embargoed, then published. */
 async function embargoedStory (app: FastifyInstance, headline: string, until: string): Promise<Subject> {
-  const author = await createAuthor(app, { name: 'Ines Ortega' })
-  const lead = await createImage(app, { url: 'https://images.example.com/lead.jpg', caption: 'Lead photo' })
-  const inBody = await createImage(app, { url: 'https://images.example.com/body.jpg', caption: 'Body photo' })
-  const section = json(await post(app, '/sections', { name: 'Economy' }))
-  const tag = json(await post(app, '/tags', { name: 'Interest rates' }))
-  const article = await createArticle(app, {
-    headline,
-    leadImageId: lead.id,
-    sectionId: section.id,
-    tagIds: [tag.id],
-    bylines: [{ authorId: author.id }],
-    body: [{ type: 'paragraph', text: 'Quetzalcoatlian figures from the report.' }, { type: 'image', imageId: inBody.id }]
+  return await publishedStory(app, headline, async (id) => {
+    const set = await embargo(app, id, { until, note: 'Bank embargo' })
+    if (set.statusCode !== 200) throw new Error(set.body)
   })
-  const set = await embargo(app, article.id, { until, note: 'Bank embargo' })
-  if (set.statusCode !== 200) throw new Error(set.body)
-  const published = await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, payload: { status: 'published' } })
-  if (published.statusCode !== 200) throw new Error(published.body)
-  const previewToken = json(await app.inject({ method: 'POST', url: `/articles/${article.id as string}/preview-link` })).token
-  return {
-    article: { id: article.id, slug: article.slug, headline },
-    authorId: author.id,
-    authorSlug: author.slug,
-    imageIds: [lead.id, inBody.id],
-    sectionId: section.id,
-    sectionSlug: section.slug,
-    tagId: tag.id,
-    tagSlug: tag.slug,
-    previewToken,
-    searchWord: 'quetzalcoatlian'
-  }
 }
 
 t.test('an embargoed article, published, shows on no public route but its preview link; lifted, it shows', async (t) => {
@@ -159,6 +127,15 @@ t.test('bad input, roles, and who may move or break an embargo', async (t) => {
   t.equal(noReason.statusCode, 400, 'breaking needs a reason')
   t.same(json(noReason).errors.map((error: { pointer: string }) => error.pointer), ['/reason'])
   t.not(json(await app.inject(`/articles/${id}`)).embargo, null, 'still under embargo')
+
+  // An embargo is a write like any other: someone else's edit lease holds it (423), for admins too.
+  t.equal((await app.inject({ method: 'POST', url: `/articles/${id}/lease`, headers: editor })).statusCode, 200)
+  const leasedSet = await embargo(app, id, { until: new Date(Date.now() + 14_400_000).toISOString() }, {})
+  t.equal(leasedSet.statusCode, 423, 'setting an embargo respects the lease')
+  t.equal(json(leasedSet).code, 'ARTICLE_LOCKED')
+  t.equal((await breakIt({ reason: 'Minister spoke early' }, {})).statusCode, 423, 'so does breaking one')
+  t.equal((await app.inject({ method: 'DELETE', url: `/articles/${id}/lease`, headers: editor })).statusCode, 204)
+
   const broken = await breakIt({ reason: 'Minister spoke early' }, {})
   t.equal(broken.statusCode, 200)
   t.equal(json(broken).embargo, null)

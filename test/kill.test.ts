@@ -2,48 +2,10 @@
 // list, search, feed and sitemap, caches purged, article.killed for subscribers; no edit brings it
 // back; only an admin un-kills it, with a reason, in the audit trail.
 import t from 'tap'
-import type { FastifyInstance } from 'fastify'
-import { anonymous, bearer, buildTestApp, createArticle, createAuthor, createImage, json, post } from './helper.ts'
-import { walkPublicGets, type Subject } from './public-walk.ts'
+import { anonymous, bearer, buildTestApp, createArticle, createAuthor, json, post } from './helper.ts'
+import { keyFor, publishedStory, walkPublicGets } from './public-walk.ts'
 
 const publicly = { headers: anonymous }
-
-async function keyFor (app: FastifyInstance, role: string, authorId?: string): Promise<string> {
-  const response = await post(app, '/keys', { name: `${role} key`, role, ...(authorId === undefined ? {} : { authorId }) })
-  if (response.statusCode !== 201) throw new Error(response.body)
-  return json(response).secret
-}
-
-/** A published story with its own author, lead and body images, section and tag. */
-async function publishedStory (app: FastifyInstance, headline: string): Promise<Subject> {
-  const author = await createAuthor(app, { name: 'Kim Lowell' })
-  const lead = await createImage(app, { url: 'https://images.example.com/lead.jpg', caption: 'Lead photo' })
-  const inBody = await createImage(app, { url: 'https://images.example.com/body.jpg', caption: 'Body photo' })
-  const section = json(await post(app, '/sections', { name: 'Courts' }))
-  const tag = json(await post(app, '/tags', { name: 'Injunctions' }))
-  const article = await createArticle(app, {
-    headline,
-    status: 'published',
-    leadImageId: lead.id,
-    sectionId: section.id,
-    tagIds: [tag.id],
-    bylines: [{ authorId: author.id }],
-    body: [{ type: 'paragraph', text: 'Zanzibarian details of the case.' }, { type: 'image', imageId: inBody.id }]
-  })
-  const previewToken = json(await app.inject({ method: 'POST', url: `/articles/${article.id as string}/preview-link` })).token
-  return {
-    article: { id: article.id, slug: article.slug, headline },
-    authorId: author.id,
-    authorSlug: author.slug,
-    imageIds: [lead.id, inBody.id],
-    sectionId: section.id,
-    sectionSlug: section.slug,
-    tagId: tag.id,
-    tagSlug: tag.slug,
-    previewToken,
-    searchWord: 'zanzibarian'
-  }
-}
 
 t.test('a killed article is gone from every public route: 410 by id and slug, nowhere else', async (t) => {
   const app = await buildTestApp(t, { backgroundJobs: false })
@@ -195,4 +157,26 @@ t.test('a killed live story: its entries leave the public change feed, cannot be
   t.equal(json(brokenOut).code, 'ARTICLE_KILLED')
   t.same(json(await app.inject({ url: `/articles/${article.id as string}/signoffs` })).items, [], 'its sign-offs are gone')
   t.equal(json(await app.inject({ url: `/articles/${article.id as string}/presence` })).lease, null, 'and its lease')
+})
+
+t.test('an article the public never read answers 404 once killed, not 410: the answer reveals nothing', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const draft = await createArticle(app, { headline: 'Draft About A Sealed Case' })
+  const embargoed = await createArticle(app, { headline: 'Embargoed Verdict Story' })
+  t.equal((await app.inject({ method: 'PUT', url: `/articles/${embargoed.id as string}/embargo`, payload: { until: new Date(Date.now() + 3_600_000).toISOString() } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'PATCH', url: `/articles/${embargoed.id as string}`, payload: { status: 'published' } })).statusCode, 200, 'published under embargo: not public yet')
+  const onceLive = await createArticle(app, { headline: 'Story Readers Saw Once', status: 'published' })
+  t.equal((await app.inject({ method: 'PATCH', url: `/articles/${onceLive.id as string}`, payload: { status: 'draft' } })).statusCode, 200, 'unpublished since')
+  for (const article of [draft, embargoed, onceLive]) {
+    const killed = await app.inject({ method: 'POST', url: `/articles/${article.id as string}/kill`, payload: { reason: 'Legal: reporting restriction' } })
+    t.equal(killed.statusCode, 200, killed.body)
+  }
+  for (const article of [draft, embargoed]) {
+    const byId = await app.inject({ url: `/articles/${article.id as string}`, ...publicly })
+    t.equal(byId.statusCode, 404, `${article.headline as string}: 404 by id`)
+    t.equal(json(byId).code, 'ARTICLE_NOT_FOUND', 'as for an article that never existed')
+    t.equal((await app.inject({ url: `/articles/slug/${article.slug as string}`, ...publicly })).statusCode, 404, `${article.headline as string}: 404 by slug`)
+  }
+  t.equal((await app.inject({ url: `/articles/${onceLive.id as string}`, ...publicly })).statusCode, 410, 'an article readers saw, even unpublished since, is 410 Gone')
+  t.equal(json(await app.inject(`/articles/${draft.id as string}`)).kill.reason, 'Legal: reporting restriction', 'staff still see it killed')
 })

@@ -1,8 +1,8 @@
 // Walks every keyless GET of the OpenAPI document with the ids and slugs of one article and what it
 // shows (its author, images, section, tag) in the path, and reports what each answer reveals of the
-// article: used by the embargo and kill tests to show that a withdrawn article leaks nowhere.
+// article: used by the embargo, kill and pending-revision tests to show what an article leaks where.
 import type { FastifyInstance } from 'fastify'
-import { anonymous, injectMaybeEndless, isEventStream, json } from './helper.ts'
+import { anonymous, createArticle, createAuthor, createImage, injectMaybeEndless, isEventStream, json, post } from './helper.ts'
 
 export interface Subject {
   article: { id: string, slug: string, headline: string }
@@ -63,4 +63,50 @@ export async function walkPublicGets (app: FastifyInstance, subject: Subject): P
     }
   }
   return answers
+}
+
+/** A new key's secret, for tests about who may do what. */
+export async function keyFor (app: FastifyInstance, role: string, authorId?: string): Promise<string> {
+  const response = await post(app, '/keys', { name: `${role} key`, role, ...(authorId === undefined ? {} : { authorId }) })
+  if (response.statusCode !== 201) throw new Error(response.body)
+  return json(response).secret
+}
+
+/**
+ * A published story with its own author, lead and body images, section and tag. `beforePublishing`
+ * runs on it while it is still a draft (an embargo, say); without it the story is created published.
+ */
+export async function publishedStory (app: FastifyInstance, headline: string, beforePublishing?: (id: string) => Promise<void>): Promise<Subject> {
+  const author = await createAuthor(app, { name: 'Kim Lowell' })
+  const lead = await createImage(app, { url: 'https://images.example.com/lead.jpg', caption: 'Lead photo' })
+  const inBody = await createImage(app, { url: 'https://images.example.com/body.jpg', caption: 'Body photo' })
+  const section = json(await post(app, '/sections', { name: 'Courts' }))
+  const tag = json(await post(app, '/tags', { name: 'Injunctions' }))
+  const article = await createArticle(app, {
+    headline,
+    ...(beforePublishing === undefined ? { status: 'published' } : {}),
+    leadImageId: lead.id,
+    sectionId: section.id,
+    tagIds: [tag.id],
+    bylines: [{ authorId: author.id }],
+    body: [{ type: 'paragraph', text: 'Zanzibarian details of the case.' }, { type: 'image', imageId: inBody.id }]
+  })
+  if (beforePublishing !== undefined) {
+    await beforePublishing(article.id)
+    const published = await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, payload: { status: 'published' } })
+    if (published.statusCode !== 200) throw new Error(published.body)
+  }
+  const previewToken = json(await app.inject({ method: 'POST', url: `/articles/${article.id as string}/preview-link` })).token
+  return {
+    article: { id: article.id, slug: article.slug, headline },
+    authorId: author.id,
+    authorSlug: author.slug,
+    imageIds: [lead.id, inBody.id],
+    sectionId: section.id,
+    sectionSlug: section.slug,
+    tagId: tag.id,
+    tagSlug: tag.slug,
+    previewToken,
+    searchWord: 'zanzibarian'
+  }
 }

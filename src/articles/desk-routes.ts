@@ -82,7 +82,7 @@ const LeaseRequest = Type.Object({
   takeOver: Type.Optional(Type.Boolean({ description: 'Take the lease from its holder (editors and admins; audited as article.lease-taken-over)', default: false }))
 }, { additionalProperties: false, title: 'LeaseRequest', examples: [{}, { takeOver: true }] })
 
-const SignoffRequest = Type.Object({
+export const SignoffRequest = Type.Object({
   kind: Type.String({ minLength: 1, maxLength: 40, description: 'One of the kinds in SIGNOFF_KINDS (by default copy, legal)', examples: ['copy'] })
 }, { additionalProperties: false, title: 'SignoffRequest', examples: [{ kind: 'copy' }] })
 
@@ -103,7 +103,7 @@ const deskRoutesPlugin: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'takeArticleLease',
       summary: 'Take, renew or take over the edit lease on an article',
-      description: 'Takes the article\'s edit lease for ARTICLE_LEASE_TTL_SECONDS, or renews it when this key holds it already: an editing client sends it as a heartbeat. While the lease is held, writes to the article by other keys (PUT, PATCH, DELETE, corrections, restores) answer 423 ARTICLE_LOCKED naming the holder and the expiry, unless ARTICLE_LEASES=advisory. A lease held by another key is 423 too, unless an editor or admin sends {"takeOver": true}: audited, and the previous holder\'s next write is refused, naming the new holder. A writer leases only its own drafts. Taking a lease (anew or over another key) and releasing it are audited and in the change log; heartbeats are not. The body may be left out.',
+      description: 'Takes the article\'s edit lease for ARTICLE_LEASE_TTL_SECONDS, or renews it when this key holds it already: an editing client sends it as a heartbeat. While the lease is held, writes to the article by other keys (PUT, PATCH, DELETE, corrections, restores, embargoes, pending revisions) answer 423 ARTICLE_LOCKED naming the holder and the expiry, unless ARTICLE_LEASES=advisory. A lease held by another key is 423 too, unless an editor or admin sends {"takeOver": true}: audited, and the previous holder\'s next write is refused, naming the new holder. A writer leases only its own drafts. Taking a lease (anew or over another key) and releasing it are audited and in the change log; heartbeats are not. The body may be left out.',
       tags,
       params: ArticleIdParams,
       body: LeaseRequest,

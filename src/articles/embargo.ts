@@ -10,6 +10,7 @@ import { systemActor, type Actor } from '../keys/roles.ts'
 import { commitChange } from '../changes/index.ts'
 import { recordRevision } from './revisions.ts'
 import { assertVersion, eventData, killedError, lockForUpdate, readById } from './service.ts'
+import { assertLeaseAllows } from './leases.ts'
 import type { Article, EmbargoSet } from './schemas.ts'
 
 export async function setEmbargo (db: Database, id: string, input: EmbargoSet, actor: Actor, ifMatch?: string): Promise<Article> {
@@ -20,6 +21,7 @@ export async function setEmbargo (db: Database, id: string, input: EmbargoSet, a
   }
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
+    await assertLeaseAllows(tx, id, actor)
     assertVersion(ifMatch, current.version)
     if (current.status === 'killed') throw killedError(id)
     if (current.embargo !== null && until < current.embargo.until && actor.role !== 'admin') {
@@ -41,6 +43,7 @@ export async function setEmbargo (db: Database, id: string, input: EmbargoSet, a
 export async function breakEmbargo (db: Database, id: string, reason: string, actor: Actor, ifMatch?: string): Promise<Article> {
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
+    await assertLeaseAllows(tx, id, actor)
     assertVersion(ifMatch, current.version)
     if (current.embargo === null) throw errors.notEmbargoed(`Article ${id} is not under embargo`) as CatalogueError
     await tx.articleEmbargo.delete({ where: { articleId: id } })
@@ -60,7 +63,13 @@ async function afterLift (tx: Transaction, id: string, actor: Actor, action: str
   return article
 }
 
-/** Lifts embargoes whose time has come; each exactly once, whichever instance runs it. */
+/**
+ * Lifts embargoes whose time has come; each exactly once, whichever instance runs it. The publication
+ * gate (sign-offs, preflight) is not run again here: it held when the article was published or
+ * scheduled under the embargo, and every content edit since was gated as a publication (service.ts).
+ * Refusing at the lift would leave a story unpublished at its hour with nobody told; what could
+ * change meanwhile without an edit (a linked story unpublished, the settings) is the desk's to watch.
+ */
 export async function liftDueEmbargoes (db: Database, now = new Date(), actor: Actor = systemActor('scheduler')): Promise<string[]> {
   const due = await db.articleEmbargo.findMany({ where: { until: { lte: now } }, select: { articleId: true }, orderBy: { until: 'asc' }, take: 100 })
   const lifted: string[] = []

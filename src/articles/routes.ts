@@ -21,10 +21,10 @@ import { serializeArticle, serializeSummary } from '../read-model/serializers.ts
 const tags = ['Articles']
 const revisionTags = ['Revisions']
 const etagHeader = { ETag: { type: 'string', description: 'The article\'s version and a hash of these bytes ("<version>-<hash>"), the same a read of them gives: send it back in If-Match to edit safely, or in If-None-Match to revalidate' } }
-const withEtag = (description: string) => ({ description, headers: etagHeader, ...ArticleRef })
-const writeProblems = problemResponses(400, 404, 409, 412, 413, 415, 423, 428, 503)
+export const withEtag = (description: string) => ({ description, headers: etagHeader, ...ArticleRef })
+export const writeProblems = problemResponses(400, 404, 409, 412, 413, 415, 423, 428, 503)
 
-function sendArticle (reply: FastifyReply, read: Article, status = 200, shape: { fields?: string, include?: string } = {}): FastifyReply {
+export function sendArticle (reply: FastifyReply, read: Article, status = 200, shape: { fields?: string, include?: string } = {}): FastifyReply {
   const site = siteOf(reply.server.config)
   // Here and not only in the app's hook: a trimmed response is serialized below, past the hook.
   const article = withAbsoluteImageUrls(read, site.imageBase)
@@ -215,7 +215,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/articles/:id', {
     config: { access: 'public', cache: 'articles' },
     schema: {
-      operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', description: 'Returns the whole article (body as blocks, HTML and text, authors, images, corrections and JSON-LD) with an ETag: send it in If-None-Match to revalidate (304) or in If-Match on your next edit; fields and include trim the response. Without a key only published articles not under embargo are found (404 otherwise; 410 ARTICLE_GONE, a problem saying nothing of the article, once it is killed); staff keys see every status.', tags,
+      operationId: 'getArticle', summary: 'Read an article by id, with its authors and images embedded', description: 'Returns the whole article (body as blocks, HTML and text, authors, images, corrections and JSON-LD) with an ETag: send it in If-None-Match to revalidate (304) or in If-Match on your next edit; fields and include trim the response. Without a key only published articles not under embargo are found (404 otherwise; 410 ARTICLE_GONE, a problem saying nothing of the article, once an article the public has read is killed; a killed article never public stays 404); staff keys see every status.', tags,
       params: ArticleIdParams,
       querystring: ArticleReadQuery,
       'x-copydesk-trimmable': true,
@@ -232,7 +232,7 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getArticleBySlug',
       summary: 'Read an article by slug, as a frontend renders it; a former slug answers 308 with the new location',
-      description: 'Returns the same article as GET /articles/{id}, found by the slug in the page\'s URL, which is what a frontend route usually has. A slug the article had before answers 308 with Location pointing at its current slug; without a key only published articles not under embargo are found, and a killed article\'s slugs (current and former) answer 410 ARTICLE_GONE.',
+      description: 'Returns the same article as GET /articles/{id}, found by the slug in the page\'s URL, which is what a frontend route usually has. A slug the article had before answers 308 with Location pointing at its current slug; without a key only published articles not under embargo are found, and the slugs (current and former) of a killed article the public has read answer 410 ARTICLE_GONE (one never public stays 404).',
       tags,
       params: slugParamsFor(exampleSlugs.article),
       querystring: ArticleReadQuery,
@@ -401,33 +401,40 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return sendArticle(reply, article)
   })
 
-  app.post('/articles/:id/kill', {
-    config: { access: 'editor' },
-    schema: {
-      operationId: 'killArticle',
-      summary: 'Kill an article: take it down everywhere at once, with a reason',
-      description: 'For a legal or editorial emergency. The article leaves lists, search, feeds, sitemaps and the read model at once, cached copies are purged, and its public reads (by id, slug or former slug, and preview links) answer 410 Gone with a problem (ARTICLE_GONE) that says nothing of it; the public change feed keeps only its id, and webhooks hear article.killed. Unlike unpublishing, it cannot be edited or published again (409 ARTICLE_KILLED) until an admin un-kills it. The reason is kept in the audit trail.',
-      tags,
-      params: ArticleIdParams,
-      headers: IfMatchHeaders,
-      body: ReasonBody,
-      response: { 200: withEtag('The article, killed'), ...writeProblems }
-    }
-  }, async (request, reply) => sendArticle(reply, await killOne(app.db, request.params.id, request.body.reason, actorOf(request), request.headers['if-match'])))
+  /**
+   * A POST that moves an article with a required reason kept in the audit trail (kill, unkill, break an
+   * embargo): the same parameters, body, answers and handler for each.
+   */
+  const reasonedAction = (path: string, access: 'editor' | 'admin', doc: { operationId: string, summary: string, description: string, done: string },
+    action: (db: typeof app.db, id: string, reason: string, actor: ReturnType<typeof actorOf>, ifMatch?: string) => Promise<Article>): void => {
+    app.post(path, {
+      config: { access },
+      schema: {
+        operationId: doc.operationId,
+        summary: doc.summary,
+        description: doc.description,
+        tags,
+        params: ArticleIdParams,
+        headers: IfMatchHeaders,
+        body: ReasonBody,
+        response: { 200: withEtag(doc.done), ...writeProblems }
+      }
+    }, async (request, reply) => sendArticle(reply, await action(app.db, request.params.id, request.body.reason, actorOf(request), request.headers['if-match'])))
+  }
 
-  app.post('/articles/:id/unkill', {
-    config: { access: 'admin' },
-    schema: {
-      operationId: 'unkillArticle',
-      summary: 'Bring a killed article back, as a draft (admin, with a reason)',
-      description: 'Makes a killed article a draft again: still not public (404, no longer 410) until an editor publishes it anew. The reason is kept in the audit trail and webhooks hear article.unkilled. An article that is not killed is 409.',
-      tags,
-      params: ArticleIdParams,
-      headers: IfMatchHeaders,
-      body: ReasonBody,
-      response: { 200: withEtag('The article, a draft again'), ...writeProblems }
-    }
-  }, async (request, reply) => sendArticle(reply, await unkillOne(app.db, request.params.id, request.body.reason, actorOf(request), request.headers['if-match'])))
+  reasonedAction('/articles/:id/kill', 'editor', {
+    operationId: 'killArticle',
+    summary: 'Kill an article: take it down everywhere at once, with a reason',
+    description: 'For a legal or editorial emergency. The article leaves lists, search, feeds, sitemaps and the read model at once, cached copies are purged, and its public reads (by id, slug or former slug, and preview links) answer 410 Gone with a problem (ARTICLE_GONE) that says nothing of it (an article the public never read, a draft or a story still under embargo, stays 404 instead, so the answer reveals nothing; preview links still say 410); a pending revision is discarded; the public change feed keeps only its id, and webhooks hear article.killed. Unlike unpublishing, it cannot be edited or published again (409 ARTICLE_KILLED) until an admin un-kills it. The reason is kept in the audit trail.',
+    done: 'The article, killed'
+  }, killOne)
+
+  reasonedAction('/articles/:id/unkill', 'admin', {
+    operationId: 'unkillArticle',
+    summary: 'Bring a killed article back, as a draft (admin, with a reason)',
+    description: 'Makes a killed article a draft again: still not public (404, no longer 410) until an editor publishes it anew. The reason is kept in the audit trail and webhooks hear article.unkilled. An article that is not killed is 409.',
+    done: 'The article, a draft again'
+  }, unkillOne)
 
   app.put('/articles/:id/embargo', {
     config: { access: 'editor' },
@@ -443,17 +450,10 @@ export const articleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => sendArticle(reply, await setEmbargo(app.db, request.params.id, request.body, actorOf(request), request.headers['if-match'])))
 
-  app.post('/articles/:id/embargo/break', {
-    config: { access: 'admin' },
-    schema: {
-      operationId: 'breakArticleEmbargo',
-      summary: 'Break an embargo early (admin, with a reason)',
-      description: 'Lifts the embargo now: a published article goes live at once, as when an embargo lifts at its time (purges, article.published). The reason is kept in the audit trail. An article not under embargo is 409 NOT_EMBARGOED.',
-      tags,
-      params: ArticleIdParams,
-      headers: IfMatchHeaders,
-      body: ReasonBody,
-      response: { 200: withEtag('The article, no longer under embargo'), ...writeProblems }
-    }
-  }, async (request, reply) => sendArticle(reply, await breakEmbargo(app.db, request.params.id, request.body.reason, actorOf(request), request.headers['if-match'])))
+  reasonedAction('/articles/:id/embargo/break', 'admin', {
+    operationId: 'breakArticleEmbargo',
+    summary: 'Break an embargo early (admin, with a reason)',
+    description: 'Lifts the embargo now: a published article goes live at once, as when an embargo lifts at its time (purges, article.published). The reason is kept in the audit trail. An article not under embargo is 409 NOT_EMBARGOED.',
+    done: 'The article, no longer under embargo'
+  }, breakEmbargo)
 }

@@ -68,6 +68,61 @@ export const ArticlePatch = Type.Partial(ArticleCreate, {
 })
 export type ArticlePatch = Static<typeof ArticlePatch>
 
+/** PUT /articles/{id}/pending: the article's editable fields, whole; status and publishedAt stay the live version's. */
+export const PendingRevisionReplace = Type.Omit(ArticleCreate, ['status', 'publishedAt'], {
+  additionalProperties: false,
+  title: 'PendingRevisionReplace',
+  description: 'The whole content the live version is to take: optional fields left out are cleared, the slug is kept unless given (a new one redirects from the old once published).',
+  examples: [{ headline: 'Contra Putin, Russian Govt Admits It Sent Conscripts Into Ukraine', kicker: 'Ukraine', body: bodyExample, leadImageId: exampleIds.image, bylines: [{ authorId: exampleIds.author, role: 'reporter' }] }]
+})
+
+/** PATCH /articles/{id}/pending: the fields to change, starting from the live content when there is no pending revision yet. */
+export const PendingRevisionPatch = Type.Partial(PendingRevisionReplace, {
+  additionalProperties: false,
+  minProperties: 1,
+  title: 'PendingRevisionPatch',
+  description: 'The fields to change in the pending revision (started from the live content when there is none); null clears an optional field.',
+  examples: [{ headline: 'Russia Admits Conscripts Were Sent Into Ukraine' }]
+})
+export type PendingInput = Static<typeof PendingRevisionPatch>
+
+const PendingContentSchema = Type.Required(PendingRevisionReplace, { additionalProperties: false, title: 'PendingRevisionContent', description: 'The editable fields the live version takes when the pending revision is published' })
+export type PendingContent = Static<typeof PendingContentSchema>
+
+const KeyHolder = Type.Object({ keyId: Nullable(Uuid), name: Type.String() })
+
+export const PendingRevisionState = Type.Object({
+  articleId: Uuid,
+  liveVersion: Type.Integer({ minimum: 1, description: 'The live article\'s version (its ETag is that number)' }),
+  pending: Nullable(Type.Object({
+    version: Type.Integer({ minimum: 1, description: 'Counts the pending revision\'s edits; its ETag is "pending-<version>"' }),
+    baseVersion: Type.Integer({ minimum: 1, description: 'The live version it was last written against: when liveVersion has moved on, publishing replaces those live edits too' }),
+    content: PendingContentSchema,
+    signoffs: Type.Array(Type.Object({ kind: Type.String(), signedBy: KeyHolder, createdAt: Timestamp }), { description: 'Sign-offs given to this version of the pending revision; an edit clears them' }),
+    missingSignoffs: Type.Array(Type.String(), { description: 'Kinds REQUIRED_SIGNOFFS asks for that it does not have: publishing it answers 409 until it has them' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    updatedBy: KeyHolder
+  }, { description: 'null when the article has no pending revision' }))
+}, {
+  title: 'PendingRevisionState',
+  examples: [{
+    articleId: exampleIds.article,
+    liveVersion: 3,
+    pending: {
+      version: 2,
+      baseVersion: 3,
+      content: { headline: 'Russia Admits Conscripts Were Sent Into Ukraine', slug: 'contra-putin-russian-govt-admits-it-sent-conscripts-into-ukraine', dek: null, kicker: 'Ukraine', body: bodyExample, leadImageId: exampleIds.image, sectionId: null, tagIds: [], bylines: [{ authorId: exampleIds.author, role: 'reporter' }], metaTitle: null, metaDescription: null, canonicalUrl: null },
+      signoffs: [{ kind: 'copy', signedBy: { keyId: '019ab8a4-7777-7888-8999-aaaabbbbcccc', name: 'Morgan (night desk)' }, createdAt: '2026-11-25T06:00:00.000Z' }],
+      missingSignoffs: ['legal'],
+      createdAt: '2026-11-25T05:50:00.000Z',
+      updatedAt: '2026-11-25T05:58:00.000Z',
+      updatedBy: { keyId: '019ab8a4-7777-7888-8999-aaaabbbbcccc', name: 'Morgan (night desk)' }
+    }
+  }]
+})
+export type PendingRevisionState = Static<typeof PendingRevisionState>
+
 export const Byline = Type.Object({
   position: Type.Integer({ minimum: 0 }),
   role: Type.String(),

@@ -125,10 +125,10 @@ async function freeSlug (tx: Transaction, text: string, conflicts: number, reser
   ].map((row) => row.slug)), reservedSlugs)
 }
 
-interface PreparedBody { blocks: BodyBlock[], text: string, words: number, imageIds: string[] }
+export interface PreparedBody { blocks: BodyBlock[], text: string, words: number, imageIds: string[] }
 
 /** Sanitizes and measures a body before any transaction opens (it is CPU work, not database work). */
-function prepareBody (blocks: BodyBlock[] | undefined): PreparedBody | undefined {
+export function prepareBody (blocks: BodyBlock[] | undefined): PreparedBody | undefined {
   if (blocks === undefined) return undefined
   const sanitized = sanitizeBody(blocks)
   const problems = unusableInlineTexts(sanitized)
@@ -147,7 +147,7 @@ function bylinesOf (input: ArticlePatch): Bylines | undefined {
 }
 
 /** Checks every id the input points at, so a bad reference is a 400 naming the field, not a 500. */
-async function assertReferencesExist (tx: Transaction, input: ArticlePatch, body: PreparedBody | undefined): Promise<void> {
+export async function assertReferencesExist (tx: Transaction, input: ArticlePatch, body: PreparedBody | undefined): Promise<void> {
   const problems: FieldError[] = []
   if (input.leadImageId !== undefined && input.leadImageId !== null) {
     if (await tx.image.count({ where: { id: input.leadImageId } }) === 0) problems.push({ in: 'body', pointer: '/leadImageId', message: `no image has id ${input.leadImageId}` })
@@ -261,7 +261,7 @@ async function assertWriterMay (tx: Transaction, actor: Actor, patch: ArticlePat
 }
 
 /** A slug is free unless another article uses it now or used it once (former slugs stay reserved). */
-async function assertSlugFree (tx: Transaction, slug: string, exceptId?: string): Promise<void> {
+export async function assertSlugFree (tx: Transaction, slug: string, exceptId?: string): Promise<void> {
   const holder = await tx.article.findUnique({ where: { slug }, select: { id: true } })
   const former = await tx.articleFormerSlug.findUnique({ where: { slug }, select: { articleId: true } })
   const takenBy = holder?.id ?? former?.articleId
@@ -298,9 +298,12 @@ function gone (): CatalogueError {
   return errors.articleGone('This article has been withdrawn and is no longer available') as CatalogueError
 }
 
-/** Throws 410 when the article a public read missed was killed (a killed article is gone, not missing). */
+/**
+ * Throws 410 when the article a public read missed was killed after the public had read it (a killed
+ * article is gone, not missing); one never public stays 404, so the answer reveals nothing.
+ */
 async function assertNotKilled (db: Client, where: Prisma.ArticleWhereInput): Promise<void> {
-  if (await db.article.count({ where: { ...where, status: 'killed' } }) > 0) throw gone()
+  if (await db.article.count({ where: { ...where, status: 'killed', kill: { is: { wasPublic: true } } } }) > 0) throw gone()
 }
 
 export async function readOne (db: Database, id: string, viewer: Actor | null): Promise<Article> {
@@ -540,64 +543,79 @@ export async function lockForUpdate (tx: Transaction, id: string): Promise<Locke
 
 export async function updateOne (db: Database, id: string, patch: ArticlePatch, actor: Actor, ifMatch?: string, reservedSlugs = defaultReservedSlugs): Promise<Article> {
   const body = prepareBody(patch.body)
-  const bylines = bylinesOf(patch)
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, id)
     await assertLeaseAllows(tx, id, actor)
     assertVersion(ifMatch, current.version)
-    if (current.status === 'killed') throw killedError(id)
-    await assertWriterMay(tx, actor, patch, { id, status: current.status })
-    const status = patch.status ?? current.status
-    assertTransition(current.status, status)
-    const slug = patch.slug ?? current.slug
-    if (slug !== current.slug) {
-      // A slug an article already has stays usable: only a new one is checked against the list.
-      assertSlugNotReserved(slug, reservedSlugs)
-      await assertSlugFree(tx, slug, id)
-      // A URL readers have seen (published, or archived since) keeps working: the old slug redirects,
-      // and stays reserved for this article.
-      if (current.status === 'published' || current.status === 'archived') await tx.articleFormerSlug.upsert({ where: { slug: current.slug }, create: { slug: current.slug, articleId: id }, update: {} })
-      await tx.articleFormerSlug.deleteMany({ where: { slug, articleId: id } })
-    }
-    await assertReferencesExist(tx, patch, body)
-    const data: Prisma.ArticleUncheckedUpdateInput = {
-      slug,
-      status,
-      ...publicationFields(current.status, status, patch.publishedAt, current.publishedAt),
-      version: { increment: 1 },
-      updatedAt: new Date()
-    }
-    for (const field of ['headline', 'dek', 'kicker', 'leadImageId', 'sectionId', 'metaTitle', 'metaDescription', 'canonicalUrl'] as const) {
-      if (patch[field] !== undefined) (data as Record<string, unknown>)[field] = patch[field]
-    }
-    if (body !== undefined) {
-      data.body = body.blocks as unknown as Prisma.InputJsonValue
-      data.bodyText = body.text
-      data.wordCount = body.words
-      await tx.articleBodyImage.deleteMany({ where: { articleId: id } })
-      await tx.articleBodyImage.createMany({ data: body.imageIds.map((imageId) => ({ articleId: id, imageId })) })
-    }
-    if (patch.tagIds !== undefined) {
-      await tx.articleTag.deleteMany({ where: { articleId: id } })
-      await tx.articleTag.createMany({ data: patch.tagIds.map((tagId, position) => ({ articleId: id, tagId, position })) })
-    }
-    if (bylines !== undefined) {
-      await tx.byline.deleteMany({ where: { articleId: id } })
-      await tx.byline.createMany({ data: bylines.map((byline) => ({ ...byline, articleId: id })) })
-    }
-    await tx.article.update({ where: { id }, data })
-    const article = await readById(tx, id)
-    await recordRevision(tx, article, actor)
-    // A published article under embargo is not live yet: its edits are checked as a publication is.
-    await assertPublishable(tx, article, current.embargo === null ? current.status : null)
-    // Webhooks hear "updated" for scheduling and archiving; the audit trail names them. Under an
-    // embargo nothing goes live or comes down: subscribers hear "published" when it lifts.
-    const statusEvent = eventOf(current.status, status)
-    const event = current.embargo === null ? statusEvent : 'article.updated'
-    const action = status !== current.status && (status === 'scheduled' || status === 'archived') ? `article.${status}` : statusEvent
-    await commitChange(tx, { actor, objectType: 'article', objectId: id, action, event, data: eventData(article), version: article.version, article })
-    return article
+    return await applyEdit(tx, id, current, patch, body, actor, reservedSlugs)
   })
+}
+
+export interface EditOptions {
+  /** The audit action, when it is not the one the status change implies. */
+  action?: string
+  /** Gate the edit as a publication (sign-offs, preflight) even though the article stays published. */
+  gateAsPublication?: boolean
+}
+
+/**
+ * The edit of an article locked by lockForUpdate (leases and If-Match already checked), with its
+ * revision and its one change: shared by PUT/PATCH and the publication of a pending revision.
+ */
+export async function applyEdit (tx: Transaction, id: string, current: LockedArticle, patch: ArticlePatch, body: PreparedBody | undefined, actor: Actor, reservedSlugs: ReadonlySet<string>, options: EditOptions = {}): Promise<Article> {
+  const bylines = bylinesOf(patch)
+  if (current.status === 'killed') throw killedError(id)
+  await assertWriterMay(tx, actor, patch, { id, status: current.status })
+  const status = patch.status ?? current.status
+  assertTransition(current.status, status)
+  const slug = patch.slug ?? current.slug
+  if (slug !== current.slug) {
+    // A slug an article already has stays usable: only a new one is checked against the list.
+    assertSlugNotReserved(slug, reservedSlugs)
+    await assertSlugFree(tx, slug, id)
+    // A URL readers have seen (published, or archived since) keeps working: the old slug redirects,
+    // and stays reserved for this article.
+    if (current.status === 'published' || current.status === 'archived') await tx.articleFormerSlug.upsert({ where: { slug: current.slug }, create: { slug: current.slug, articleId: id }, update: {} })
+    await tx.articleFormerSlug.deleteMany({ where: { slug, articleId: id } })
+  }
+  await assertReferencesExist(tx, patch, body)
+  const data: Prisma.ArticleUncheckedUpdateInput = {
+    slug,
+    status,
+    ...publicationFields(current.status, status, patch.publishedAt, current.publishedAt),
+    version: { increment: 1 },
+    updatedAt: new Date()
+  }
+  for (const field of ['headline', 'dek', 'kicker', 'leadImageId', 'sectionId', 'metaTitle', 'metaDescription', 'canonicalUrl'] as const) {
+    if (patch[field] !== undefined) (data as Record<string, unknown>)[field] = patch[field]
+  }
+  if (body !== undefined) {
+    data.body = body.blocks as unknown as Prisma.InputJsonValue
+    data.bodyText = body.text
+    data.wordCount = body.words
+    await tx.articleBodyImage.deleteMany({ where: { articleId: id } })
+    await tx.articleBodyImage.createMany({ data: body.imageIds.map((imageId) => ({ articleId: id, imageId })) })
+  }
+  if (patch.tagIds !== undefined) {
+    await tx.articleTag.deleteMany({ where: { articleId: id } })
+    await tx.articleTag.createMany({ data: patch.tagIds.map((tagId, position) => ({ articleId: id, tagId, position })) })
+  }
+  if (bylines !== undefined) {
+    await tx.byline.deleteMany({ where: { articleId: id } })
+    await tx.byline.createMany({ data: bylines.map((byline) => ({ ...byline, articleId: id })) })
+  }
+  await tx.article.update({ where: { id }, data })
+  const article = await readById(tx, id)
+  await recordRevision(tx, article, actor)
+  // A published article under embargo is not live yet: its edits are checked as a publication is.
+  await assertPublishable(tx, article, current.embargo === null && options.gateAsPublication !== true ? current.status : null)
+  // Webhooks hear "updated" for scheduling and archiving; the audit trail names them. Under an
+  // embargo nothing goes live or comes down: subscribers hear "published" when it lifts.
+  const statusEvent = eventOf(current.status, status)
+  const event = current.embargo === null ? statusEvent : 'article.updated'
+  const action = options.action ?? (status !== current.status && (status === 'scheduled' || status === 'archived') ? `article.${status}` : statusEvent)
+  await commitChange(tx, { actor, objectType: 'article', objectId: id, action, event, data: eventData(article), version: article.version, article })
+  return article
 }
 
 export async function deleteOne (db: Database, id: string, actor: Actor, ifMatch?: string): Promise<void> {

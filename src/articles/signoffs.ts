@@ -71,20 +71,30 @@ export async function readSignoffs (client: Client, articleId: string): Promise<
  * is 403. Signing the same kind of the same version again changes nothing (`created` is false).
  * Sign-offs do not change the article (its version and ETag stay), and are audited.
  */
-export async function giveSignoff (db: Database, articleId: string, kind: string, actor: Actor, ifMatch?: string): Promise<{ state: SignoffState, created: boolean }> {
-  const rules = deskRules(db)
+/** The least role that may give a kind of sign-off; an unknown kind is 400 naming /kind. */
+export function minimumRoleFor (client: Client, kind: string): Role {
+  const rules = deskRules(client)
   const minimumRole = rules.signoffKinds.get(kind)
   if (minimumRole === undefined) {
     throw withFieldErrors(errors.validationFailed(`There is no "${kind}" sign-off; the kinds are ${[...rules.signoffKinds.keys()].join(', ')} (SIGNOFF_KINDS)`) as CatalogueError,
       [{ in: 'body', pointer: '/kind', message: `must be one of ${[...rules.signoffKinds.keys()].map((name) => JSON.stringify(name)).join(', ')}` }])
   }
+  return minimumRole
+}
+
+/** 403 SIGNOFF_NOT_ALLOWED naming /kind when the key's role is below the kind's. */
+export function assertMaySignOff (kind: string, minimumRole: Role, actor: Actor): void {
+  if (allows(minimumRole, actor)) return
+  throw withFieldErrors(errors.signoffNotAllowed(`A ${actor.role} key may not give the ${kind} sign-off; it needs ${minimumRole === 'admin' ? 'an admin' : `an ${minimumRole} or admin`} key`) as CatalogueError,
+    [{ in: 'body', pointer: '/kind', message: `needs a ${minimumRole} key or higher` }])
+}
+
+export async function giveSignoff (db: Database, articleId: string, kind: string, actor: Actor, ifMatch?: string): Promise<{ state: SignoffState, created: boolean }> {
+  const minimumRole = minimumRoleFor(db, kind)
   return await db.$transaction(async (tx) => {
     const article = await tx.article.findUnique({ where: { id: articleId }, select: { version: true } })
     if (article === null) throw errors.articleNotFound(`id ${articleId}`)
-    if (!allows(minimumRole, actor)) {
-      throw withFieldErrors(errors.signoffNotAllowed(`A ${actor.role} key may not give the ${kind} sign-off; it needs ${minimumRole === 'admin' ? 'an admin' : `an ${minimumRole} or admin`} key`) as CatalogueError,
-        [{ in: 'body', pointer: '/kind', message: `needs a ${minimumRole} key or higher` }])
-    }
+    assertMaySignOff(kind, minimumRole, actor)
     if (!ifMatchAdmits(ifMatch, article.version)) throw versionMismatch(article.version)
     const existing = await tx.articleSignoff.findUnique({ where: { articleId_kind_version: { articleId, kind, version: article.version } }, select: { id: true } })
     if (existing === null) {

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ArticleKill" ADD COLUMN     "wasPublic" BOOLEAN NOT NULL DEFAULT true;
