@@ -105,6 +105,7 @@ export const errors = {
   versionMismatch: entry('VERSION_MISMATCH', 412, '%s'),
   articleLocked: entry('ARTICLE_LOCKED', 423, '%s'),
   publicationBlocked: entry('PUBLICATION_BLOCKED', 409, '%s'),
+  pendingRevisionOutdated: entry('PENDING_REVISION_OUTDATED', 409, '%s'),
   signoffNotAllowed: entry('SIGNOFF_NOT_ALLOWED', 403, '%s'),
   preconditionRequired: entry('PRECONDITION_REQUIRED', 428, '%s'),
   cursorExpired: entry('CURSOR_EXPIRED', 410, '%s'),

@@ -6,9 +6,12 @@
 // revision (an edit of it clears them) and the preflight errors. A plain PUT or PATCH of the
 // article still edits the live version, as before.
 //
+// Publishing is refused (409 PENDING_REVISION_OUTDATED) when the live version was edited after the
+// pending revision was last written, since it would silently undo those edits.
+//
 // While the article is not published (unpublished, archived) its pending revision is kept but
 // cannot be edited or published; a kill discards it (kill.ts).
-import type { Database, Prisma } from '../db/client.ts'
+import { Prisma, type Database } from '../db/client.ts'
 import { errors, type CatalogueError } from '../errors.ts'
 import type { Actor } from '../keys/roles.ts'
 import { commitChange } from '../changes/index.ts'
@@ -96,7 +99,7 @@ function assertLive (article: Article): void {
  */
 export async function writePending (db: Database, articleId: string, input: PendingInput, mode: 'replace' | 'merge', actor: Actor, ifMatch: string | undefined, reservedSlugs: ReadonlySet<string>): Promise<{ state: PendingRevisionState, created: boolean }> {
   const body = prepareBody(input.body)
-  return await db.$transaction(async (tx) => {
+  return await db.$transaction(async (tx): Promise<{ state: PendingRevisionState, created: boolean }> => {
     // The pending row is the lock (the article row is left alone: its updatedAt is public).
     await tx.articlePendingRevision.updateMany({ where: { articleId }, data: { version: { increment: 0 } } })
     const existing = await tx.articlePendingRevision.findUnique({ where: { articleId } })
@@ -118,6 +121,12 @@ export async function writePending (db: Database, articleId: string, input: Pend
       : await tx.articlePendingRevision.update({ where: { articleId }, data: { ...written, version: { increment: 1 } } })
     await commitChange(tx, { actor, objectType: 'article', objectId: articleId, action: existing === null ? 'article.pending-created' : 'article.pending-updated', data: { id: articleId, pendingVersion: row.version }, version: live.version, showsNothingNew: true })
     return { state: toState(live, row, deskRules(tx).requiredSignoffs), created: existing === null }
+  }).catch((error: unknown) => {
+    // Two first writes at once: the row the second meant to create now exists, with the other's content.
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      throw errors.conflict(`Another editor started a pending revision of article ${articleId} at the same moment, so yours was not written: read GET /articles/${articleId}/pending and edit that one, sending its ETag in If-Match`) as CatalogueError
+    }
+    throw error
   })
 }
 
@@ -182,6 +191,11 @@ export async function publishPending (db: Database, articleId: string, actor: Ac
     if (current.status === 'killed') throw killedError(articleId)
     if (current.status !== 'published') {
       throw errors.invalidTransition(`Article ${articleId} is ${current.status}, not published: its pending revision cannot replace a live version. Edit the article directly, or discard the pending revision`) as CatalogueError
+    }
+    // Publishing replaces every content field: a live edit made after the pending revision was last
+    // written would be undone without anyone seeing it.
+    if (current.version !== pending.baseVersion) {
+      throw errors.pendingRevisionOutdated(`The live article changed since its pending revision was last written (live version ${current.version}, pending revision written against version ${pending.baseVersion}): publishing it would undo those live edits. Compare GET /articles/${articleId} with GET /articles/${articleId}/pending, then write the pending revision again (PUT or PATCH /articles/${articleId}/pending) or discard it`) as CatalogueError
     }
     const content = pending.content as PendingContent
     const signoffs = pending.signoffs as StoredSignoff[]
