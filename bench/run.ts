@@ -181,11 +181,13 @@ async function startCopydesk (env: NodeJS.ProcessEnv): Promise<{ child: ChildPro
   const root = join(import.meta.dirname, '..')
   const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ')
   const nodeOptions = start.filter((word) => word.startsWith('--'))
+  // Its environment too (MALLOC_ARENA_MAX=2), which changes what image work leaves resident.
+  const startEnvironment = Object.fromEntries(start.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2)))
   const build = spawnSync(process.execPath, [join(root, 'src', 'launch.mjs'), '--build'], { stdio: 'inherit' })
   if (build.status !== 0) throw new Error('npm run build failed')
   const port = await freePort()
   const child = spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'server.js')], {
-    env: { ...process.env, LOG_LEVEL: 'silent', SEED_DEMO_CONTENT: 'false', READ_RATE_LIMIT: '0', PORT: String(port), HOST: '127.0.0.1', SITE_URL: siteUrl, ...env },
+    env: { ...process.env, ...startEnvironment, LOG_LEVEL: 'silent', SEED_DEMO_CONTENT: 'false', READ_RATE_LIMIT: '0', PORT: String(port), HOST: '127.0.0.1', SITE_URL: siteUrl, ...env },
     stdio: ['ignore', 'ignore', 'inherit']
   })
   const url = `http://127.0.0.1:${port}`
