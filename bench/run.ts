@@ -40,6 +40,10 @@ const databaseUrl = postgresAdminUrl === undefined ? `file:${join(dir, 'bench.db
 const engine = postgresAdminUrl === undefined ? 'SQLite' : 'PostgreSQL'
 
 const seeder = systemActor('benchmark seed')
+// The seed and every server render links with the same site settings. Without them, links name the
+// listening address, so each server (on a port of its own) would find the stored documents rendered
+// for another address and render the whole archive again at start: not what a read benchmark measures.
+const siteUrl = 'https://news.example.com'
 
 /**
  * Seeds articleCount published articles: the first 50 through the service (so they are exactly what
@@ -47,7 +51,7 @@ const seeder = systemActor('benchmark seed')
  */
 async function seed (): Promise<{ slug: string, slugs: string[] }> {
   // Bulk statements (the search index of every article at once) may run longer than a request may.
-  const config = loadConfig({}, { databaseUrl, databaseStatementTimeoutMs: 0 })
+  const config = loadConfig({ SITE_URL: siteUrl }, { databaseUrl, databaseStatementTimeoutMs: 0 })
   const { prisma, provider } = await openForWrites(config)
   const photo = await images.createOne(prisma, { url: 'https://images.example.com/lead.jpg', mimeType: 'image/jpeg', width: 2048, height: 1365, altText: 'Lead photo', caption: 'A caption.', photographer: 'Sergei Guneyev', agency: 'AFP', distributor: 'Getty Images' }, seeder)
   const staff = await Promise.all(['Alex Rowan', 'Dana Brooks', 'Jordan Vale'].map(async (name) => await authors.createOne(prisma, { name }, seeder)))
@@ -177,11 +181,13 @@ async function startCopydesk (env: NodeJS.ProcessEnv): Promise<{ child: ChildPro
   const root = join(import.meta.dirname, '..')
   const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ')
   const nodeOptions = start.filter((word) => word.startsWith('--'))
+  // Its environment too (MALLOC_ARENA_MAX=2), which changes what image work leaves resident.
+  const startEnvironment = Object.fromEntries(start.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2)))
   const build = spawnSync(process.execPath, [join(root, 'src', 'launch.mjs'), '--build'], { stdio: 'inherit' })
   if (build.status !== 0) throw new Error('npm run build failed')
   const port = await freePort()
   const child = spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'server.js')], {
-    env: { ...process.env, LOG_LEVEL: 'silent', SEED_DEMO_CONTENT: 'false', READ_RATE_LIMIT: '0', PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: { ...process.env, ...startEnvironment, LOG_LEVEL: 'silent', SEED_DEMO_CONTENT: 'false', READ_RATE_LIMIT: '0', PORT: String(port), HOST: '127.0.0.1', SITE_URL: siteUrl, ...env },
     stdio: ['ignore', 'ignore', 'inherit']
   })
   const url = `http://127.0.0.1:${port}`

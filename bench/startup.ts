@@ -15,6 +15,8 @@ const root = join(import.meta.dirname, '..')
 const dir = mkdtempSync(join(tmpdir(), 'copydesk-startup-'))
 const startScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
 const nodeOptions = startScript.split(' ').filter((word) => word.startsWith('--'))
+// Its environment too (MALLOC_ARENA_MAX=2), as npm start and the Docker image set it.
+const startEnvironment = Object.fromEntries(startScript.split(' ').filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2)))
 
 function status (pid: number): { cpuSeconds: number, rssMb: number, peakMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
@@ -27,7 +29,7 @@ function status (pid: number): { cpuSeconds: number, rssMb: number, peakMb: numb
 async function start (databaseUrl: string, port: number): Promise<{ child: ChildProcess, readyMs: number }> {
   const startedAt = performance.now()
   const child = spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'server.js')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO_CONTENT: 'true', IMAGE_DIRECTORY: join(dir, 'images') },
+    env: { ...process.env, ...startEnvironment, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO_CONTENT: 'true', IMAGE_DIRECTORY: join(dir, 'images') },
     stdio: ['ignore', 'ignore', 'inherit']
   })
   for (;;) {
@@ -49,7 +51,7 @@ try {
   const first = await start(databaseUrl, port)
   first.child.kill('SIGTERM')
   await once(first.child, 'exit')
-  console.log(`Node ${process.version}, ${['node', ...nodeOptions, 'dist/server.js'].join(' ')}, migrated demo database\n`)
+  console.log(`Node ${process.version}, ${[...Object.entries(startEnvironment).map(([name, value]) => `${name}=${value}`), 'node', ...nodeOptions, 'dist/server.js'].join(' ')}, migrated demo database\n`)
   console.log('| start | to /ready s | CPU s by then | RSS MB after idle | peak MB |')
   console.log('|---|---|---|---|---|')
   for (let run = 1; run <= starts; run++) {

@@ -48,7 +48,11 @@ t.test('the Dockerfile builds in one stage and ships only what runs, on Node 24'
   t.match(runtime, /USER node/, 'does not run as root')
   t.match(runtime, /VOLUME \/app\/data/, 'the embedded database and images are on a volume')
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string }, dependencies: Record<string, string>, engines: { node: string } }
-  t.same(pkg.scripts.start.split(' '), [...command.slice(0, -1), 'src/launch.mjs'], 'npm start runs the compiled server (building it when missing or stale) with the same Node options')
+  const startWords = pkg.scripts.start.split(' ')
+  const startEnvironment = startWords.filter((word) => /^[A-Z_]+=/.test(word))
+  t.same(startWords.slice(startEnvironment.length), [...command.slice(0, -1), 'src/launch.mjs'], 'npm start runs the compiled server (building it when missing or stale) with the same Node options')
+  t.same(startEnvironment, ['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072'], 'npm start tunes glibc\'s malloc for image decoding')
+  for (const assignment of startEnvironment) t.match(runtime, new RegExp(`^(ENV)? +${assignment}( \\\\)?$`, 'm'), `so does the image (${assignment})`)
   for (const devOnly of ['tsx', 'typescript', 'prisma']) t.notOk(devOnly in pkg.dependencies, `${devOnly} is not a production dependency`)
   t.match(pkg.engines.node, />=22/, 'Node 22 and later')
 })
