@@ -180,6 +180,21 @@ t.test('readers: the coverage page, since= cursors, paging, caching; drafts neve
 })
 
 
+t.test('server-sent events: an entry posted through the same instance reaches its readers at once, not at the next poll', async (t) => {
+  // A poll interval far longer than the deadline below: only the write waking the stream delivers in time.
+  const app = await buildTestApp(t, { changeStreamPollMs: 60_000 })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const { article, coverage } = await liveArticle(app)
+  const path = `/live/${article.slug as string}/entries/stream`
+  const readers = [await openStream(base, path, anonymous), await openStream(base, path, anonymous)]
+  for (const reader of readers) t.teardown(reader.close)
+  await until(t, 'both readers are subscribed', () => readers.every((reader) => reader.lastId !== undefined))
+  const posted = await postEntry(app, coverage.id, { headline: 'Straight away' })
+  await until(t, 'every reader has the entry well before the poll interval', () => readers.every((reader) => reader.events.some((event) => event.data.id === posted.id)), 5_000)
+  t.same(readers[0]?.events, readers[1]?.events, 'readers of one coverage get the same event')
+})
+
 t.test('server-sent events: entries posted through another instance, edits and deletions, Last-Event-ID resume', async (t) => {
   const databaseUrl = await testDatabaseUrl(t)
   const writer = await buildTestApp(t, { databaseUrl })
