@@ -131,6 +131,7 @@ try {
 
   const intervalMs = 60_000 / postsPerMinute
   const postedAt = new Map<string, number>()
+  const answeredAt = new Map<string, number>()
   const answerMs: number[] = []
   const cpuBefore = cpuSecondsOf(app.child.pid as number)
   const began = performance.now()
@@ -147,6 +148,7 @@ try {
     const entry = await response.json() as { id: string }
     answerMs.push(performance.now() - start)
     postedAt.set(entry.id, start)
+    answeredAt.set(entry.id, performance.now())
   }
   // Every reader has every entry, or 10 s passed since the last post.
   const deadline = performance.now() + 10_000
@@ -157,12 +159,15 @@ try {
   const memoryEnd = memoryOf(app.child.pid as number)
 
   const delays = [...postedAt].flatMap(([id, at]) => (arrivals.get(id) ?? []).map((arrived) => arrived - at)).sort((a, b) => a - b)
+  // From the post's answer: the fan-out alone, without the write's own time (a loaded machine's disk moves that).
+  const fanOut = [...answeredAt].flatMap(([id, at]) => (arrivals.get(id) ?? []).map((arrived) => arrived - at)).sort((a, b) => a - b)
   const missed = posts * readers - delays.length
   const ms = (value: number): string => `${value.toFixed(0)} ms`
   answerMs.sort((a, b) => a - b)
   console.log(`  delivered ${delays.length} of ${posts * readers} (reader × entry): ${missed} missed`)
   console.log(`  post sent → event received by a reader: p50 ${ms(percentile(delays, 0.5))}, p95 ${ms(percentile(delays, 0.95))}, p99 ${ms(percentile(delays, 0.99))}, max ${ms(delays.at(-1) ?? Number.NaN)}`)
-  console.log(`  the post's own answer: p50 ${ms(percentile(answerMs, 0.5))}, max ${ms(answerMs.at(-1) ?? Number.NaN)}`)
+  console.log(`  the post's own answer: p50 ${ms(percentile(answerMs, 0.5))}, p95 ${ms(percentile(answerMs, 0.95))}, max ${ms(answerMs.at(-1) ?? Number.NaN)}`)
+  console.log(`  post answered → event received (fan-out alone; negative: the event came first): p50 ${ms(percentile(fanOut, 0.5))}, p95 ${ms(percentile(fanOut, 0.95))}, p99 ${ms(percentile(fanOut, 0.99))}, max ${ms(fanOut.at(-1) ?? Number.NaN)}`)
   console.log(`  server CPU ${cpu.toFixed(1)} s over ${elapsed.toFixed(0)} s (${(100 * cpu / elapsed).toFixed(0)}% of a core); memory ${memoryEnd.rssMb} MB resident, peak ${memoryEnd.peakMb} MB`)
   console.log(`  load average after: ${loadAverage()}`)
   console.log(pinned() ? '\nThe server ran on core 0, readers, poster and load generator on core 1 (taskset).' : '\nNot pinned to cores (taskset missing or refused): figures share cores.')
