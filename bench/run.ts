@@ -9,12 +9,10 @@
 //   BENCH_POSTGRES_URL: a PostgreSQL server where a scratch database may be created; the run then
 //   measures PostgreSQL instead of SQLite (`npm run bench:postgres` starts a throw-away server).
 import sharp from 'sharp'
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { execFileSync } from 'node:child_process'
 import { openDatabase } from '../src/db/client.ts'
 import { openForWrites, renderContextOf } from '../src/changes/open.ts'
 import { rebuildReadModel } from '../src/read-model/articles.ts'
@@ -27,7 +25,7 @@ import * as images from '../src/images/service.ts'
 import * as taxonomy from '../src/taxonomy/service.ts'
 import { randomUUID } from 'node:crypto'
 import type { BodyBlock } from '../src/articles/body.ts'
-import { freePort } from '../test/server-process.ts'
+import { measure as measureLoad, memoryOf as memoryOfProcess, pinned, startBenchServer, startCopydesk } from './helpers.ts'
 
 const articleCount = Number(process.env.BENCH_ARTICLES ?? 1000)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
@@ -153,76 +151,23 @@ async function uploadPhoto (appUrl: string): Promise<string> {
   return `${image.url}&w=800&format=webp`
 }
 
-/** Pins a process (all its threads) to a core, where taskset exists; the figures say whether it did. */
-function pin (pid: number | undefined, core: number): boolean {
-  if (pid === undefined) return false
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-let pinned = true
-
 async function startServer (args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, url: string }> {
-  if (args[0] === 'app') return await startCopydesk(env)
-  const child = fork(join(import.meta.dirname, 'serve.ts'), args, { env: { ...process.env, ...env }, execArgv: ['--import', 'tsx'] })
-  const [message] = await once(child, 'message') as [{ port: number }]
-  pinned = pin(child.pid, 0) && pinned
-  return { child, url: `http://127.0.0.1:${message.port}` }
-}
-
-/**
- * Copydesk as users run it: the compiled server with the Node options of `npm start` (built first
- * when stale), so its memory is what production sees.
- */
-async function startCopydesk (env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, url: string }> {
-  const root = join(import.meta.dirname, '..')
-  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ')
-  const nodeOptions = start.filter((word) => word.startsWith('--'))
-  // Its environment too (MALLOC_ARENA_MAX=2), which changes what image work leaves resident.
-  const startEnvironment = Object.fromEntries(start.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2)))
-  const build = spawnSync(process.execPath, [join(root, 'src', 'launch.mjs'), '--build'], { stdio: 'inherit' })
-  if (build.status !== 0) throw new Error('npm run build failed')
-  const port = await freePort()
-  const child = spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'server.js')], {
-    env: { ...process.env, ...startEnvironment, LOG_LEVEL: 'silent', SEED_DEMO_CONTENT: 'false', READ_RATE_LIMIT: '0', PORT: String(port), HOST: '127.0.0.1', SITE_URL: siteUrl, ...env },
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
-  const url = `http://127.0.0.1:${port}`
-  for (const deadline = Date.now() + 120_000; ;) {
-    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}) before it was ready`)
-    if (Date.now() > deadline) throw new Error('the server was not ready within 120 s')
-    try {
-      if ((await fetch(`${url}/ready`)).ok) break
-    } catch { /* not listening yet */ }
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  pinned = pin(child.pid, 0) && pinned
-  return { child, url }
+  // One SITE_URL for the seed and every server: stored documents made for another would be rendered again at start.
+  return args[0] === 'app' ? await startCopydesk({ SITE_URL: siteUrl, ...env }) : await startBenchServer(args, env)
 }
 
 /** Resident and peak memory of a server process, in MB (VmRSS / VmHWM). */
 function memoryOf (child: ChildProcess): string {
   try {
-    const status = readFileSync(`/proc/${String(child.pid)}/status`, 'utf8')
-    const mb = (field: string): string => (Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024).toFixed(0)
-    return `${mb('VmRSS')}/${mb('VmHWM')}`
+    const { rssMb, peakMb } = memoryOfProcess(child.pid as number)
+    return `${rssMb}/${peakMb}`
   } catch {
     return 'n/a'
   }
 }
 
 async function measure (url: string, pathsFile?: string): Promise<{ rps: number, p99: number }> {
-  const load = fork(join(import.meta.dirname, 'load.ts'), [url, String(connections), String(seconds), ...(pathsFile === undefined ? [] : [pathsFile])], { execArgv: ['--import', 'tsx'] })
-  pinned = pin(load.pid, 1) && pinned
-  const [result] = await Promise.race([
-    once(load, 'message') as Promise<[{ rps: number, p99: number, non2xx: number, errors: number }]>,
-    once(load, 'exit').then(([code]) => { throw new Error(`the load generator exited (${String(code)}) without a result`) })
-  ])
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`)
-  return { rps: result.rps, p99: result.p99 }
+  return await measureLoad(url, { connections, seconds, ...(pathsFile === undefined ? {} : { pathsFile }) })
 }
 
 try {
@@ -336,7 +281,7 @@ try {
   const latency = await searchLatencies(uncached.url, queries, 10)
   console.log(`\nSearch, one client, no cache, ${queries.length} queries × 10: p50 ${latency.p50.toFixed(1)} ms, p95 ${latency.p95.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms`)
   uncached.child.kill()
-  console.log(pinned ? '\nServers ran on core 0, load generators on core 1 (taskset).' : '\nNot pinned to cores (taskset missing or refused): figures share cores.')
+  console.log(pinned() ? '\nServers ran on core 0, load generators on core 1 (taskset).' : '\nNot pinned to cores (taskset missing or refused): figures share cores.')
 } finally {
   if (process.env.BENCH_KEEP === '1') console.log(`\nKept the seeded database: ${databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`)
   else rmSync(dir, { recursive: true, force: true })

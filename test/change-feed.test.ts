@@ -5,7 +5,7 @@ import t from 'tap'
 import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { anonymous, bearer, buildTestApp, createArticle, createAuthor, json, post, testDatabaseUrl } from './helper.ts'
+import { anonymous, bearer, buildTestApp, createArticle, createAuthor, json, openStream, post, testDatabaseUrl, until } from './helper.ts'
 import { contentTypes, pruneChanges } from '../src/changes/feed.ts'
 
 const publicly = { headers: anonymous }
@@ -108,58 +108,6 @@ t.test('bad cursors and types are 400 naming the parameter; a cursor older than 
   t.same((await feed(app, '')).items.map((item: { cursor: string }) => item.cursor), [third!.cursor], 'without a cursor: from the oldest change kept')
 })
 
-/** A minimal event-stream reader: the frames received so far, parsed. */
-interface StreamClient { events: Array<{ id?: string, event?: string, data?: any }>, comments: number, close: () => void, status: number, lastId?: string } // eslint-disable-line @typescript-eslint/no-explicit-any
-
-async function openStream (base: string, path: string, headers: Record<string, string> = {}): Promise<StreamClient> {
-  const controller = new AbortController()
-  const response = await fetch(`${base}${path}`, { headers, signal: controller.signal })
-  const client: StreamClient = { events: [], comments: 0, close: () => { controller.abort() }, status: response.status }
-  if (response.status !== 200 || response.body === null) return client
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
-  void (async () => {
-    let buffer = ''
-    try {
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done) return
-        buffer += value
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const frame = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          if (frame.startsWith(':')) {
-            client.comments += 1
-            const id = /\nid: (\d+)/.exec(frame)?.[1]
-            if (id !== undefined) client.lastId = id
-            continue
-          }
-          const event: StreamClient['events'][number] = {}
-          for (const line of frame.split('\n')) {
-            const [field, ...rest] = line.split(': ')
-            const value = rest.join(': ')
-            if (field === 'id') event.id = value
-            else if (field === 'event') event.event = value
-            else if (field === 'data') event.data = JSON.parse(value)
-          }
-          if (event.id !== undefined) client.lastId = event.id
-          // An id alone moves the position a reconnection resumes from, and is not an event.
-          if (event.data !== undefined || event.event !== undefined) client.events.push(event)
-        }
-      }
-    } catch {}
-  })()
-  return client
-}
-
-async function until (t: { pass: (message: string) => void }, what: string, check: () => boolean, deadlineMs = 10_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  t.pass(what)
-}
 
 t.test('live events: delivered as they happen, resumed with Last-Event-ID, heartbeats, slow clients dropped', async (t) => {
   const app = await buildTestApp(t, { changeStreamPollMs: 20, changeStreamHeartbeatMs: 200, changeStreamMaxBufferBytes: 16 * 1024 })

@@ -119,3 +119,65 @@ export async function createArticle (app: FastifyInstance, fields: Record<string
   if (response.statusCode !== 201) throw new Error(`article not created: ${response.body}`)
   return json(response)
 }
+
+/** A minimal event-stream reader over real HTTP: the frames received so far, parsed. */
+export interface StreamClient {
+  events: Array<{ id?: string, event?: string, data?: any }> // eslint-disable-line @typescript-eslint/no-explicit-any -- event data is checked field by field
+  /** Comment frames (heartbeats) received. */
+  comments: number
+  close: () => void
+  status: number
+  /** The last id heard (an event's or a heartbeat's): where a reconnection resumes. */
+  lastId?: string
+}
+
+export async function openStream (base: string, path: string, headers: Record<string, string> = {}): Promise<StreamClient> {
+  const controller = new AbortController()
+  const response = await fetch(`${base}${path}`, { headers, signal: controller.signal })
+  const client: StreamClient = { events: [], comments: 0, close: () => { controller.abort() }, status: response.status }
+  if (response.status !== 200 || response.body === null) return client
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+  void (async () => {
+    let buffer = ''
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) return
+        buffer += value
+        let end: number
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const frame = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          if (frame.startsWith(':')) {
+            client.comments += 1
+            const id = /\nid: (\d+)/.exec(frame)?.[1]
+            if (id !== undefined) client.lastId = id
+            continue
+          }
+          const event: StreamClient['events'][number] = {}
+          for (const line of frame.split('\n')) {
+            const [field, ...rest] = line.split(': ')
+            const value = rest.join(': ')
+            if (field === 'id') event.id = value
+            else if (field === 'event') event.event = value
+            else if (field === 'data') event.data = JSON.parse(value)
+          }
+          if (event.id !== undefined) client.lastId = event.id
+          // An id alone moves the position a reconnection resumes from, and is not an event.
+          if (event.data !== undefined || event.event !== undefined) client.events.push(event)
+        }
+      }
+    } catch {}
+  })()
+  return client
+}
+
+/** Waits on observable state (polling every 20 ms), then records it as a passing assertion. */
+export async function until (t: { pass: (message: string) => void }, what: string, check: () => boolean, deadlineMs = 10_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  t.pass(what)
+}

@@ -3,7 +3,7 @@
 import t from 'tap'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { anonymous, buildTestApp, createArticle, createAuthor, json, post, testDatabaseUrl } from './helper.ts'
+import { anonymous, buildTestApp, createArticle, createAuthor, json, openStream, post, testDatabaseUrl, until } from './helper.ts'
 
 const publicly = { headers: anonymous }
 const paragraph = (text: string) => [{ type: 'paragraph', text }]
@@ -179,51 +179,21 @@ t.test('readers: the coverage page, since= cursors, paging, caching; drafts neve
   t.equal((await app.inject({ url: `/live/${draft.article.slug as string}/entries` })).statusCode, 200)
 })
 
-/** A minimal event-stream reader: the events received so far, parsed. */
-interface StreamClient { events: Array<{ id?: string, event?: string, data?: any }>, close: () => void, status: number, lastId?: string } // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function openStream (base: string, path: string, headers: Record<string, string> = {}): Promise<StreamClient> {
-  const controller = new AbortController()
-  const response = await fetch(`${base}${path}`, { headers, signal: controller.signal })
-  const client: StreamClient = { events: [], close: () => { controller.abort() }, status: response.status }
-  if (response.status !== 200 || response.body === null) return client
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
-  void (async () => {
-    let buffer = ''
-    try {
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done) return
-        buffer += value
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const frame = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const event: StreamClient['events'][number] = {}
-          for (const line of frame.split('\n')) {
-            const [field, ...rest] = line.split(': ')
-            const value = rest.join(': ')
-            if (field === 'id') event.id = value
-            else if (field === 'event') event.event = value
-            else if (field === 'data') event.data = JSON.parse(value)
-          }
-          if (event.id !== undefined) client.lastId = event.id
-          if (event.data !== undefined) client.events.push(event)
-        }
-      }
-    } catch {}
-  })()
-  return client
-}
-
-async function until (t: { pass: (message: string) => void }, what: string, check: () => boolean, deadlineMs = 10_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  t.pass(what)
-}
+t.test('server-sent events: an entry posted through the same instance reaches its readers at once, not at the next poll', async (t) => {
+  // A poll interval far longer than the deadline below: only the write waking the stream delivers in time.
+  const app = await buildTestApp(t, { changeStreamPollMs: 60_000 })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const { article, coverage } = await liveArticle(app)
+  const path = `/live/${article.slug as string}/entries/stream`
+  const readers = [await openStream(base, path, anonymous), await openStream(base, path, anonymous)]
+  for (const reader of readers) t.teardown(reader.close)
+  await until(t, 'both readers are subscribed', () => readers.every((reader) => reader.lastId !== undefined))
+  const posted = await postEntry(app, coverage.id, { headline: 'Straight away' })
+  await until(t, 'every reader has the entry well before the poll interval', () => readers.every((reader) => reader.events.some((event) => event.data.id === posted.id)), 5_000)
+  t.same(readers[0]?.events, readers[1]?.events, 'readers of one coverage get the same event')
+})
 
 t.test('server-sent events: entries posted through another instance, edits and deletions, Last-Event-ID resume', async (t) => {
   const databaseUrl = await testDatabaseUrl(t)

@@ -1,11 +1,11 @@
-import { PassThrough } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { Nullable, Timestamp } from '../common-schemas.ts'
-import { errors, problemResponses } from '../errors.ts'
+import { problemResponses } from '../errors.ts'
 import { exampleIds } from '../examples.ts'
 import { changeTypes, logPosition, readChanges, requestedTypes, startOf, viewerOf } from './feed.ts'
+import { refuseWhenFull, sendEventStream } from './stream.ts'
 
 const Cursor = Type.String({ pattern: '^(0|[1-9][0-9]{0,18})$', maxLength: 19, description: 'A position in the change log, as given in `cursor` and `next`', examples: ['10452'] })
 const typesPattern = `^(${changeTypes.join('|')})(,(${changeTypes.join('|')}))*$`
@@ -113,30 +113,15 @@ export const changeRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    if (stream.subscribers >= app.config.changeStreamMaxSubscribers) {
-      void reply.header('retry-after', '5')
-      throw errors.tryAgain('This instance has as many stream subscribers as it accepts; try again shortly (or another instance)')
-    }
+    refuseWhenFull(stream, app.config.changeStreamMaxSubscribers, reply)
     const viewer = viewerOf(request.actor)
     const types = requestedTypes(viewer, request.query.types)
     const resumeFrom = request.headers['last-event-id']
     const from = resumeFrom !== undefined && resumeFrom !== ''
       ? startOf(resumeFrom, await logPosition(app.db), { in: 'headers', pointer: '/last-event-id' })
       : startOf(request.query.after ?? 'now', await logPosition(app.db), { in: 'query', pointer: '/after' })
-    const sink = new PassThrough()
-    sink.write('retry: 3000\n\n')
-    void reply
-      .header('content-type', 'text/event-stream; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('x-accel-buffering', 'no')
-    // The subscriber lives as long as the connection: a client gone, its stream goes.
-    reply.raw.once('close', () => { sink.destroy() })
-    void stream.subscribe(sink, viewer, types, from).catch((error: unknown) => {
-      request.log.warn({ err: error }, 'change stream: catching a subscriber up failed')
-      sink.destroy()
-    })
     // A stream, past the response schema (which documents it as text).
-    return await (reply as FastifyReply).send(sink)
+    return await sendEventStream(request, reply as FastifyReply, async (sink) => { await stream.subscribe(sink, viewer, types, from) })
   })
 }
 

@@ -2,9 +2,15 @@
 // events written by any instance reach subscribers of every instance) and fans each change out to
 // the subscribers allowed to see it, as frames serialized once. A subscriber that falls too far
 // behind is dropped with a reason instead of slowing the others; it resumes with Last-Event-ID.
+// A write answered by this instance wakes the poller at once (no wait for the interval): the
+// interval only bounds how late changes written through other instances arrive.
 import { once } from 'node:events'
-import type { Writable } from 'node:stream'
+import type { ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
+import { PassThrough, type Writable } from 'node:stream'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { errors } from '../errors.ts'
 import type { Database } from '../db/client.ts'
 import { changeRowSelect, feedItemOf, logPosition, readChanges, shows, type ChangeRow, type ChangeType, type FeedItem, type Viewer } from './feed.ts'
 
@@ -30,11 +36,47 @@ interface Subscriber {
   viewer: Viewer
   types: readonly ChangeType[]
   audience?: Audience
+  /** Subscribers of the same kind are sent the same frame: who they are (public or staff) and their audience. */
+  kind: string
   /** The last change this subscriber has been sent (or passed over). */
   cursor: bigint
 }
 
+function kindOf (viewer: Viewer, audience: Audience | undefined): string {
+  const who = viewer.publicOnly ? 'public' : 'staff'
+  return audience === undefined ? who : `${who} ${audience.key}`
+}
+
 const POLL_BATCH = 500
+
+/** A frame as written through a sink, and the same bytes framed as one HTTP/1.1 chunk, for sockets written directly. */
+interface Frame { bytes: Buffer, chunk: Buffer }
+
+function frameOf (text: string): Frame {
+  const bytes = Buffer.from(text)
+  return { bytes, chunk: Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n')]) }
+}
+
+/**
+ * The sink of an HTTP event stream. Once everything written through it has reached its socket, a
+ * frame goes straight to the socket as a chunk of the (chunked) response: one write per reader,
+ * without the stream, response and cork steps that are most of a frame's cost at thousands of readers.
+ */
+export class EventSink extends PassThrough {
+  constructor (private readonly response: ServerResponse) {
+    super()
+  }
+
+  /** The socket, when bytes written to it now follow everything written before; otherwise null. */
+  directSocket (): Socket | null {
+    const { response } = this
+    const socket = response.socket
+    // Not for injected requests (no real socket), nor while anything waits in this sink or the response.
+    if (!(socket instanceof Socket) || !response.headersSent || !response.chunkedEncoding) return null
+    if (this.readableLength > 0 || this.writableLength > 0 || socket.writableCorked > 0 || response.writableLength !== socket.writableLength) return null
+    return socket
+  }
+}
 
 export function eventFrame (item: FeedItem): string {
   return `id: ${item.cursor}\ndata: ${JSON.stringify(item)}\n\n`
@@ -46,6 +88,8 @@ export class ChangeStream {
   /** The newest change dispatched to live subscribers; null while nobody listens. */
   private seen: bigint | null = null
   private polling: Promise<void> | null = null
+  /** A write was committed while a poll ran: it may have missed it, so another follows at once. */
+  private pollAgain = false
   private stopped = false
   private readonly timers: NodeJS.Timeout[] = []
   dropped = 0
@@ -58,7 +102,7 @@ export class ChangeStream {
     const poll = setInterval(() => { void this.poll() }, this.settings.pollMs)
     // A heartbeat carries the subscriber's cursor as its id: a client that hears no event for a while
     // still resumes from where it is (changes it may not see are passed over), not from long ago.
-    const heartbeat = setInterval(() => { for (const subscriber of this.live) this.write(subscriber, `: heartbeat\nid: ${subscriber.cursor}\n\n`) }, this.settings.heartbeatMs)
+    const heartbeat = setInterval(() => { this.heartbeat() }, this.settings.heartbeatMs)
     poll.unref()
     heartbeat.unref()
     this.timers.push(poll, heartbeat)
@@ -81,9 +125,38 @@ export class ChangeStream {
     setTimeout(() => { sink.destroy() }, 1000).unref()
   }
 
+  /**
+   * A change was committed on this instance: read the log now. Called after the write's transaction
+   * committed, so the poll sees it; a call during a poll is followed by one more poll.
+   */
+  wake (): void {
+    if (this.live.size === 0 || this.stopped) return
+    if (this.polling !== null) {
+      this.pollAgain = true
+      return
+    }
+    void this.poll()
+  }
+
+  /** One heartbeat for everyone: subscribers at the same position (most of them) share one frame. */
+  private heartbeat (): void {
+    const frames = new Map<bigint, Frame>()
+    for (const subscriber of this.live) {
+      let frame = frames.get(subscriber.cursor)
+      if (frame === undefined) frames.set(subscriber.cursor, frame = frameOf(`: heartbeat\nid: ${subscriber.cursor}\n\n`))
+      this.write(subscriber, frame)
+    }
+  }
+
   /** One poll at a time: a call while one runs waits for it instead of queueing another. */
   private async poll (): Promise<void> {
-    this.polling ??= this.pollOnce().finally(() => { this.polling = null })
+    this.polling ??= this.pollOnce().finally(() => {
+      this.polling = null
+      if (this.pollAgain) {
+        this.pollAgain = false
+        void this.poll()
+      }
+    })
     await this.polling
   }
 
@@ -108,32 +181,34 @@ export class ChangeStream {
     }
   }
 
+  /** Each frame is made once per kind of subscriber, as the same bytes written to all of them. */
   private dispatch (row: ChangeRow): void {
-    const frames = new Map<string, string | null>()
+    const frames = new Map<string, Frame | null>()
     for (const subscriber of this.live) {
       if (row.seq <= subscriber.cursor) continue
       subscriber.cursor = row.seq
       if (!shows(subscriber.viewer, subscriber.types, row)) continue
-      const { audience, viewer } = subscriber
-      const kind = audience === undefined ? (viewer.publicOnly ? 'public' : 'staff') : `${viewer.publicOnly ? 'public' : 'staff'} ${audience.key}`
-      let frame = frames.get(kind)
+      let frame = frames.get(subscriber.kind)
       if (frame === undefined) {
+        const { audience, viewer } = subscriber
         const item = feedItemOf(row, viewer.publicOnly)
-        frame = audience === undefined ? eventFrame(item) : audience.frameOf(item)
-        frames.set(kind, frame)
+        const text = audience === undefined ? eventFrame(item) : audience.frameOf(item)
+        frames.set(subscriber.kind, frame = text === null ? null : frameOf(text))
       }
       if (frame !== null) this.write(subscriber, frame)
     }
   }
 
-  private write (subscriber: Subscriber, frame: string): void {
+  private write (subscriber: Subscriber, frame: Frame): void {
     const { sink } = subscriber
     if (sink.destroyed || sink.writableEnded) {
       this.live.delete(subscriber)
       return
     }
-    sink.write(frame)
-    if (sink.writableLength > this.settings.maxBufferBytes) this.drop(subscriber)
+    const socket = sink instanceof EventSink ? sink.directSocket() : null
+    if (socket === null) sink.write(frame.bytes)
+    else socket.write(frame.chunk)
+    if ((socket ?? sink).writableLength > this.settings.maxBufferBytes) this.drop(subscriber)
   }
 
   private drop (subscriber: Subscriber): void {
@@ -169,7 +244,7 @@ export class ChangeStream {
         this.close(sink, 'closing', 'The server is shutting down; reconnect to resume.')
         return
       }
-      const subscriber: Subscriber = { sink, viewer, types, cursor, ...(audience === undefined ? {} : { audience }) }
+      const subscriber: Subscriber = { sink, viewer, types, cursor, kind: kindOf(viewer, audience), ...(audience === undefined ? {} : { audience }) }
       this.live.add(subscriber)
       sink.once('close', () => { this.live.delete(subscriber) })
       // Where the client stands, so a reconnection resumes here even if no event comes first.
@@ -178,6 +253,32 @@ export class ChangeStream {
       this.joining -= 1
     }
   }
+}
+
+/** 503 with Retry-After when this instance has as many stream subscribers as it accepts. */
+export function refuseWhenFull (stream: ChangeStream, maxSubscribers: number, reply: FastifyReply): void {
+  if (stream.subscribers < maxSubscribers) return
+  void reply.header('retry-after', '5')
+  throw errors.tryAgain('This instance has as many stream subscribers as it accepts; try again shortly (or another instance)')
+}
+
+/**
+ * Answers with an open event stream and hands its sink to `subscribe` (the change stream's): the
+ * subscriber lives as long as the connection, and a failure to catch it up ends the stream.
+ */
+export async function sendEventStream (request: FastifyRequest, reply: FastifyReply, subscribe: (sink: Writable) => Promise<void>): Promise<FastifyReply> {
+  const sink = new EventSink(reply.raw)
+  sink.write('retry: 3000\n\n')
+  void reply
+    .header('content-type', 'text/event-stream; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-accel-buffering', 'no')
+  reply.raw.once('close', () => { sink.destroy() })
+  subscribe(sink).catch((error: unknown) => {
+    request.log.warn({ err: error }, 'event stream: catching a subscriber up failed')
+    sink.destroy()
+  })
+  return await reply.send(sink)
 }
 
 declare module 'fastify' {
@@ -195,6 +296,12 @@ export const changeStreamPlugin = fp(async (app) => {
   }, (error) => { app.log.warn({ err: error }, 'change stream: reading the change log failed; trying again') })
   app.decorate('changeStream', stream)
   app.addHook('onReady', async () => { stream.start() })
+  // A write has committed once its answer is being sent: its change is in the log, so readers here
+  // get it now rather than at the next poll. (Writes of other instances wait for the interval.)
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) stream.wake()
+    done(null, payload)
+  })
   // Before the server stops accepting: open streams would otherwise hold it open.
   app.addHook('preClose', async () => { await stream.stop() })
 }, { name: 'change-stream', dependencies: ['database'] })

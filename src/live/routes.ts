@@ -1,11 +1,11 @@
-import { PassThrough } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import { idParamsFor, slugParamsFor } from '../common-schemas.ts'
 import { exampleIds, exampleSlugs } from '../examples.ts'
-import { errors, problemResponses } from '../errors.ts'
+import { problemResponses } from '../errors.ts'
 import { logPosition, startOf, viewerOf } from '../changes/feed.ts'
+import { refuseWhenFull, sendEventStream } from '../changes/stream.ts'
 import { coverageAudience, liveChangeTypes } from './stream.ts'
 import { actorOf } from '../keys/routes.ts'
 import { ArticleRef, summaryFieldNames } from '../articles/schemas.ts'
@@ -204,29 +204,15 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const stream = app.changeStream
-    if (stream.subscribers >= app.config.changeStreamMaxSubscribers) {
-      void reply.header('retry-after', '5')
-      throw errors.tryAgain('This instance has as many stream subscribers as it accepts; try again shortly (or another instance)')
-    }
+    refuseWhenFull(stream, app.config.changeStreamMaxSubscribers, reply)
     const { coverage } = await live.coverageBySlug(app.db, request.params.slug, request.actor)
     const resumeFrom = request.headers['last-event-id']
     const position = await logPosition(app.db)
     const from = resumeFrom !== undefined && resumeFrom !== ''
       ? startOf(resumeFrom, position, { in: 'headers', pointer: '/last-event-id' })
       : position.head
-    const sink = new PassThrough()
-    sink.write('retry: 3000\n\n')
-    void reply
-      .header('content-type', 'text/event-stream; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('x-accel-buffering', 'no')
-    reply.raw.once('close', () => { sink.destroy() })
-    void stream.subscribe(sink, viewerOf(request.actor), liveChangeTypes, from, coverageAudience(coverage.id)).catch((error: unknown) => {
-      request.log.warn({ err: error }, 'live stream: catching a subscriber up failed')
-      sink.destroy()
-    })
     // A stream, past the response schema (which documents it as text).
-    return await (reply as FastifyReply).send(sink)
+    return await sendEventStream(request, reply as FastifyReply, async (sink) => { await stream.subscribe(sink, viewerOf(request.actor), liveChangeTypes, from, coverageAudience(coverage.id)) })
   })
 
   app.get('/live/:slug/feed.atom', {
