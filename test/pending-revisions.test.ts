@@ -3,7 +3,7 @@
 // preflight) replaces the live version in one step; If-Match, leases and kills apply.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { anonymous, bearer, buildTestApp, createArticle, createAuthor, json } from './helper.ts'
+import { anonymous, bearer, buildTestApp, createArticle, createAuthor, createImage, json } from './helper.ts'
 import { keyFor, publishedStory, walkPublicGets, type Answer } from './public-walk.ts'
 
 const publicly = { headers: anonymous }
@@ -246,4 +246,47 @@ t.test('two editors starting a pending revision at the same moment: one is writt
   for (const answer of answers.filter((answer) => answer.statusCode === 409)) t.equal(json(answer).code, 'CONFLICT', answer.body)
   const state = json(await app.inject(`/articles/${article.id as string}/pending`))
   t.ok(answers.some((answer) => answer.statusCode < 300 && json(answer).pending.content.dek === state.pending.content.dek), 'what is stored is what an acknowledged write said')
+})
+
+t.test('the pending revision shows the preflight of its own content, the findings publishing it would meet', async (t) => {
+  const site = 'https://news.example.com'
+  const app = await buildTestApp(t, { backgroundJobs: false, siteUrl: site })
+  const noAlt = await createImage(app, { altText: '', credit: 'Photo by Ana Lens' })
+  const draft = await createArticle(app, { headline: 'Draft Next Door' })
+  const article = await createArticle(app, { headline: 'Bridge Reopens After Repairs', status: 'published' })
+  const id = article.id as string
+  const live = json(await app.inject(`/articles/${id}/preflight`))
+  t.equal(live.publishable, true, 'the live version passes')
+
+  const started = json(await editPending(app, id, { leadImageId: noAlt.id, body: [{ type: 'paragraph', text: `See <a href="${site}/articles/${draft.slug as string}">the plan</a>.` }] }))
+  t.same(started.pending.preflight.errors.map((finding: { rule: string, pointer: string }) => `${finding.rule} ${finding.pointer}`).sort(), ['alt-text /leadImage', 'unpublished-links /body/0'], 'the pending content is checked, not the live one')
+  t.equal(started.pending.preflight.publishable, false)
+  t.equal(json(await app.inject(`/articles/${id}/preflight`)).publishable, true, 'the live version\'s own preflight is unchanged')
+  const blocked = await publishPending(app, id)
+  t.equal(blocked.statusCode, 409)
+  t.same(json(blocked).blockers.map((blocker: { check: string, name: string }) => `${blocker.check}:${blocker.name}`).sort(), ['preflight:alt-text', 'preflight:unpublished-links'], 'publishing meets the same findings')
+
+  const fixed = json(await editPending(app, id, { leadImageId: null, body: [{ type: 'paragraph', text: 'The plan is public now.' }] }))
+  t.same(fixed.pending.preflight.errors, [])
+  t.equal(fixed.pending.preflight.publishable, true, 'clean once fixed')
+  await app.inject({ method: 'PATCH', url: `/articles/${id}`, payload: { dek: 'A live fix meanwhile' } })
+  t.equal(json(await app.inject(`/articles/${id}/pending`)).pending.preflight.publishable, false, 'and not publishable once the live version moved on')
+})
+
+t.test('with REQUIRE_IF_MATCH, edits of an existing pending revision must name it; starting one needs nothing', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false, requireIfMatch: true })
+  const article = await createArticle(app, { headline: 'Strict Desk Story', status: 'published' })
+  const id = article.id as string
+  const started = await editPending(app, id, { dek: 'First take' })
+  t.equal(started.statusCode, 201, 'starting a pending revision has no ETag to send')
+  for (const [what, answer] of [
+    ['an edit', await editPending(app, id, { dek: 'Second take' })],
+    ['publishing', await publishPending(app, id)],
+    ['discarding', await app.inject({ method: 'DELETE', url: `/articles/${id}/pending` })]
+  ] as const) {
+    t.equal(answer.statusCode, 428, `${what} without If-Match is 428`)
+    t.equal(json(answer).code, 'PRECONDITION_REQUIRED')
+  }
+  t.equal(json(await app.inject(`/articles/${id}/pending`)).pending.content.dek, 'First take', 'nothing changed')
+  t.equal((await publishPending(app, id, { 'if-match': '"pending-1"' })).statusCode, 200, 'with it, publishing goes through')
 })

@@ -8,7 +8,7 @@ import { idParamsFor, IfMatchHeaders, Nullable, Timestamp, Uuid } from '../commo
 import { exampleIds } from '../examples.ts'
 import { problemResponses } from '../errors.ts'
 import { actorOf } from '../keys/routes.ts'
-import { preflightRuleNames } from './desk.ts'
+import { PreflightFinding } from './schemas.ts'
 import { readPresence, releaseLease, takeLease, ViewRecorder } from './leases.ts'
 import { giveSignoff, readSignoffs } from './signoffs.ts'
 import { preflight } from './preflight.ts'
@@ -60,18 +60,12 @@ const SignoffState = Type.Object({
   examples: [{ articleId: exampleIds.article, version: 2, required: ['copy', 'legal'], missing: ['legal'], kinds: [{ kind: 'copy', minimumRole: 'editor' }, { kind: 'legal', minimumRole: 'editor' }], items: [{ kind: 'copy', version: 2, valid: true, signedBy: holderExample, createdAt: at }] }]
 })
 
-const Finding = Type.Object({
-  rule: Type.String({ description: `One of ${preflightRuleNames.join(', ')}` }),
-  message: Type.String(),
-  pointer: Type.String({ description: 'Where in the article (JSON Pointer into its representation)' })
-}, { title: 'PreflightFinding' })
-
 const PreflightReport = Type.Object({
   articleId: Uuid,
   version: Type.Integer({ minimum: 1 }),
   publishable: Type.Boolean({ description: 'True when nothing blocks publication: no error and no missing sign-off' }),
-  errors: Type.Array(Finding, { description: 'Findings that block publishing and scheduling (409 PUBLICATION_BLOCKED)' }),
-  warnings: Type.Array(Finding, { description: 'Findings worth a look that do not block anything' }),
+  errors: Type.Array(PreflightFinding, { description: 'Findings that block publishing and scheduling (409 PUBLICATION_BLOCKED)' }),
+  warnings: Type.Array(PreflightFinding, { description: 'Findings worth a look that do not block anything' }),
   missingSignoffs: Type.Array(Type.String())
 }, {
   title: 'PreflightReport',

@@ -71,7 +71,7 @@ export const pendingRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { ...write.responses, ...writeProblems }
       },
       handler: async (request, reply) => {
-        const { state, created } = await writePending(app.db, request.params.id, request.body as PendingInput, write.mode, actorOf(request), request.headers['if-match'], reservedSlugs)
+        const { state, created } = await writePending(app.db, request.params.id, request.body as PendingInput, write.mode, actorOf(request), request.headers['if-match'], reservedSlugs, app.config.requireIfMatch)
         return sendState(reply, state, created ? 201 : 200)
       }
     })
@@ -86,10 +86,10 @@ export const pendingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags,
       params: ArticleIdParams,
       headers: IfMatchHeaders,
-      response: { 204: Type.Null({ description: 'Discarded, or there was none' }), ...problemResponses(400, 404, 412, 423) }
+      response: { 204: Type.Null({ description: 'Discarded, or there was none' }), ...problemResponses(400, 404, 412, 423, 428) }
     }
   }, async (request, reply) => {
-    await discardPending(app.db, request.params.id, actorOf(request), request.headers['if-match'])
+    await discardPending(app.db, request.params.id, actorOf(request), request.headers['if-match'], app.config.requireIfMatch)
     return await reply.code(204).send(null)
   })
 
@@ -115,11 +115,11 @@ export const pendingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'publishArticlePendingRevision',
       summary: 'Publish the pending revision: it replaces the live version in one step',
-      description: 'The pending revision becomes the live article in one transaction: a new version and revision, the public read model, search, cache purges, the audit entry and webhooks (article.updated) all move together, so the public sees either the old version or the new one, never a mix. A new slug leaves the old one redirecting (308). Gated as a publication: missing sign-offs of the pending revision (POST /articles/{id}/pending/signoffs) or preflight errors of its content are 409 PUBLICATION_BLOCKED listing them, and nothing changes. Send the pending revision\'s ETag in If-Match (412 when it moved on); edit leases apply (423); no pending revision is 404 PENDING_REVISION_NOT_FOUND; an article no longer published is 409 (its pending revision is kept: discard it, or edit the article directly). When the live version was edited after the pending revision was last written (its baseVersion), publishing would undo those edits, so it is 409 PENDING_REVISION_OUTDATED: write the pending revision again (PUT or PATCH) or discard it. Returns the live article and its ETag.',
+      description: 'The pending revision becomes the live article in one transaction: a new version and revision, the public read model, search, cache purges, the audit entry and webhooks (article.updated) all move together, so the public sees either the old version or the new one, never a mix. A new slug leaves the old one redirecting (308). Gated as a publication: missing sign-offs of the pending revision (POST /articles/{id}/pending/signoffs) or preflight errors of its content are 409 PUBLICATION_BLOCKED listing them, and nothing changes. Send the pending revision\'s ETag in If-Match (412 when it moved on; 428 without it when REQUIRE_IF_MATCH is on); edit leases apply (423); no pending revision is 404 PENDING_REVISION_NOT_FOUND; an article no longer published is 409 (its pending revision is kept: discard it, or edit the article directly). When the live version was edited after the pending revision was last written (its baseVersion), publishing would undo those edits, so it is 409 PENDING_REVISION_OUTDATED: write the pending revision again (PUT or PATCH) or discard it. Returns the live article and its ETag.',
       tags,
       params: ArticleIdParams,
       headers: IfMatchHeaders,
-      response: { 200: withEtag('The article, live with the pending revision\'s content'), ...problemResponses(400, 404, 409, 412, 423, 503) }
+      response: { 200: withEtag('The article, live with the pending revision\'s content'), ...problemResponses(400, 404, 409, 412, 423, 428, 503) }
     }
-  }, async (request, reply) => sendArticle(reply, await publishPending(app.db, request.params.id, actorOf(request), request.headers['if-match'], reservedSlugs)))
+  }, async (request, reply) => sendArticle(reply, await publishPending(app.db, request.params.id, actorOf(request), request.headers['if-match'], reservedSlugs, app.config.requireIfMatch)))
 }

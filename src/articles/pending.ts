@@ -20,6 +20,7 @@ import { deskRules } from './desk.ts'
 import { assertLeaseAllows } from './leases.ts'
 import { restorePatch, snapshotOf } from './revisions.ts'
 import { assertMaySignOff, minimumRoleFor } from './signoffs.ts'
+import { preflight } from './preflight.ts'
 import { applyEdit, assertReferencesExist, assertSlugFree, killedError, lockForUpdate, prepareBody, readById, type PreparedBody } from './service.ts'
 import type { Article, ArticlePatch, PendingContent, PendingInput, PendingRevisionState } from './schemas.ts'
 
@@ -35,11 +36,16 @@ export function pendingEtagOf (version: number): string {
 }
 
 /**
- * 412 unless If-Match (when sent) names this pending revision. With no pending revision, any
+ * 412 unless If-Match (when sent) names this pending revision; 428 without one when `required` and
+ * there is a pending revision. With no pending revision, any
  * If-Match fails: the one the client read was published or discarded since.
  */
-function assertPendingVersion (ifMatch: string | undefined, pending: { version: number } | null): void {
-  if (ifMatch === undefined) return
+function assertPendingVersion (ifMatch: string | undefined, pending: { version: number } | null, required = false): void {
+  if (ifMatch === undefined) {
+    // Strict mode (REQUIRE_IF_MATCH): an edit must say which pending revision it edits; starting one has nothing to name.
+    if (required && pending !== null) throw errors.preconditionRequired(`This server requires If-Match on edits: read the pending revision, then send its ETag (${pendingEtagOf(pending.version)} now) back`)
+    return
+  }
   const admitted = pending !== null && ifMatch.split(',').some((candidate) => {
     const tag = candidate.trim()
     return tag === '*' || tag === pendingEtagOf(pending.version)
@@ -50,19 +56,22 @@ function assertPendingVersion (ifMatch: string | undefined, pending: { version: 
     : `The pending revision has changed since you read it: it is now ${pendingEtagOf(pending.version)}. Read it again, reapply your change and send that in If-Match.`)
 }
 
-function toState (article: { id: string, version: number }, row: PendingRow | null, requiredSignoffs: readonly string[]): PendingRevisionState {
-  if (row === null) return { articleId: article.id, liveVersion: article.version, pending: null }
+async function stateOf (client: Client, live: Article, row: PendingRow | null): Promise<PendingRevisionState> {
+  if (row === null) return { articleId: live.id, liveVersion: live.version, pending: null }
   const signoffs = row.signoffs as StoredSignoff[]
   const given = new Set(signoffs.map((signoff) => signoff.kind))
+  const missingSignoffs = deskRules(client).requiredSignoffs.filter((kind) => !given.has(kind))
+  const content = row.content as PendingContent
   return {
-    articleId: article.id,
-    liveVersion: article.version,
+    articleId: live.id,
+    liveVersion: live.version,
     pending: {
       version: row.version,
       baseVersion: row.baseVersion,
-      content: row.content as PendingContent,
+      content,
       signoffs: signoffs.map((signoff) => ({ kind: signoff.kind, signedBy: { keyId: signoff.keyId, name: signoff.keyName }, createdAt: signoff.createdAt })),
-      missingSignoffs: requiredSignoffs.filter((kind) => !given.has(kind)),
+      missingSignoffs,
+      preflight: await preflightOfContent(client, live, content, missingSignoffs, row.baseVersion),
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
       updatedBy: { keyId: row.keyId, name: row.keyName }
@@ -70,11 +79,19 @@ function toState (article: { id: string, version: number }, row: PendingRow | nu
   }
 }
 
+/** The preflight rules on the pending content, as publishing it would run them, without writing anything. */
+async function preflightOfContent (client: Client, live: Article, content: PendingContent, missingSignoffs: string[], baseVersion: number): Promise<NonNullable<PendingRevisionState['pending']>['preflight']> {
+  const leadImage = content.leadImageId === null ? null : await client.image.findUnique({ where: { id: content.leadImageId }, select: { id: true, altText: true, credit: true } })
+  // The fields the rules read (headline, dek, body, lead image, slug), from the pending content.
+  const article = { ...live, headline: content.headline, dek: content.dek, slug: content.slug, body: content.body, leadImage } as unknown as Article
+  const report = await preflight(client, article, missingSignoffs)
+  return { publishable: report.publishable && live.version === baseVersion, errors: report.errors, warnings: report.warnings }
+}
+
 export async function readPending (client: Client, articleId: string): Promise<PendingRevisionState> {
-  const article = await client.article.findUnique({ where: { id: articleId }, select: { id: true, version: true } })
-  if (article === null) throw errors.articleNotFound(`id ${articleId}`)
+  const live = await readById(client, articleId)
   const row = await client.articlePendingRevision.findUnique({ where: { articleId } })
-  return toState(article, row, deskRules(client).requiredSignoffs)
+  return await stateOf(client, live, row)
 }
 
 /** The live article's editable fields: where a first PATCH of the pending revision starts from. */
@@ -97,7 +114,7 @@ function assertLive (article: Article): void {
  * (PATCH) changes the fields given, starting from the live content when there is no pending
  * revision yet. Returns the state and whether the pending revision was created.
  */
-export async function writePending (db: Database, articleId: string, input: PendingInput, mode: 'replace' | 'merge', actor: Actor, ifMatch: string | undefined, reservedSlugs: ReadonlySet<string>): Promise<{ state: PendingRevisionState, created: boolean }> {
+export async function writePending (db: Database, articleId: string, input: PendingInput, mode: 'replace' | 'merge', actor: Actor, ifMatch: string | undefined, reservedSlugs: ReadonlySet<string>, requireIfMatch = false): Promise<{ state: PendingRevisionState, created: boolean }> {
   const body = prepareBody(input.body)
   return await db.$transaction(async (tx): Promise<{ state: PendingRevisionState, created: boolean }> => {
     // The pending row is the lock (the article row is left alone: its updatedAt is public).
@@ -105,7 +122,7 @@ export async function writePending (db: Database, articleId: string, input: Pend
     const existing = await tx.articlePendingRevision.findUnique({ where: { articleId } })
     const live = await readById(tx, articleId)
     await assertLeaseAllows(tx, articleId, actor)
-    assertPendingVersion(ifMatch, existing)
+    assertPendingVersion(ifMatch, existing, requireIfMatch)
     assertLive(live)
     const base: PendingContent = mode === 'replace' ? { ...cleared, slug: live.slug, headline: live.headline } : (existing?.content as PendingContent | undefined) ?? contentOf(live)
     const content: PendingContent = { ...base, ...input, ...(body === undefined ? {} : { body: body.blocks as PendingContent['body'] }) }
@@ -120,7 +137,7 @@ export async function writePending (db: Database, articleId: string, input: Pend
       ? await tx.articlePendingRevision.create({ data: { articleId, ...written } })
       : await tx.articlePendingRevision.update({ where: { articleId }, data: { ...written, version: { increment: 1 } } })
     await commitChange(tx, { actor, objectType: 'article', objectId: articleId, action: existing === null ? 'article.pending-created' : 'article.pending-updated', data: { id: articleId, pendingVersion: row.version }, version: live.version, showsNothingNew: true })
-    return { state: toState(live, row, deskRules(tx).requiredSignoffs), created: existing === null }
+    return { state: await stateOf(tx, live, row), created: existing === null }
   }).catch((error: unknown) => {
     // Two first writes at once: the row the second meant to create now exists, with the other's content.
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
@@ -131,14 +148,14 @@ export async function writePending (db: Database, articleId: string, input: Pend
 }
 
 /** Discards the pending revision; none is fine (204), as DELETE is idempotent. The live version stays. */
-export async function discardPending (db: Database, articleId: string, actor: Actor, ifMatch?: string): Promise<void> {
+export async function discardPending (db: Database, articleId: string, actor: Actor, ifMatch?: string, requireIfMatch = false): Promise<void> {
   await db.$transaction(async (tx) => {
     const article = await tx.article.findUnique({ where: { id: articleId }, select: { version: true } })
     if (article === null) throw errors.articleNotFound(`id ${articleId}`)
     const existing = await tx.articlePendingRevision.findUnique({ where: { articleId }, select: { version: true } })
     if (existing === null && ifMatch === undefined) return
     await assertLeaseAllows(tx, articleId, actor)
-    assertPendingVersion(ifMatch, existing)
+    assertPendingVersion(ifMatch, existing, requireIfMatch)
     const { count } = await tx.articlePendingRevision.deleteMany({ where: { articleId, version: existing?.version } })
     if (count === 0) return
     await commitChange(tx, { actor, objectType: 'article', objectId: articleId, action: 'article.pending-discarded', data: { id: articleId, pendingVersion: existing?.version }, version: article.version, showsNothingNew: true })
@@ -182,12 +199,12 @@ async function pendingOrNotFound (tx: Transaction, articleId: string): Promise<P
  * revision's sign-offs become the new version's, and anything missing or a preflight error is 409
  * PUBLICATION_BLOCKED, leaving everything as it was. A new slug leaves the old one redirecting.
  */
-export async function publishPending (db: Database, articleId: string, actor: Actor, ifMatch: string | undefined, reservedSlugs: ReadonlySet<string>): Promise<Article> {
+export async function publishPending (db: Database, articleId: string, actor: Actor, ifMatch: string | undefined, reservedSlugs: ReadonlySet<string>, requireIfMatch = false): Promise<Article> {
   return await db.$transaction(async (tx) => {
     const current = await lockForUpdate(tx, articleId)
     await assertLeaseAllows(tx, articleId, actor)
     const pending = await pendingOrNotFound(tx, articleId)
-    assertPendingVersion(ifMatch, pending)
+    assertPendingVersion(ifMatch, pending, requireIfMatch)
     if (current.status === 'killed') throw killedError(articleId)
     if (current.status !== 'published') {
       throw errors.invalidTransition(`Article ${articleId} is ${current.status}, not published: its pending revision cannot replace a live version. Edit the article directly, or discard the pending revision`) as CatalogueError

@@ -4,6 +4,7 @@ import { ImageRef } from '../images/schemas.ts'
 import { AuthorSummaryRef } from '../authors/schemas.ts'
 import { TermSummary } from '../taxonomy/schemas.ts'
 import { Body } from './body.ts'
+import { preflightRuleNames } from './desk.ts'
 import { articleExample, articleSummaryExample, bodyExample, exampleIds } from '../examples.ts'
 
 export const ArticleStatus = StringEnum(['draft', 'scheduled', 'published', 'archived', 'killed'], {
@@ -91,15 +92,26 @@ export type PendingContent = Static<typeof PendingContentSchema>
 
 const KeyHolder = Type.Object({ keyId: Nullable(Uuid), name: Type.String() })
 
+export const PreflightFinding = Type.Object({
+  rule: Type.String({ description: `One of ${preflightRuleNames.join(', ')}` }),
+  message: Type.String(),
+  pointer: Type.String({ description: 'Where in the article (JSON Pointer into its representation)' })
+}, { title: 'PreflightFinding' })
+
 export const PendingRevisionState = Type.Object({
   articleId: Uuid,
   liveVersion: Type.Integer({ minimum: 1, description: 'The live article\'s version (its ETag is that number)' }),
   pending: Nullable(Type.Object({
     version: Type.Integer({ minimum: 1, description: 'Counts the pending revision\'s edits; its ETag is "pending-<version>"' }),
-    baseVersion: Type.Integer({ minimum: 1, description: 'The live version it was last written against: when liveVersion has moved on, publishing replaces those live edits too' }),
+    baseVersion: Type.Integer({ minimum: 1, description: 'The live version it was last written against: when liveVersion has moved on, publishing is refused (409 PENDING_REVISION_OUTDATED) until it is written again' }),
     content: PendingContentSchema,
     signoffs: Type.Array(Type.Object({ kind: Type.String(), signedBy: KeyHolder, createdAt: Timestamp }), { description: 'Sign-offs given to this version of the pending revision; an edit clears them' }),
     missingSignoffs: Type.Array(Type.String(), { description: 'Kinds REQUIRED_SIGNOFFS asks for that it does not have: publishing it answers 409 until it has them' }),
+    preflight: Type.Object({
+      publishable: Type.Boolean({ description: 'True when publishing it now would pass the gate: no preflight error, no missing sign-off, and the live version has not moved on' }),
+      errors: Type.Array(PreflightFinding, { description: 'Preflight findings on its content that block publishing it (409 PUBLICATION_BLOCKED)' }),
+      warnings: Type.Array(PreflightFinding, { description: 'Findings worth a look that do not block anything' })
+    }, { description: 'The preflight rules of GET /articles/{id}/preflight, run on the pending content' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
     updatedBy: KeyHolder
@@ -115,6 +127,7 @@ export const PendingRevisionState = Type.Object({
       content: { headline: 'Russia Admits Conscripts Were Sent Into Ukraine', slug: 'contra-putin-russian-govt-admits-it-sent-conscripts-into-ukraine', dek: null, kicker: 'Ukraine', body: bodyExample, leadImageId: exampleIds.image, sectionId: null, tagIds: [], bylines: [{ authorId: exampleIds.author, role: 'reporter' }], metaTitle: null, metaDescription: null, canonicalUrl: null },
       signoffs: [{ kind: 'copy', signedBy: { keyId: '019ab8a4-7777-7888-8999-aaaabbbbcccc', name: 'Morgan (night desk)' }, createdAt: '2026-11-25T06:00:00.000Z' }],
       missingSignoffs: ['legal'],
+      preflight: { publishable: false, errors: [], warnings: [{ rule: 'dek-length', pointer: '/dek', message: 'the dek is missing (at least 20 characters)' }] },
       createdAt: '2026-11-25T05:50:00.000Z',
       updatedAt: '2026-11-25T05:58:00.000Z',
       updatedBy: { keyId: '019ab8a4-7777-7888-8999-aaaabbbbcccc', name: 'Morgan (night desk)' }
