@@ -46,6 +46,27 @@ const scenarios: Record<string, Scenario> = {
     await app.inject({ method: 'PUT', url: `/articles/${article.id}/embargo`, payload: { until: new Date(Date.now() + 3_600_000).toISOString() } })
     return { method: 'POST', url: `/articles/${article.id}/embargo/break`, payload: { reason: 'Lifted by the source' }, expect: { action: 'article.embargo-broken', publicChange: true } }
   },
+  replaceArticlePendingRevision: async (app) => ({ method: 'PUT', url: `/articles/${(await published(app)).id}/pending`, payload: { headline: 'Pending' }, expect: { action: 'article.pending-created', publicChange: false } }),
+  updateArticlePendingRevision: async (app) => {
+    const article = await published(app)
+    await app.inject({ method: 'PATCH', url: `/articles/${article.id}/pending`, payload: { dek: 'First' } })
+    return { method: 'PATCH', url: `/articles/${article.id}/pending`, payload: { dek: 'Second' }, expect: { action: 'article.pending-updated', publicChange: false } }
+  },
+  discardArticlePendingRevision: async (app) => {
+    const article = await published(app)
+    await app.inject({ method: 'PATCH', url: `/articles/${article.id}/pending`, payload: { dek: 'Pending' } })
+    return { method: 'DELETE', url: `/articles/${article.id}/pending`, expect: { action: 'article.pending-discarded', publicChange: false } }
+  },
+  signOffArticlePendingRevision: async (app) => {
+    const article = await published(app)
+    await app.inject({ method: 'PATCH', url: `/articles/${article.id}/pending`, payload: { dek: 'Pending' } })
+    return { method: 'POST', url: `/articles/${article.id}/pending/signoffs`, payload: { kind: 'copy' }, expect: { action: 'article.pending-signed-off', publicChange: false } }
+  },
+  publishArticlePendingRevision: async (app) => {
+    const article = await published(app)
+    await app.inject({ method: 'PATCH', url: `/articles/${article.id}/pending`, payload: { dek: 'Pending' } })
+    return { method: 'POST', url: `/articles/${article.id}/pending/publish`, expect: { action: 'article.pending-published', publicChange: true } }
+  },
   takeArticleLease: async (app) => ({ method: 'POST', url: `/articles/${(await draft(app)).id}/lease`, expect: { action: 'article.lease-taken', publicChange: false } }),
   releaseArticleLease: async (app) => {
     const article = await draft(app)
