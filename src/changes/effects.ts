@@ -9,7 +9,7 @@ import { authorsIn, refreshAuthorPages } from '../read-model/authors.ts'
 import { refreshMasthead, refreshMastheadShowing } from '../read-model/documents.ts'
 import { refreshPublicTerm } from '../read-model/terms.ts'
 import type { Change, ObjectType, SpineContext } from './index.ts'
-import { liveEffects } from '../live/effects.ts'
+import { liveEffects, liveImagePurgeKeys, shownInPublicLiveEntry } from '../live/effects.ts'
 
 type Transaction = Prisma.TransactionClient
 export interface Effects { publicChange: boolean, purgeKeys: string[] }
@@ -83,6 +83,10 @@ const effects: Record<ObjectType, Effect> = {
     const refresh = await refreshPublicArticle(tx, id, context, current)
     const effects = articlePurgeKeys(id, refresh)
     if (effects.publicChange) await refreshAuthorPages(tx, await authorPagesShowing(tx, id, refresh), context)
+    // Published or taken down: the images of its live coverage's entries go public or private with it.
+    if (effects.publicChange && (refresh.before === null || refresh.after === null)) {
+      return { publicChange: true, purgeKeys: [...effects.purgeKeys, ...await liveImagePurgeKeys(tx, id)] }
+    }
     return effects
   },
   author: async (tx, change, context) => {
@@ -97,10 +101,11 @@ const effects: Record<ObjectType, Effect> = {
     const avatarOf = (await tx.author.findMany({ where: { avatarImageId: id }, select: { id: true } })).map((author) => author.id)
     const articles = await refreshShowing(tx, context, { image: id }, avatarOf)
     await refreshMastheadShowing(tx, context, `image-${id}`)
-    // The public sees an image only on a published article or as an avatar (images/service.ts): a
-    // photo picked for an embargoed draft, or not used yet, changes nothing public, and its change
-    // must not reach the public change feed. (An image in use cannot be deleted.)
-    if (avatarOf.length === 0 && articles.length === 0) return NOTHING_PUBLIC
+    // The public sees an image only on a published article, in an entry of a public live coverage
+    // or as an avatar (images/service.ts): a photo picked for an embargoed draft, or not used yet,
+    // changes nothing public, and its change must not reach the public change feed. (An image in
+    // use cannot be deleted.)
+    if (avatarOf.length === 0 && articles.length === 0 && !await shownInPublicLiveEntry(tx, id)) return NOTHING_PUBLIC
     return { publicChange: true, purgeKeys: [`image-${id}`, 'images-list', 'authors-list', ...articles] }
   },
   section: async (tx, change, context) => {

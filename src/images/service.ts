@@ -61,13 +61,21 @@ function withCredit<T extends ImagePatch> (input: T, current?: ImageRecord): T {
 }
 
 /**
- * The public sees the images readers can already see: on a published article (lead or body) or
- * an author's avatar. A photo picked for a draft, or for an embargoed or killed article, stays
- * unseen, caption and all, unless another public article or an avatar shows it too.
+ * The public sees the images readers can already see: on a published article (lead or body), in an
+ * entry of a live coverage whose article is published (a deleted entry keeps no links), or as an
+ * author's avatar. A photo picked for a draft, or for an embargoed or killed article or its
+ * coverage, stays unseen, caption and all, unless something public shows it too.
  */
 const visibleTo = (viewer: Actor | null): Prisma.ImageWhereInput => viewer !== null
   ? {}
-  : { OR: [{ leadOf: { some: publicArticleWhere } }, { bodyUses: { some: { article: publicArticleWhere } } }, { avatarOf: { some: {} } }] }
+  : {
+      OR: [
+        { leadOf: { some: publicArticleWhere } },
+        { bodyUses: { some: { article: publicArticleWhere } } },
+        { liveEntryUses: { some: { entry: { coverage: { article: publicArticleWhere } } } } },
+        { avatarOf: { some: {} } }
+      ]
+    }
 
 export async function readMany (db: Database, query: { page: number, limit: number }, viewer: Actor | null): Promise<PageResult<Image>> {
   const where = visibleTo(viewer)
@@ -121,12 +129,20 @@ export async function deleteOne (db: Database, id: string, actor: Actor): Promis
   return await db.$transaction(async (tx) => {
     const image = await tx.image.findUnique({
       where: { id },
-      select: { id: true, storageKey: true, contentHash: true, _count: { select: { leadOf: true, avatarOf: true, bodyUses: true } } }
+      select: {
+        id: true,
+        storageKey: true,
+        contentHash: true,
+        _count: { select: { leadOf: true, avatarOf: true, bodyUses: true, liveEntryUses: true } },
+        liveEntryUses: { select: { entryId: true, entry: { select: { coverageId: true } } }, orderBy: { entryId: 'asc' }, take: 3 }
+      }
     })
     if (image === null) throw errors.imageNotFound(`id ${id}`)
+    const entryUses = image.liveEntryUses.map((use) => `entry ${use.entryId} of live coverage ${use.entry.coverageId}`).join(', ')
     const uses = [
       image._count.leadOf > 0 ? `lead image of ${image._count.leadOf} article(s)` : '',
       image._count.bodyUses > 0 ? `shown in the body of ${image._count.bodyUses} article(s)` : '',
+      image._count.liveEntryUses > 0 ? `shown in ${image._count.liveEntryUses} live entry(ies): ${entryUses}${image._count.liveEntryUses > 3 ? ', …' : ''}` : '',
       image._count.avatarOf > 0 ? `avatar of ${image._count.avatarOf} author(s)` : ''
     ].filter(Boolean)
     if (uses.length > 0) throw errors.inUse(`The image is still in use: ${uses.join('; ')}. Remove those references first.`) as CatalogueError

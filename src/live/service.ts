@@ -174,18 +174,39 @@ async function assertPinRoom (tx: Transaction, coverageId: string, except: strin
   if (pinned >= MAX_PINNED) throw withFieldErrors(errors.pinLimitReached(`A coverage has at most ${MAX_PINNED} pinned entries; unpin one first`) as CatalogueError, [{ in: 'body', pointer: '/pinned', message: `at most ${MAX_PINNED} entries are pinned at once` }])
 }
 
-async function commitEntry (tx: Transaction, coverage: CoverageRow, entry: LiveEntry, actor: Actor, action: string): Promise<void> {
+/**
+ * `relinkedImageIds`: the images the entry began or stopped showing; while the coverage is public,
+ * each may have become public or private (src/live/effects.ts purges them).
+ */
+async function commitEntry (tx: Transaction, coverage: CoverageRow, stored: StoredEntry, actor: Actor, action: string): Promise<void> {
+  const { entry, relinkedImageIds } = stored
   await commitChange(tx, {
     actor,
     objectType: 'live-entry',
     objectId: entry.id,
     action,
     version: entry.revision,
-    data: { id: entry.id, coverageId: coverage.id, articleId: coverage.articleId, revision: entry.revision, entry }
+    data: { id: entry.id, coverageId: coverage.id, articleId: coverage.articleId, revision: entry.revision, entry, ...(relinkedImageIds.length > 0 ? { relinkedImageIds } : {}) }
   })
 }
 
-async function storeEntry (tx: Transaction, state: EntryState, bodyText: string, create: boolean): Promise<LiveEntry> {
+/**
+ * Keeps the entry's image links (LiveEntryImage) equal to the images its body shows; a tombstone
+ * shows none. Returns the images linked or unlinked.
+ */
+async function relinkImages (tx: Transaction, state: EntryState, create: boolean): Promise<string[]> {
+  const wanted = state.deletedAt === null ? imageIdsOf(state.body) : []
+  const linked = create ? [] : (await tx.liveEntryImage.findMany({ where: { entryId: state.id }, select: { imageId: true } })).map((link) => link.imageId)
+  const added = wanted.filter((id) => !linked.includes(id))
+  const removed = linked.filter((id) => !wanted.includes(id))
+  if (removed.length > 0) await tx.liveEntryImage.deleteMany({ where: { entryId: state.id, imageId: { in: removed } } })
+  if (added.length > 0) await tx.liveEntryImage.createMany({ data: added.map((imageId) => ({ entryId: state.id, imageId })) })
+  return [...added, ...removed]
+}
+
+interface StoredEntry { entry: LiveEntry, relinkedImageIds: string[] }
+
+async function storeEntry (tx: Transaction, state: EntryState, bodyText: string, create: boolean): Promise<StoredEntry> {
   const entry = renderEntry(state)
   const data = {
     revision: state.revision,
@@ -205,7 +226,7 @@ async function storeEntry (tx: Transaction, state: EntryState, bodyText: string,
   }
   if (create) await tx.liveEntry.create({ data: { id: state.id, coverageId: state.coverageId, ...data } })
   else await tx.liveEntry.update({ where: { id: state.id }, data })
-  return entry
+  return { entry, relinkedImageIds: await relinkImages(tx, state, create) }
 }
 
 export async function postEntry (db: Database, coverageId: string, input: EntryCreate & { id?: string }, actor: Actor): Promise<LiveEntry> {
@@ -234,9 +255,9 @@ export async function postEntry (db: Database, coverageId: string, input: EntryC
       brokenOutArticleId: null,
       deletedAt: null
     }
-    const entry = await storeEntry(tx, state, body.text, true)
-    await commitEntry(tx, coverage, entry, actor, 'live-entry.posted')
-    return entry
+    const stored = await storeEntry(tx, state, body.text, true)
+    await commitEntry(tx, coverage, stored, actor, 'live-entry.posted')
+    return stored.entry
   })
 }
 
@@ -257,9 +278,9 @@ async function changeEntry (db: Database, coverageId: string, entryId: string, a
     const coverage = await nextRevision(tx, coverageId)
     const current = await readEntryState(tx, coverageId, entryId)
     const changed = await change(tx, current.state, current.bodyText)
-    const entry = await storeEntry(tx, { ...changed.state, revision: coverage.revision }, changed.bodyText, false)
-    await commitEntry(tx, coverage, entry, actor, changed.action)
-    return entry
+    const stored = await storeEntry(tx, { ...changed.state, revision: coverage.revision }, changed.bodyText, false)
+    await commitEntry(tx, coverage, stored, actor, changed.action)
+    return stored.entry
   })
 }
 
