@@ -1,9 +1,20 @@
 // The article body: an ordered list of typed blocks. Inline text may carry a little markup
 // (emphasis, links); it is sanitized on write, so stored text is already safe to render.
-import sanitizeHtml from 'sanitize-html'
-import { decodeHTML } from 'entities'
+import { createRequire } from 'node:module'
+import type SanitizeHtml from 'sanitize-html'
+import type * as Entities from 'entities'
 import { Type, type Static } from 'typebox'
 import { HttpUrl, Line, StringEnum, Uuid } from '../common-schemas.ts'
+
+// sanitize-html (with htmlparser2, postcss and entities) costs about 2 MB of heap: it is loaded on
+// the first write or render that needs it, not at start. A synchronous require keeps these
+// functions synchronous.
+const require = createRequire(import.meta.url)
+let loadedSanitizer: typeof SanitizeHtml | undefined
+let loadedEntities: typeof Entities | undefined
+const sanitizeHtml = (html: string, options: SanitizeHtml.IOptions): string =>
+  (loadedSanitizer ??= require('sanitize-html') as typeof SanitizeHtml)(html, options)
+const decodeHTML = (html: string): string => (loadedEntities ??= require('entities') as typeof Entities).decodeHTML(html)
 
 const Inline = (maxLength: number) => Type.String({
   minLength: 1,
@@ -62,7 +73,7 @@ export type BodyBlock = Static<typeof BodyBlock>
 export const BodyBlockRef = Type.Unsafe<BodyBlock>({ $ref: 'BodyBlock#' })
 export const Body = Type.Array(BodyBlockRef, { maxItems: 2000, description: 'The ordered body blocks' })
 
-const inlineOptions: sanitizeHtml.IOptions = {
+const inlineOptions: SanitizeHtml.IOptions = {
   allowedTags: ['a', 'em', 'strong', 'i', 'b', 's', 'sub', 'sup', 'code', 'br'],
   allowedAttributes: { a: ['href'] },
   allowedSchemes: ['http', 'https', 'mailto'],

@@ -3,13 +3,10 @@
 // bounded pool with connect and statement timeouts.
 import { existsSync, mkdirSync } from 'node:fs'
 import BetterSqlite3 from 'better-sqlite3'
-import pg from 'pg'
 import { dirname } from 'node:path'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
-import { PrismaPg } from '@prisma/adapter-pg'
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaClient } from '../generated/sqlite/client.ts'
-import { PrismaClient as PostgresPrismaClient } from '../generated/postgresql/client.ts'
 import type { Config } from '../config.ts'
 import { migrationSource, providerOf, sqlitePath, type Provider } from './providers.ts'
 import { applyMigrations, expectedMigrations } from './schema-engine.ts'
@@ -37,14 +34,17 @@ type Logger = (message: string) => void
 const transactionOptions = { maxWait: 10_000, timeout: 15_000 }
 const LOCK_TIMEOUT_MS = 5_000
 
-function adapterFactory (config: DatabaseConfig, purpose: 'serve' | 'migrate'): SqlMigrationAwareDriverAdapterFactory {
+// The PostgreSQL driver, adapter and generated client are imported only when DATABASE_URL names
+// PostgreSQL: a SQLite server never loads them (megabytes of heap at idle).
+async function adapterFactory (config: DatabaseConfig, purpose: 'serve' | 'migrate'): Promise<SqlMigrationAwareDriverAdapterFactory> {
   switch (providerOf(config.databaseUrl)) {
     case 'sqlite': {
       const path = sqlitePath(config.databaseUrl)
       mkdirSync(dirname(path), { recursive: true })
       return new PrismaBetterSqlite3({ url: path, timeout: config.sqliteBusyTimeoutMs })
     }
-    case 'postgresql':
+    case 'postgresql': {
+      const { PrismaPg } = await import('@prisma/adapter-pg')
       return new PrismaPg({
         connectionString: config.databaseUrl,
         max: purpose === 'serve' ? config.databasePoolSize : 1,
@@ -56,6 +56,7 @@ function adapterFactory (config: DatabaseConfig, purpose: 'serve' | 'migrate'): 
         lock_timeout: purpose === 'serve' ? LOCK_TIMEOUT_MS : undefined,
         idleTimeoutMillis: 30_000
       })
+    }
   }
 }
 
@@ -82,6 +83,7 @@ function sqliteIsMigrated (config: DatabaseConfig): boolean {
  * about a second and tens of megabytes to load, which a start on an up-to-date database need not pay.
  */
 async function postgresIsMigrated (config: DatabaseConfig): Promise<boolean> {
+  const { default: pg } = await import('pg')
   const client = new pg.Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: config.databaseConnectTimeoutMs })
   await client.connect()
   try {
@@ -99,7 +101,7 @@ async function postgresIsMigrated (config: DatabaseConfig): Promise<boolean> {
 export async function migrateDatabase (config: DatabaseConfig): Promise<string[]> {
   const provider = providerOf(config.databaseUrl)
   if (provider === 'sqlite' ? sqliteIsMigrated(config) : await postgresIsMigrated(config)) return []
-  return await applyMigrations(migrationSource(provider), adapterFactory(config, 'migrate'))
+  return await applyMigrations(migrationSource(provider), await adapterFactory(config, 'migrate'))
 }
 
 export class DatabaseUnavailableError extends Error {
@@ -127,10 +129,11 @@ export async function openDatabase (config: DatabaseConfig, log: Logger = () => 
   const provider = providerOf(config.databaseUrl)
   const appliedMigrations = await migrateWithRetries(config, log)
   if (provider === 'postgresql') {
-    const prisma = new PostgresPrismaClient({ adapter: adapterFactory(config, 'serve'), transactionOptions }) as unknown as Database
+    const { PrismaClient: PostgresPrismaClient } = await import('../generated/postgresql/client.ts')
+    const prisma = new PostgresPrismaClient({ adapter: await adapterFactory(config, 'serve'), transactionOptions }) as unknown as Database
     return { prisma, provider, appliedMigrations }
   }
-  const prisma = new PrismaClient({ adapter: serializedSqlite(adapterFactory(config, 'serve')), transactionOptions })
+  const prisma = new PrismaClient({ adapter: serializedSqlite(await adapterFactory(config, 'serve')), transactionOptions })
   // One connection per client, so these per-connection settings hold for every query.
   await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL')
   await prisma.$executeRawUnsafe('PRAGMA synchronous = FULL')

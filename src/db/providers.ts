@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomUUID } from 'node:crypto'
-import pg from 'pg'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
-import { PrismaPg } from '@prisma/adapter-pg'
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import type { MigrationSource } from './schema-engine.ts'
 
@@ -63,6 +61,8 @@ export async function scratchDatabase (provider: Provider): Promise<{ factory: S
       const names = ['scratch', 'shadow'].map((role) => `copydesk_${role}_${randomUUID().replace(/-/g, '')}`)
       for (const name of names) await runAdmin(adminUrl, `CREATE DATABASE "${name}"`)
       const [url, shadowUrl] = names.map((name) => withDatabaseName(adminUrl, name)) as [string, string]
+      // Imported here, not at the top: a SQLite server never loads the PostgreSQL driver.
+      const { PrismaPg } = await import('@prisma/adapter-pg')
       const main = new PrismaPg({ connectionString: url, max: 2 })
       // PrismaPg's own shadow database ignores the name it creates when given a connection string.
       const factory: SqlMigrationAwareDriverAdapterFactory = {
@@ -81,6 +81,7 @@ export async function scratchDatabase (provider: Provider): Promise<{ factory: S
 }
 
 export async function runAdmin (adminUrl: string, sql: string): Promise<void> {
+  const { default: pg } = await import('pg')
   const client = new pg.Client({ connectionString: adminUrl })
   await client.connect()
   try {

@@ -3,7 +3,8 @@
 // wait, then find it done. A session-level advisory lock on a connection of its own, so it is
 // released however the holder ends, a crash included. SQLite needs none: one process owns the file
 // for writes, and migrations already run in its own exclusive transaction.
-import pg from 'pg'
+// Only the type: the driver is imported when a PostgreSQL lock is taken, never on SQLite.
+import type pg from 'pg'
 import type { Config } from '../config.ts'
 import { DatabaseUnavailableError } from './client.ts'
 import { providerOf } from './providers.ts'
@@ -15,8 +16,9 @@ type LockConfig = Pick<Config, 'databaseUrl' | 'databaseConnectTimeoutMs' | 'dat
 
 /** Connects, retrying an unreachable server with doubling waits as opening the database does. */
 async function connect (config: LockConfig, log: (message: string) => void): Promise<pg.Client> {
+  const { default: driver } = await import('pg')
   for (let attempt = 0; ; attempt++) {
-    const client = new pg.Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: config.databaseConnectTimeoutMs })
+    const client = new driver.Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: config.databaseConnectTimeoutMs })
     try {
       await client.connect()
       return client

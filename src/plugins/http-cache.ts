@@ -13,7 +13,6 @@
 //   have seen, and writes the public cannot see (keys, webhooks, drafts) drop nothing.
 import { createHash } from 'node:crypto'
 import BetterSqlite3 from 'better-sqlite3'
-import pg from 'pg'
 import fp from 'fastify-plugin'
 import { LRUCache } from 'lru-cache'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
@@ -217,7 +216,7 @@ const PURGE_KEYS_SQL = `SELECT "purgeKeys" FROM "Change" WHERE "publicChange" = 
 const keysOfRows = (rows: Array<{ purgeKeys: string }>): string[] | null =>
   rows.length > MAX_CHANGES_READ || rows.length === 0 ? null : rows.flatMap((row) => row.purgeKeys.split(' '))
 
-function generationReader (config: Config, provider: string, log: FastifyBaseLogger): GenerationReader {
+async function generationReader (config: Config, provider: string, log: FastifyBaseLogger): Promise<GenerationReader> {
   if (provider === 'sqlite') {
     const connection = new BetterSqlite3(sqlitePath(config.databaseUrl), { readonly: true, fileMustExist: true, timeout: config.sqliteBusyTimeoutMs })
     const statement = connection.prepare('SELECT "value" FROM "ContentGeneration" WHERE "id" = 1').pluck().safeIntegers()
@@ -240,6 +239,8 @@ function generationReader (config: Config, provider: string, log: FastifyBaseLog
   // failover fails the waiting readers with 503 instead of holding them; unnamed, so it also works
   // through PgBouncer in transaction mode.
   const timeout = config.databaseStatementTimeoutMs > 0 ? config.databaseStatementTimeoutMs : undefined
+  // Imported here, not at the top: a SQLite server never loads the PostgreSQL driver.
+  const { default: pg } = await import('pg')
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: config.databaseConnectTimeoutMs, idleTimeoutMillis: 30_000, keepAlive: true, statement_timeout: timeout, query_timeout: timeout })
   // An idle connection the server dropped is replaced on the next read; it must not crash the process.
   pool.on('error', (error) => { log.warn({ err: error }, 'content generation connection lost; the next read reconnects') })
@@ -341,7 +342,7 @@ function generationSync (reader: GenerationReader, responses: ResponseCache | nu
 
 export default fp(async (app) => {
   const config = app.config
-  const reader = generationReader(config, app.dbProvider, app.log)
+  const reader = await generationReader(config, app.dbProvider, app.log)
   app.addHook('onClose', async () => { await reader.close() })
   const responses = config.responseCacheMb > 0 ? new ResponseCache(config.responseCacheMb * 1024 * 1024) : null
   const sync = generationSync(reader, responses)

@@ -11,7 +11,7 @@ declare module 'fastify' {
 }
 
 export default fp(async (app) => {
-  const reads = openPublicReads(app.config, app.dbProvider, app.log, app.newestContentGeneration)
+  const reads = await openPublicReads(app.config, app.dbProvider, app.log, app.newestContentGeneration)
   app.decorate('publicReads', reads)
   app.addHook('onClose', async () => { await reads.close() })
   // Stored documents carry absolute image URLs (API_PUBLIC_URL); every live response gets the same,

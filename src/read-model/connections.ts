@@ -14,7 +14,8 @@
 // A read that fails on a replica is answered by the primary: a replica never fails a request. Each
 // change of a replica's state is logged once. Staff reads and all writes use the Prisma client on the
 // primary (plugins/database.ts), so a key always reads its own writes.
-import pg from 'pg'
+// Only the types: the driver is imported when the connections open, so SQLite never loads it.
+import type pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.ts'
 import { errors, type CatalogueError } from '../errors.ts'
@@ -55,9 +56,9 @@ function isConnectionError (error: unknown): boolean {
   return code.startsWith('08') || code.startsWith('57')
 }
 
-function poolFor (url: string, config: Config, log: FastifyBaseLogger, name: string): pg.Pool {
+function poolFor (driver: typeof pg, url: string, config: Config, log: FastifyBaseLogger, name: string): pg.Pool {
   const timeout = config.databaseStatementTimeoutMs > 0 ? config.databaseStatementTimeoutMs : undefined
-  const pool = new pg.Pool({ connectionString: url, max: config.databasePoolSize, connectionTimeoutMillis: config.databaseConnectTimeoutMs, idleTimeoutMillis: 30_000, keepAlive: true, statement_timeout: timeout, query_timeout: timeout })
+  const pool = new driver.Pool({ connectionString: url, max: config.databasePoolSize, connectionTimeoutMillis: config.databaseConnectTimeoutMs, idleTimeoutMillis: 30_000, keepAlive: true, statement_timeout: timeout, query_timeout: timeout })
   // An idle connection the server dropped is replaced on the next read; it must not crash the process.
   pool.on('error', (error) => { log.debug({ err: error, database: name }, 'idle read connection lost; the next read reconnects') })
   return pool
@@ -158,14 +159,15 @@ class GenerationTimeline {
   }
 }
 
-export function openReadConnections (config: Config, log: FastifyBaseLogger): ReadConnections {
-  const primary = poolFor(config.databaseUrl, config, log, 'primary')
+export async function openReadConnections (config: Config, log: FastifyBaseLogger): Promise<ReadConnections> {
+  const { default: driver } = await import('pg')
+  const primary = poolFor(driver, config.databaseUrl, config, log, 'primary')
   let publicReadsOnPrimary = 0
   const timeline = new GenerationTimeline()
   const replicas = replicaUrlsOf(config).map((url, index) => {
     const name = `replica-${index + 1}`
     const host = new URL(url).host
-    return new Replica(name, host, poolFor(url, config, log, name), log, config.databaseReadMaxLagMs, (replayed) => timeline.lagOf(replayed))
+    return new Replica(name, host, poolFor(driver, url, config, log, name), log, config.databaseReadMaxLagMs, (replayed) => timeline.lagOf(replayed))
   })
   let checking: Promise<void> | null = null
   const checkAll = (): void => {

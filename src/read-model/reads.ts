@@ -5,7 +5,7 @@
 // the primary or a read replica (read-model/connections.ts).
 import { createHash } from 'node:crypto'
 import BetterSqlite3 from 'better-sqlite3'
-import pg from 'pg'
+import type pg from 'pg'
 import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import type { Config } from '../config.ts'
 import { sqlitePath } from '../db/providers.ts'
@@ -111,8 +111,8 @@ function sqliteReads (config: Config): PublicReads {
   }
 }
 
-function postgresReads (config: Config, log: FastifyBaseLogger, newestGeneration: () => bigint): PublicReads {
-  const connections = openReadConnections(config, log)
+async function postgresReads (config: Config, log: FastifyBaseLogger, newestGeneration: () => bigint): Promise<PublicReads> {
+  const connections = await openReadConnections(config, log)
   const run = async <T extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<T[]> =>
     await connections.query<T>({ name, text, values }, newestGeneration())
   return {
@@ -150,8 +150,8 @@ export function sendStoredPage (reply: FastifyReply, stored: StoredPage): Fastif
  * `newestGeneration`: the newest content generation this instance has read from the primary; a
  * replica answers only once it has replayed that far (read-model/connections.ts).
  */
-export function openPublicReads (config: Config, provider: string, log: FastifyBaseLogger, newestGeneration: () => bigint): PublicReads {
-  return provider === 'sqlite' ? sqliteReads(config) : postgresReads(config, log, newestGeneration)
+export async function openPublicReads (config: Config, provider: string, log: FastifyBaseLogger, newestGeneration: () => bigint): Promise<PublicReads> {
+  return provider === 'sqlite' ? sqliteReads(config) : await postgresReads(config, log, newestGeneration)
 }
 
 /**
