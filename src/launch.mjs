@@ -6,7 +6,7 @@
 //   node src/launch.mjs --rebuild    builds and exits (npm run build)
 // Plain JavaScript, because it must run before anything is compiled.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -42,6 +42,18 @@ function typescriptCompiler () {
   }
 }
 
+// TypeScript leaves a dynamic import('./x.ts') as it is in a file that also augments a module
+// (`declare module`), so the build checks its output rather than trusting rewriteRelativeImportExtensions.
+function importsOfTypeScript (dir) {
+  const found = []
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) found.push(...importsOfTypeScript(path))
+    else if (entry.name.endsWith('.js') && /(?:from|import\(|require\()\s*['"]\.{1,2}\/[^'"]*\.ts['"]/.test(readFileSync(path, 'utf8'))) found.push(path)
+  }
+  return found
+}
+
 /** Returns false when there is nothing to build with (a production install without TypeScript). */
 function build () {
   const tsc = typescriptCompiler()
@@ -51,6 +63,11 @@ function build () {
   if (result.status !== 0) {
     console.error('Copydesk could not be built (npm run build): see the compiler\'s messages above.')
     process.exit(result.status ?? 1)
+  }
+  const unrewritten = importsOfTypeScript(outputDir)
+  if (unrewritten.length > 0) {
+    console.error(`Copydesk was built with imports of .ts files, which the compiled server cannot load:\n  ${unrewritten.join('\n  ')}`)
+    process.exit(1)
   }
   writeFileSync(stamp, new Date(startedAt).toISOString() + '\n')
   // Dated when the build began, so a source saved while it ran still counts as newer.

@@ -1,6 +1,11 @@
 // Node prints process warnings as plain text on stderr, in the middle of the JSON log stream that
 // log shippers parse. The server routes them into its log instead, as JSON lines like any other.
-import type { FastifyBaseLogger } from 'fastify'
+
+/** The part of a logger this needs: the app's, or the one-line JSON writer used before the app exists. */
+export interface WarningLog {
+  warn: (details: object, message: string) => void
+  debug: (details: object, message: string) => void
+}
 
 /**
  * Known and harmless, logged once at debug level: Prisma's PostgreSQL adapter sends the queries of
@@ -11,8 +16,9 @@ function isKnownPgQueueWarning (warning: Error): boolean {
   return warning.name === 'DeprecationWarning' && warning.message.includes('client.query() when the client is already executing a query')
 }
 
-export function logProcessWarnings (log: FastifyBaseLogger): void {
-  // Removing the listeners removes Node's own printer (the only one at start-up).
+/** Called again once the app's logger exists: each call replaces the previous listener. */
+export function logProcessWarnings (log: WarningLog): void {
+  // Removing the listeners removes Node's own printer (the only one at start-up), or the previous log's.
   process.removeAllListeners('warning')
   process.on('warning', (warning) => {
     if (isKnownPgQueueWarning(warning)) log.debug({ warning: warning.message }, 'pg: queries of a transaction are pipelined by Prisma\'s adapter (known, harmless with pg 8)')

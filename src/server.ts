@@ -11,11 +11,14 @@ import { withStartupLock } from './db/startup-lock.ts'
 import { logProcessWarnings } from './process-warnings.ts'
 
 /** Before the app (and its logger) exists: a JSON line at warn level, as the logger would write it. */
-function startupLog (message: string): void {
-  process.stdout.write(JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: message }) + '\n')
+function startupLog (message: string, details: object = {}): void {
+  process.stdout.write(JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, ...details, msg: message }) + '\n')
 }
 
 async function main (): Promise<void> {
+  // Warnings raised while the app is built (the AWS SDK warns about old Node versions as it loads)
+  // come before its logger exists: JSON lines too, never Node's plain text.
+  logProcessWarnings({ warn: (details, message) => { startupLog(message, details) }, debug: () => {} })
   const config = loadConfig()
   // Several instances starting at once on PostgreSQL take turns: migrations, the first keys
   // (created when the app is ready) and the demo content happen exactly once.

@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import { loadConfig } from '../src/config.ts'
 import { testDatabaseUrl, testProvider } from './helper.ts'
 import { buildOnce, freePort, startServer, waitForHealth } from './server-process.ts'
+import { startS3Server } from './s3-server.ts'
+import sharp from 'sharp'
 
 t.before(buildOnce)
 
@@ -52,6 +54,42 @@ t.test('SEED_DEMO_CONTENT=false starts empty, and the first start prints the fir
   t.equal((await fetch(`http://127.0.0.1:${port}/me`, { headers: { authorization: `Bearer ${firstKey}` } })).status, 200, 'the first key still works')
   again.child.kill('SIGTERM')
   t.equal((await again.exited)[0], 0)
+})
+
+t.test('the compiled server stores uploads in S3-compatible storage and serves them back', async (t) => {
+  const s3 = await startS3Server()
+  const dir = mkdtempSync(join(tmpdir(), 'copydesk-server-'))
+  const port = await freePort()
+  const server = startServer({
+    PORT: String(port),
+    DATABASE_URL: `file:${join(dir, 'copydesk.db')}`,
+    SEED_DEMO_CONTENT: 'false',
+    IMAGE_STORAGE: 's3',
+    S3_BUCKET: s3.bucket,
+    S3_ENDPOINT: s3.endpoint,
+    S3_REGION: 'us-east-1',
+    S3_ACCESS_KEY_ID: 'S3RVER',
+    S3_SECRET_ACCESS_KEY: 'S3RVER',
+    S3_FORCE_PATH_STYLE: 'true'
+  })
+  t.teardown(async () => {
+    server.child.kill('SIGKILL')
+    await server.exited
+    await s3.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const base = `http://127.0.0.1:${port}`
+  await waitForHealth(base)
+  const key = /cdk_[A-Za-z0-9_-]{43}/.exec(server.output())?.[0]
+  const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#336699' } }).jpeg().toBuffer()
+  const uploaded = await fetch(`${base}/images/upload?altText=Harbour`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'image/jpeg' }, body: photo })
+  t.equal(uploaded.status, 201, `the upload is stored; output: ${server.output()}`)
+  const image = await uploaded.json() as { url: string }
+  const file = await fetch(new URL(image.url, base), { headers: { authorization: `Bearer ${key}` } })
+  t.equal(file.status, 200)
+  t.match(await sharp(Buffer.from(await file.arrayBuffer())).metadata(), { format: 'jpeg', width: 640, height: 480 }, 'the photo comes back from the bucket')
+  const notJson = server.output().split('\n').filter((line) => line !== '' && !line.startsWith('{'))
+  t.same(notJson, [], 'every line of output is JSON, the AWS SDK\'s warnings included')
 })
 
 t.test('four instances started at once on an empty database all come up, and start-up work happens once', { skip: testProvider === 'sqlite' ? 'several instances share a PostgreSQL database, not a SQLite file' : false }, async (t) => {
