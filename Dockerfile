@@ -43,4 +43,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 # The Node options of `npm start` (README, "Memory"): WebAssembly kept at its baseline tier (Prisma's
 # query compiler; its plans are cached) and a small young generation. The malloc settings above are
 # npm start's too.
-CMD ["node", "--liftoff-only", "--max-semi-space-size=2", "dist/server.js"]
+CMD ["node", "--liftoff-only", "--max-semi-space-size=2", "dist/bundle/server.js"]

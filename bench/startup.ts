@@ -1,5 +1,5 @@
 // `npm run bench:startup`: starts the compiled server the way `npm start` does (its Node options,
-// dist/server.js) on a migrated copy of the demo database, several times, and reports the time from
+// dist/bundle/server.js) on a migrated copy of the demo database, several times, and reports the time from
 // spawn to the first 200 from /ready, the CPU it used by then, and its resident memory (VmRSS/VmHWM)
 // once idle. BENCH_STARTS (default 5) runs; BENCH_IDLE_MS (default 5000) of idle before memory is read.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -28,7 +28,7 @@ function status (pid: number): { cpuSeconds: number, rssMb: number, peakMb: numb
 
 async function start (databaseUrl: string, port: number): Promise<{ child: ChildProcess, readyMs: number }> {
   const startedAt = performance.now()
-  const child = spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'server.js')], {
+  const child = spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'bundle', 'server.js')], {
     env: { ...process.env, ...startEnvironment, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEED_DEMO_CONTENT: 'true', IMAGE_DIRECTORY: join(dir, 'images') },
     stdio: ['ignore', 'ignore', 'inherit']
   })
@@ -51,7 +51,7 @@ try {
   const first = await start(databaseUrl, port)
   first.child.kill('SIGTERM')
   await once(first.child, 'exit')
-  console.log(`Node ${process.version}, ${[...Object.entries(startEnvironment).map(([name, value]) => `${name}=${value}`), 'node', ...nodeOptions, 'dist/server.js'].join(' ')}, migrated demo database\n`)
+  console.log(`Node ${process.version}, ${[...Object.entries(startEnvironment).map(([name, value]) => `${name}=${value}`), 'node', ...nodeOptions, 'dist/bundle/server.js'].join(' ')}, migrated demo database\n`)
   console.log('| start | to /ready s | CPU s by then | RSS MB after idle | peak MB |')
   console.log('|---|---|---|---|---|')
   for (let run = 1; run <= starts; run++) {

@@ -44,7 +44,7 @@ t.test('the Dockerfile builds in one stage and ships only what runs, on Node 24'
   t.match(runtime, /COPY --from=build \/app\/dist \.\/dist/)
   t.match(runtime, /COPY --from=build \/app\/prisma \.\/prisma/, 'migrations are applied at start')
   const command = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)?.[1] ?? '[]') as string[]
-  t.equal(command.at(-1), 'dist/server.js', 'compiled JavaScript, no TypeScript loader')
+  t.equal(command.at(-1), 'dist/bundle/server.js', 'compiled JavaScript, bundled, no TypeScript loader')
   t.match(runtime, /USER node/, 'does not run as root')
   t.match(runtime, /VOLUME \/app\/data/, 'the embedded database and images are on a volume')
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string }, dependencies: Record<string, string>, engines: { node: string } }

@@ -1,7 +1,7 @@
 // The real server process, as `npm start` runs it (compiled, through src/launch.mjs): configuration,
 // first-start seeding, instances starting together, graceful shutdown.
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../src/config.ts'
@@ -11,6 +11,13 @@ import { startS3Server } from './s3-server.ts'
 import sharp from 'sharp'
 
 t.before(buildOnce)
+
+t.test('the server runs from one bundle, kept ASCII so V8 holds its source at one byte a character', async (t) => {
+  const bundle = join('dist', 'bundle')
+  const files = readdirSync(bundle).filter((name) => name.endsWith('.js'))
+  t.ok(files.includes('server.js'))
+  for (const name of files) t.notOk(/[^\x00-\x7f]/.test(readFileSync(join(bundle, name), 'latin1')), `${name} is ASCII`)
+})
 
 t.test('the server migrates and seeds an empty database, serves it, and stops cleanly on SIGTERM', async (t) => {
   const port = await freePort()

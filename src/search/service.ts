@@ -56,6 +56,7 @@ function tsQuery (terms: Term[]): string {
 // marks become <mark>: what was stored as text is never served as markup.
 const OPEN = '\u0002'
 const CLOSE = '\u0003'
+const ELLIPSIS = '\u2026'
 function markup (text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
     .replaceAll(OPEN, '<mark>').replaceAll(CLOSE, '</mark>').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
@@ -162,7 +163,7 @@ export async function search (db: Database, provider: Provider, query: SearchQue
     // One lookup per hit (rowid =): FTS5 answers `rowid IN (…)` by walking every match.
     const highlightOne = (position: bigint | number | string): Prisma.Sql => Prisma.sql`SELECT "article_id" AS "id",
         highlight("article_search", 2, ${OPEN}, ${CLOSE}) AS "headline",
-        snippet("article_search", 4, ${OPEN}, ${CLOSE}, '…', 24) AS "snippet"
+        snippet("article_search", 4, ${OPEN}, ${CLOSE}, ${ELLIPSIS}, 24) AS "snippet"
       FROM "article_search" WHERE "article_search" MATCH ${ftsMatch(terms)} AND rowid = ${BigInt(position)}`
     highlighted = ranked.length === 0 ? [] : await db.$queryRaw<Highlighted[]>`${Prisma.join(ranked.map((row) => highlightOne(row.position)), ' UNION ALL ')}`
   } else {
