@@ -49,7 +49,7 @@ export async function startCopydesk (env: NodeJS.ProcessEnv): Promise<{ child: C
   const build = spawnSync(process.execPath, [join(root, 'src', 'launch.mjs'), '--build'], { stdio: 'inherit' })
   if (build.status !== 0) throw new Error('npm run build failed')
   const port = await freePort()
-  const child = spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'server.js')], {
+  const child = spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'bundle', 'server.js')], {
     env: { ...process.env, ...startEnvironment, LOG_LEVEL: 'silent', SEED_DEMO_CONTENT: 'false', READ_RATE_LIMIT: '0', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit']
   })
