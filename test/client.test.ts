@@ -21,13 +21,27 @@ function firstDifference (committed: string, generated: string): string {
   return `line ${at + 1}: committed ${JSON.stringify(a[at] ?? '(end)')}, generated ${JSON.stringify(b[at] ?? '(end)')}`
 }
 
+/** Where two JSON values first differ, as a path (`$.paths./articles.post…`), for a readable failure. */
+function firstJsonDifference (committed: unknown, generated: unknown, path = '$'): string | undefined {
+  if (typeof committed !== 'object' || typeof generated !== 'object' || committed === null || generated === null || Array.isArray(committed) !== Array.isArray(generated)) {
+    return JSON.stringify(committed) === JSON.stringify(generated) ? undefined : `${path}: committed ${JSON.stringify(committed)?.slice(0, 200)}, generated ${JSON.stringify(generated)?.slice(0, 200)}`
+  }
+  const a = committed as Record<string, unknown>
+  const b = generated as Record<string, unknown>
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const difference = firstJsonDifference(a[key], b[key], `${path}.${key}`)
+    if (difference !== undefined) return difference
+  }
+  return undefined
+}
+
 t.test('the committed client is generated from the OpenAPI document the app builds', async (t) => {
   const document = await buildDocument()
   const hint = 'the OpenAPI document changed: run `npm run client:generate` and commit clients/typescript'
   const committedDocument = readFileSync(documentPath, 'utf8')
   const generatedDocument = renderDocument(document)
   t.ok(committedDocument === generatedDocument, `clients/typescript/openapi.json is current (${hint})`, {
-    difference: committedDocument === generatedDocument ? undefined : firstDifference(committedDocument, generatedDocument)
+    difference: committedDocument === generatedDocument ? undefined : firstJsonDifference(JSON.parse(committedDocument), JSON.parse(generatedDocument)) ?? 'the same JSON, written differently'
   })
   const committedSchema = readFileSync(schemaPath, 'utf8')
   const generatedSchema = await renderSchema(document)

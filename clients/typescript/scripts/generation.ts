@@ -37,9 +37,12 @@ export async function buildDocument (): Promise<OpenAPI3> {
   }
 }
 
-/** The document as committed: two-space JSON with a final newline, so diffs stay readable. */
+/**
+ * The document as committed: compact JSON with a final newline, as /openapi.json serves it (indented,
+ * it was twice the size). Review changes to the API in src/schema.ts, which is generated beside it.
+ */
 export function renderDocument (document: OpenAPI3): string {
-  return `${JSON.stringify(document, null, 2)}\n`
+  return `${JSON.stringify(document)}\n`
 }
 
 /** The `paths` and `components` types for openapi-fetch. */
