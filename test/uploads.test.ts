@@ -3,7 +3,7 @@
 import t from 'tap'
 import sharp from 'sharp'
 import { deflateSync } from 'node:zlib'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { anonymous, buildTestApp, createArticle, json, testConfig } from './helper.ts'
@@ -163,6 +163,32 @@ t.test('renditions: sized, converted, cropped around the focal point, made once,
   t.equal(notModified.rawPayload.length, 0)
   t.equal((await app.inject({ method: 'GET', url: `/images/${image.id}/file?w=640`, headers: anonymous })).headers['cache-control'], 'public, max-age=300', 'without the version, briefly')
   for (const query of ['&w=0', '&w=abc', '&format=bmp', '&ar=5:1', '&v=zz', '&x=1']) t.equal((await get(query)).statusCode, 400, query)
+})
+
+t.test('a rendition the public reads is served again from memory, and dropped when the image changes', async (t) => {
+  const config = await testConfig(t, { backgroundJobs: false })
+  const app = await buildTestApp(t, config)
+  const image = json(await upload(app, await photo(1200, 800, '#aa3344'), { altText: 'Lead photo' }))
+  await createArticle(app, { status: 'published', leadImageId: image.id })
+  const url = `${image.url}&w=320&format=webp`
+  const first = await app.inject({ method: 'GET', url, headers: anonymous })
+  t.equal(first.statusCode, 200)
+  t.match(first.headers['surrogate-key'], `image-${image.id}`, 'a CDN can purge it by the image')
+  t.equal(first.headers['content-security-policy'], "default-src 'none'")
+
+  // Removed behind the API: what answers next is the instance's memory.
+  rmSync(join(config.imageDirectory, 'renditions'), { recursive: true, force: true })
+  const again = await app.inject({ method: 'GET', url, headers: anonymous })
+  t.same([again.statusCode, again.rawPayload, again.headers.etag, again.headers['cache-control'], again.headers['content-security-policy']], [200, first.rawPayload, first.headers.etag, 'public, max-age=31536000, immutable', "default-src 'none'"], 'the same answer, headers included, without storage')
+  t.notOk(storedFiles(config.imageDirectory).some((file) => file.startsWith('renditions/')), 'nothing was rendered again')
+  const chosenByAccept = `${image.url}&w=320&format=auto`
+  await app.inject({ method: 'GET', url: chosenByAccept, headers: { ...anonymous, accept: 'image/avif' } })
+  t.equal((await app.inject({ method: 'GET', url: chosenByAccept, headers: { ...anonymous, accept: 'image/webp' } })).headers['content-type'], 'image/webp', 'an answer chosen by Accept is never served from memory to another Accept')
+
+  t.equal((await app.inject({ method: 'PATCH', url: `/images/${image.id}`, payload: { altText: 'Lead photo, described' } })).statusCode, 200)
+  const afterChange = await app.inject({ method: 'GET', url, headers: anonymous })
+  t.equal(afterChange.statusCode, 200)
+  t.ok(storedFiles(config.imageDirectory).some((file) => file.startsWith('renditions/') && file.endsWith('/320.webp')), 'after a change to the image the rendition is read (here, made) again')
 })
 
 t.test('replace the file, delete when unused', async (t) => {

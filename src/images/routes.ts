@@ -10,11 +10,15 @@ import { ImageCreate, ImageListQuery, ImagePatch, ImageRef, ImageUploadFields, I
 import { discard, receiveUpload, removeAbandonedUploads, type Upload } from './upload.ts'
 import { createDecoding, decodingConcurrency, UploadGate } from './processing.ts'
 import type { Socket } from 'node:net'
+import type { Readable } from 'node:stream'
+import { buffer } from 'node:stream/consumers'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { exampleIds, onePixelGif } from '../examples.ts'
 import * as images from './service.ts'
 
 const tags = ['Images']
+/** Image files up to this size are kept by the response cache (renditions are tens of KB; masters stream). */
+const CACHED_FILE_MAX_BYTES = 1_048_576
 // The seeded images are registered by URL: the file operations have no seeded id to show.
 const ImageIdParams = idParamsFor(exampleIds.image)
 
@@ -203,7 +207,9 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }))
 
   app.get('/images/:id/file', {
-    config: { access: 'public' },
+    // Keyless answers go through the response cache like other public reads: a story's lead photo,
+    // read by everyone, is then served from memory, with no database query and no file read.
+    config: { access: 'public', cache: 'images' },
     schema: {
       operationId: 'getImageFile',
       summary: 'The uploaded picture, or a rendition of it: ?w=800&format=webp&ar=16:9 (format=auto follows Accept). Made once, then served from storage',
@@ -224,9 +230,18 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const rendition = await images.readFile(app.db, app.imageStorage, request.params.id, request.query, request.headers.accept, settings, request.actor)
+    const cacheControl = request.actor !== null ? 'private, no-store' : rendition.immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300'
+    const cacheState = request.cacheState
+    if (cacheState !== undefined) {
+      cacheState.etag = rendition.etag
+      cacheState.keys = [`image-${request.params.id}`]
+      cacheState.cacheControl = cacheControl
+      // The cache is keyed by URL: an answer chosen by the Accept header is not kept.
+      if (rendition.varyAccept) cacheState.keep = false
+    }
     reply.header('etag', rendition.etag)
       .header('last-modified', rendition.lastModified.toUTCString())
-      .header('cache-control', request.actor !== null ? 'private, no-store' : rendition.immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300')
+      .header('cache-control', cacheControl)
       .header('x-content-type-options', 'nosniff')
       .header('content-security-policy', "default-src 'none'")
     if (rendition.varyAccept) reply.header('vary', 'Accept')
@@ -235,6 +250,9 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!Buffer.isBuffer(rendition.body)) rendition.body.destroy()
       return await reply.code(304).send(null)
     }
-    return await reply.type(rendition.contentType).header('content-length', rendition.bytes).send(rendition.body)
+    // Renditions small enough to keep are read whole, so the response cache can hold them; masters stream.
+    const keep = cacheState?.shared === true && cacheState.keep && rendition.bytes <= CACHED_FILE_MAX_BYTES && !Buffer.isBuffer(rendition.body)
+    const body = keep ? await buffer(rendition.body as Readable) : rendition.body
+    return await reply.type(rendition.contentType).header('content-length', rendition.bytes).send(body)
   })
 }

@@ -41,9 +41,10 @@ declare module 'fastify' {
 
 /**
  * Set for reads of cached routes. `shared`: keyless, so anyone may cache it (staff responses are not).
- * Routes answering from stored documents set `keys` and `etag` themselves (nothing to compute).
+ * Routes answering from stored documents set `keys` and `etag` themselves (nothing to compute); a
+ * route whose answers differ in freshness (image files: immutable when versioned) sets `cacheControl`.
  */
-interface CacheState { group: CacheGroup, shared: boolean, keep: boolean, generation: bigint, hit: boolean, keys: string[], etag?: string, url: string }
+interface CacheState { group: CacheGroup, shared: boolean, keep: boolean, generation: bigint, hit: boolean, keys: string[], etag?: string, url: string, cacheControl?: string }
 
 const cacheControlSetting: Record<CacheGroup, keyof Config> = {
   articles: 'cacheControlArticles',
@@ -54,7 +55,7 @@ const cacheControlSetting: Record<CacheGroup, keyof Config> = {
 }
 
 /** Headers a cached response is replayed with; the rest (security, request id, Vary) are per request. */
-const REPLAYED_HEADERS = ['content-type', 'etag', 'cache-control', 'surrogate-key', 'cache-tag', 'link', 'last-modified', 'x-total-count']
+const REPLAYED_HEADERS = ['content-type', 'etag', 'cache-control', 'surrogate-key', 'cache-tag', 'link', 'last-modified', 'x-total-count', 'content-security-policy']
 
 interface CachedResponse {
   payload: Buffer
@@ -423,7 +424,7 @@ export default fp(async (app) => {
     const etag = state.etag ?? etagFor(payload, typeof version === 'string' ? version.replace(/"/g, '') : undefined)
     reply.header('etag', etag)
     if (state.shared) {
-      reply.header('cache-control', config[cacheControlSetting[state.group]] as string)
+      reply.header('cache-control', state.cacheControl ?? config[cacheControlSetting[state.group]] as string)
       // Feeds and sitemaps are text, never seen as objects here: they change with the list of articles.
       if (state.keys.length === 0 && state.group === 'feeds') state.keys = ['articles-list']
       if (state.keys.length > 0) reply.header(config.purgeKeyHeader, capped(state.keys).join(config.purgeKeyHeader === 'cache-tag' ? ',' : ' '))
