@@ -129,12 +129,14 @@ export interface StreamClient {
   status: number
   /** The last id heard (an event's or a heartbeat's): where a reconnection resumes. */
   lastId?: string
+  /** The server ended the stream. */
+  ended: boolean
 }
 
 export async function openStream (base: string, path: string, headers: Record<string, string> = {}): Promise<StreamClient> {
   const controller = new AbortController()
   const response = await fetch(`${base}${path}`, { headers, signal: controller.signal })
-  const client: StreamClient = { events: [], comments: 0, close: () => { controller.abort() }, status: response.status }
+  const client: StreamClient = { events: [], comments: 0, close: () => { controller.abort() }, status: response.status, ended: false }
   if (response.status !== 200 || response.body === null) return client
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
   void (async () => {
@@ -142,7 +144,10 @@ export async function openStream (base: string, path: string, headers: Record<st
     try {
       for (;;) {
         const { value, done } = await reader.read()
-        if (done) return
+        if (done) {
+          client.ended = true
+          return
+        }
         buffer += value
         let end: number
         while ((end = buffer.indexOf('\n\n')) !== -1) {

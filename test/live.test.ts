@@ -237,6 +237,62 @@ t.test('server-sent events: entries posted through another instance, edits and d
   t.equal(staffReader.status, 200, 'staff may follow a draft coverage')
 })
 
+t.test('taking the story down ends its public streams; a killed story is gone (410) on every live route', async (t) => {
+  const app = await buildTestApp(t, { changeStreamPollMs: 20 })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const { article, coverage } = await liveArticle(app)
+  const other = await liveArticle(app)
+  const slug = article.slug as string
+  const path = `/live/${slug}/entries/stream`
+  const staff = { authorization: `Bearer ${(await import('./helper.ts')).adminKey}` }
+  const subscribed = async (headers: Record<string, string>) => {
+    const reader = await openStream(base, path, headers)
+    t.teardown(reader.close)
+    t.equal(reader.status, 200)
+    await until(t, 'the reader is subscribed', () => reader.lastId !== undefined)
+    return reader
+  }
+
+  const reader = await subscribed(anonymous)
+  const staffReader = await subscribed(staff)
+  await ok(await app.inject({ method: 'PATCH', url: `/articles/${other.article.id as string}`, payload: { status: 'draft' } }))
+  await ok(await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, payload: { status: 'draft' } }))
+  await until(t, 'unpublishing the article ends its public streams', () => reader.ended)
+  t.same(reader.events.map((event) => event.event), ['coverage.withdrawn'], 'another story taken down did not touch this stream; its own did, once')
+  t.equal(reader.events[0]?.data.coverageId, coverage.id)
+  t.equal((await openStream(base, path, anonymous)).status, 404, 'a reconnection is refused while it is down')
+  const posted = await postEntry(app, coverage.id, { headline: 'Staff still follow a draft' })
+  await until(t, 'staff streams go on', () => staffReader.events.some((event) => event.data?.id === posted.id))
+  t.notOk(staffReader.ended)
+
+  // Published again: a reader reconnecting from the withdrawal is followed again.
+  await ok(await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, payload: { status: 'published' } }))
+  const resumed = await openStream(base, path, { ...anonymous, 'last-event-id': reader.lastId as string })
+  t.teardown(resumed.close)
+  t.equal(resumed.status, 200, 'a reconnection after the story is back is taken')
+  await until(t, 'it is subscribed', () => resumed.lastId !== undefined)
+  const after = await postEntry(app, coverage.id, { headline: 'Back on air' })
+  await until(t, 'and gets the entries posted from then on', () => resumed.events.some((event) => event.data?.id === after.id))
+  t.notOk(resumed.ended)
+
+  const killed = await app.inject({ method: 'POST', url: `/articles/${article.id as string}/kill`, payload: { reason: 'Legal: reporting restriction' } })
+  t.equal(killed.statusCode, 200, killed.body)
+  await until(t, 'a kill ends the public streams', () => resumed.ended && resumed.events.at(-1)?.event === 'coverage.withdrawn')
+  for (const url of [`/live/${slug}`, `/live/${slug}/entries`, `/live/${slug}/entries?since=${coverage.id as string}`, `/live/${slug}/feed.atom`]) {
+    const answer = await app.inject({ url, ...publicly })
+    t.equal(answer.statusCode, 410, `${url} is 410 Gone`)
+    t.equal(json(answer).code, 'ARTICLE_GONE')
+    t.notMatch(answer.body, article.headline as string, 'and says nothing of the story')
+  }
+  t.equal((await openStream(base, path, anonymous)).status, 410, 'the stream too')
+  t.equal((await app.inject({ url: `/live/${slug}`, headers: staff })).statusCode, 200, 'staff still read a killed coverage')
+
+  await ok(await app.inject({ method: 'DELETE', url: `/articles/${article.id as string}`, headers: staff }), 204)
+  await until(t, 'deleting the article ends staff streams too', () => staffReader.ended)
+  t.equal(staffReader.events.at(-1)?.event, 'coverage.withdrawn')
+})
+
 t.test('an Atom feed of a coverage\'s entries', async (t) => {
   const app = await buildTestApp(t)
   const author = await createAuthor(app, { name: 'Dana Brooks' })

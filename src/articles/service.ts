@@ -321,14 +321,21 @@ export async function readOneForPreview (db: Database, id: string): Promise<Arti
   return article
 }
 
+/**
+ * For a public read by slug that found nothing: 410 when the slug (current or former) is a killed
+ * article's that the public had read. It is gone, and the answer says not where it moved.
+ */
+export async function assertSlugNotKilled (db: Client, slug: string): Promise<void> {
+  await assertNotKilled(db, { OR: [{ slug }, { formerSlugs: { some: { slug } } }] })
+}
+
 export type SlugLookup = { article: Article } | { movedTo: string }
 
 /** By slug; a former slug answers with the slug the article moved to (if the reader may see it). */
 export async function readOneBySlug (db: Database, slug: string, viewer: Actor | null): Promise<SlugLookup> {
   const record = await db.article.findFirst({ where: { slug, ...visibleTo(viewer) }, select: articleSelect })
   if (record !== null) return { article: toArticle(record) }
-  // A killed article is gone under its current slug and its former ones, and says not where it moved.
-  if (viewer === null) await assertNotKilled(db, { OR: [{ slug }, { formerSlugs: { some: { slug } } }] })
+  if (viewer === null) await assertSlugNotKilled(db, slug)
   const former = await db.articleFormerSlug.findFirst({ where: { slug, article: visibleTo(viewer) }, select: { article: { select: { slug: true } } } })
   if (former !== null) return { movedTo: former.article.slug }
   throw errors.articleNotFound(`slug ${slug}`)

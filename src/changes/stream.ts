@@ -27,9 +27,12 @@ export interface StreamSettings {
  */
 export interface Audience {
   key: string
-  /** The frame a change is sent as to this audience, or null when the change is not for it. */
-  frameOf: (item: FeedItem) => string | null
+  /** The frame a change is sent as to this audience's public or staff readers, or null when the change is not for them. */
+  frameOf: (item: FeedItem, publicOnly: boolean) => AudienceFrame | null
 }
+
+/** `last`: what the audience follows is gone for these readers; their streams end after this frame. */
+export interface AudienceFrame { text: string, last: boolean }
 
 interface Subscriber {
   sink: Writable
@@ -80,6 +83,10 @@ export class EventSink extends PassThrough {
 
 export function eventFrame (item: FeedItem): string {
   return `id: ${item.cursor}\ndata: ${JSON.stringify(item)}\n\n`
+}
+
+function frameFor (item: FeedItem, viewer: Viewer, audience: Audience | undefined): AudienceFrame | null {
+  return audience === undefined ? { text: eventFrame(item), last: false } : audience.frameOf(item, viewer.publicOnly)
 }
 
 export class ChangeStream {
@@ -183,20 +190,27 @@ export class ChangeStream {
 
   /** Each frame is made once per kind of subscriber, as the same bytes written to all of them. */
   private dispatch (row: ChangeRow): void {
-    const frames = new Map<string, Frame | null>()
+    const frames = new Map<string, (Frame & { last: boolean }) | null>()
     for (const subscriber of this.live) {
       if (row.seq <= subscriber.cursor) continue
       subscriber.cursor = row.seq
       if (!shows(subscriber.viewer, subscriber.types, row)) continue
       let frame = frames.get(subscriber.kind)
       if (frame === undefined) {
-        const { audience, viewer } = subscriber
-        const item = feedItemOf(row, viewer.publicOnly)
-        const text = audience === undefined ? eventFrame(item) : audience.frameOf(item)
-        frames.set(subscriber.kind, frame = text === null ? null : frameOf(text))
+        const made = frameFor(feedItemOf(row, subscriber.viewer.publicOnly), subscriber.viewer, subscriber.audience)
+        frames.set(subscriber.kind, frame = made === null ? null : { ...frameOf(made.text), last: made.last })
       }
-      if (frame !== null) this.write(subscriber, frame)
+      if (frame === null) continue
+      this.write(subscriber, frame)
+      if (frame.last) this.end(subscriber)
     }
+  }
+
+  /** The subscriber's stream is over (what it followed is gone): it ends after what was written. */
+  private end (subscriber: Subscriber): void {
+    this.live.delete(subscriber)
+    subscriber.sink.end()
+    setTimeout(() => { subscriber.sink.destroy() }, 1000).unref()
   }
 
   private write (subscriber: Subscriber, frame: Frame): void {
@@ -232,8 +246,13 @@ export class ChangeStream {
         if (cursor >= this.seen) break
         const page = await readChanges(this.db, viewer, types, cursor, this.seen, POLL_BATCH)
         for (const item of page.items) {
-          const frame = audience === undefined ? eventFrame(item) : audience.frameOf(item)
-          if (frame !== null) sink.write(frame)
+          const frame = frameFor(item, viewer, audience)
+          if (frame === null) continue
+          sink.write(frame.text)
+          if (frame.last) {
+            sink.end()
+            return
+          }
         }
         cursor = BigInt(page.next)
         if (sink.writableLength > this.settings.maxBufferBytes) await Promise.race([once(sink, 'drain'), once(sink, 'close')])

@@ -27,7 +27,7 @@ const LiveSlugParams = slugParamsFor(exampleSlugs.liveArticle)
 const StreamHeaders = Type.Object({
   'last-event-id': Type.Optional(Type.String({ maxLength: 19, pattern: '^(0|[1-9][0-9]{0,18})?$', description: 'Sent by EventSource when it reconnects: the stream resumes after this event' }))
 })
-const streamExample = 'retry: 3000\n\nid: 10452\n\nid: 10460\nevent: entry.posted\ndata: {"id":"019ab8a4-7777-7888-9999-aaaabbbb0003","coverageId":"019ab8a4-7777-7888-9999-aaaabbbb0002","revision":7,"headline":"Vote scheduled for 18:00","body":[{"type":"paragraph","text":"The speaker has set the final vote for 18:00 Kyiv time."}],"author":null,"postedAt":"2026-11-25T06:00:00.000Z","editedAt":null,"pinned":false,"keyEvent":false,"correction":null,"brokenOutArticleId":null,"deleted":false,"deletedAt":null}\n\n: heartbeat\nid: 10460\n\n'
+const streamExample = 'retry: 3000\n\nid: 10452\n\nid: 10460\nevent: entry.posted\ndata: {"id":"019ab8a4-7777-7888-9999-aaaabbbb0003","coverageId":"019ab8a4-7777-7888-9999-aaaabbbb0002","revision":7,"headline":"Vote scheduled for 18:00","body":[{"type":"paragraph","text":"The speaker has set the final vote for 18:00 Kyiv time."}],"author":null,"postedAt":"2026-11-25T06:00:00.000Z","editedAt":null,"pinned":false,"keyEvent":false,"correction":null,"brokenOutArticleId":null,"deleted":false,"deletedAt":null}\n\n: heartbeat\nid: 10460\n\nid: 10475\nevent: coverage.withdrawn\ndata: {"coverageId":"019ab8a4-7777-7888-9999-aaaabbbb0002","reason":"The story is no longer available"}\n\n'
 const CoverageQuery = Type.Object({ limit: EntriesQuery.properties.limit }, { additionalProperties: false })
 
 /** JSON assembled from stored entry documents: sent as it is, past the response schema's serializer. */
@@ -150,11 +150,11 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getLiveCoverage',
       summary: 'A live coverage as a page renders it: the article, pinned entries, the latest entries and JSON-LD',
-      description: 'The coverage of the article with this slug: its status and times, the article (as in lists), the pinned entries, the newest entries (page on with /live/{slug}/entries?cursor=next), `latest` to follow with since=, and schema.org LiveBlogPosting JSON-LD. Without a key, found only while the article is published. CDN-cacheable: purged by the coverage\'s and the article\'s keys.',
+      description: 'The coverage of the article with this slug: its status and times, the article (as in lists), the pinned entries, the newest entries (page on with /live/{slug}/entries?cursor=next), `latest` to follow with since=, and schema.org LiveBlogPosting JSON-LD. Without a key, found only while the article is published (404 otherwise; 410 ARTICLE_GONE once a story the public had read is killed). CDN-cacheable: purged by the coverage\'s and the article\'s keys.',
       tags,
       params: LiveSlugParams,
       querystring: CoverageQuery,
-      response: { 200: CoveragePageSchema, ...problemResponses(400, 404) }
+      response: { 200: CoveragePageSchema, ...problemResponses(400, 404, 410) }
     }
   }, async (request, reply) => {
     const { coverage, article, articleJson } = await live.coverageBySlug(app.db, request.params.slug, request.actor)
@@ -169,11 +169,11 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'listLiveEntries',
       summary: 'A live coverage\'s entries, or what changed since a cursor',
-      description: 'Without since: the entries newest first, paged with cursor=next. With since=<latest from an earlier answer>: the entries added, edited or deleted after it (deleted ones as tombstones, deleted: true), the latest change first, paged with cursor=next; `latest` is where to poll from next. Pinned entries and key events are flagged on each entry. A cursor this API did not give for this coverage is 400 naming the parameter. Without a key, found only while the article is published. CDN-cacheable.',
+      description: 'Without since: the entries newest first, paged with cursor=next. With since=<latest from an earlier answer>: the entries added, edited or deleted after it (deleted ones as tombstones, deleted: true), the latest change first, paged with cursor=next; `latest` is where to poll from next. Pinned entries and key events are flagged on each entry. A cursor this API did not give for this coverage is 400 naming the parameter. Without a key, found only while the article is published (404 otherwise; 410 ARTICLE_GONE once a story the public had read is killed). CDN-cacheable.',
       tags,
       params: LiveSlugParams,
       querystring: EntriesQuery,
-      response: { 200: EntryPageSchema, ...problemResponses(400, 404) }
+      response: { 200: EntryPageSchema, ...problemResponses(400, 404, 410) }
     }
   }, async (request, reply) => {
     const { coverage } = await live.coverageBySlug(app.db, request.params.slug, request.actor)
@@ -190,7 +190,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'streamLiveEntries',
       summary: 'A live coverage\'s entries as server-sent events, as they are posted, edited and deleted',
-      description: 'A text/event-stream that stays open: `entry.posted`, `entry.updated` (edited, corrected, pinned, marked, broken out) and `entry.deleted` (a tombstone) events carry the LiveEntry as JSON, `coverage.updated` the coverage (status and times); each event\'s `id` is its position. Entries posted through any instance reach subscribers of every instance. Reconnecting with `Last-Event-ID` (EventSource does it by itself) resumes without missing anything within CHANGES_RETENTION_DAYS; heartbeats carry an id too. Shares the instance\'s change stream: its heartbeat, back-pressure (a client too slow is sent `event: dropped` and disconnected), `event: closing` on shutdown, and CHANGE_STREAM_MAX_SUBSCRIBERS (503 with Retry-After). Without a key, found only while the article is published.',
+      description: 'A text/event-stream that stays open: `entry.posted`, `entry.updated` (edited, corrected, pinned, marked, broken out) and `entry.deleted` (a tombstone) events carry the LiveEntry as JSON, `coverage.updated` the coverage (status and times); each event\'s `id` is its position. Entries posted through any instance reach subscribers of every instance. Reconnecting with `Last-Event-ID` (EventSource does it by itself) resumes without missing anything within CHANGES_RETENTION_DAYS; heartbeats carry an id too. When the article is taken down (unpublished, put under embargo, killed or deleted), a keyless stream is sent `coverage.withdrawn` and ends: the page should take the coverage down, and a reconnection is refused (404/410) while it stays down. Shares the instance\'s change stream: its heartbeat, back-pressure (a client too slow is sent `event: dropped` and disconnected), `event: closing` on shutdown, and CHANGE_STREAM_MAX_SUBSCRIBERS (503 with Retry-After). Without a key, found only while the article is published (404 otherwise; 410 ARTICLE_GONE once a story the public had read is killed).',
       tags,
       params: LiveSlugParams,
       headers: StreamHeaders,
@@ -212,7 +212,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ? startOf(resumeFrom, position, { in: 'headers', pointer: '/last-event-id' })
       : position.head
     // A stream, past the response schema (which documents it as text).
-    return await sendEventStream(request, reply as FastifyReply, async (sink) => { await stream.subscribe(sink, viewerOf(request.actor), liveChangeTypes, from, coverageAudience(coverage.id)) })
+    return await sendEventStream(request, reply as FastifyReply, async (sink) => { await stream.subscribe(sink, viewerOf(request.actor), liveChangeTypes, from, coverageAudience(coverage.id, coverage.articleId)) })
   })
 
   app.get('/live/:slug/feed.atom', {
@@ -220,7 +220,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getLiveCoverageFeed',
       summary: 'A live coverage\'s entries as an Atom 1.0 feed',
-      description: `The ${LIVE_FEED_LENGTH} latest entries of the coverage (deleted ones left out) as Atom 1.0, each linking to its place on the page (#entry-<id>), key events as category key-event, corrections with their note. Without a key, found only while the article is published; keyless answers carry an ETag and Cache-Control and are purged with the coverage.`,
+      description: `The ${LIVE_FEED_LENGTH} latest entries of the coverage (deleted ones left out) as Atom 1.0, each linking to its place on the page (#entry-<id>), key events as category key-event, corrections with their note. Without a key, found only while the article is published (404 otherwise; 410 ARTICLE_GONE once a story the public had read is killed); keyless answers carry an ETag and Cache-Control and are purged with the coverage.`,
       tags,
       params: LiveSlugParams,
       response: {
@@ -228,7 +228,7 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
           description: 'Atom 1.0 feed',
           content: { 'application/atom+xml': { schema: { type: 'string' }, example: '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">…</feed>' } }
         },
-        ...problemResponses(400, 404)
+        ...problemResponses(400, 404, 410)
       }
     }
   }, async (request, reply) => {

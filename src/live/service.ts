@@ -426,7 +426,11 @@ export async function coverageBySlug (db: Database, slug: string, viewer: Actor 
   let articleJson: string
   if (viewer === null) {
     const stored = await db.publicArticle.findUnique({ where: { slug }, select: { id: true, summary: true } })
-    if (stored === null) throw errors.liveCoverageNotFound(`slug ${slug}`)
+    if (stored === null) {
+      // A killed live story is gone for its readers, as the article is (410); one never public stays 404.
+      await articles.assertSlugNotKilled(db, slug)
+      throw errors.liveCoverageNotFound(`slug ${slug}`)
+    }
     articleId = stored.id
     articleJson = stored.summary
   } else {
