@@ -66,8 +66,10 @@ t.test('an upload is measured, cleaned, deduplicated and credited', async (t) =>
   t.match(image, { mimeType: 'image/jpeg', width: 800, height: 1200, altText: 'Putin in a hard hat', credit: 'Photo by Sergei Guneyev / AFP via Getty Images', source: 'AFP wire', focalPoint: { x: 0.5, y: 0.25 } })
   t.equal(image.width, 800, 'orientation is applied: the sideways photo stands upright')
   t.match(image.contentHash, /^[0-9a-f]{64}$/)
-  t.match(image.placeholder.color, /^#[0-9a-f]{6}$/)
+  const [red, green, blue] = [1, 3, 5].map((at) => parseInt(image.placeholder.color.slice(at, at + 2), 16)) as [number, number, number]
+  t.ok(Math.abs(red - 0x33) <= 12 && Math.abs(green - 0x66) <= 12 && Math.abs(blue - 0x99) <= 12, `the placeholder colour ${image.placeholder.color as string} is the photo's (#336699)`)
   t.match(image.placeholder.dataUri, /^data:image\/webp;base64,/)
+  t.same(await sharp(Buffer.from(image.placeholder.dataUri.split(',')[1], 'base64')).metadata().then(({ width, height }) => [width, height]), [11, 16], 'a 16-pixel placeholder of the upright picture')
   t.ok(image.bytes > 0)
   t.equal(image.url, `/images/${image.id}/file?v=${image.contentHash.slice(0, 16)}`)
 

@@ -117,6 +117,17 @@ export async function inspect (path: string, maxPixels: number): Promise<Inspect
   return { format, width: sideways ? height : width, height: sideways ? width : height }
 }
 
+/**
+ * The master of a JPEG: quality 90 with mozjpeg's quantisation tables, baseline, without optimised
+ * Huffman tables or trellis quantisation. Those two make libjpeg hold every DCT coefficient of the
+ * picture at once: 30 MB more at the peak of a 6 MP upload (measured: 43 against 13 MB over the
+ * process's own), for a file about 12% smaller. Renditions, which readers download, keep mozjpeg's
+ * full treatment; they are made from small decodes.
+ */
+const MASTER_JPEG = { quality: 90, quantisationTable: 3, optimiseCoding: false } as const
+/** Wide enough for a placeholder's dominant colour to be the picture's (16 × 16 × 16 histogram bins). */
+const PLACEHOLDER_SOURCE_SIZE = 256
+
 export interface Master { path: string, width: number, height: number, bytes: number, placeholderColor: string, placeholderDataUri: string }
 
 /**
@@ -133,11 +144,14 @@ async function encodeMaster (source: string, target: string, inspection: Inspect
   try {
     const pipeline = (await sharp(source, { limitInputPixels: maxPixels, failOn: 'error', animated })).rotate()
     const encoded = inspection.format === 'jpeg'
-      ? pipeline.jpeg({ quality: 90, mozjpeg: true })
+      ? pipeline.jpeg(MASTER_JPEG)
       : pipeline.toFormat(inspection.format, inspection.format === 'png' ? {} : { quality: 90 })
     const info = await encoded.toFile(target)
-    const stats = await (await sharp(target, { limitInputPixels: maxPixels })).stats()
-    const tiny = await (await sharp(target, { limitInputPixels: maxPixels })).resize(16, 16, { fit: 'inside' }).webp({ quality: 40 }).toBuffer()
+    // The placeholder and its colour come from a small copy (a JPEG decodes shrunk, straight from the
+    // file): decoding the whole picture once more took ~35 MB for a 6 MP photo.
+    const small = await (await sharp(target, { limitInputPixels: maxPixels })).resize(PLACEHOLDER_SOURCE_SIZE, PLACEHOLDER_SOURCE_SIZE, { fit: 'inside' }).png({ compressionLevel: 0 }).toBuffer()
+    const stats = await (await sharp(small)).stats()
+    const tiny = await (await sharp(small)).resize(16, 16, { fit: 'inside' }).webp({ quality: 40 }).toBuffer()
     const hex = (value: number): string => value.toString(16).padStart(2, '0')
     return {
       path: target,
