@@ -5,15 +5,27 @@ import { eventNames, type EventName } from './events.ts'
 
 const EventName = StringEnum([...eventNames, '*'], { description: 'An event, or "*" for all of them' })
 
-export const WebhookCreate = Type.Object({
+const inputFields = {
   url: HttpUrl({ description: 'Receives a POST for each event', examples: ['https://frontend.example.com/api/revalidate'] }),
   events: Type.Array(EventName, { minItems: 1, maxItems: 20, uniqueItems: true }),
-  description: Type.Optional(Nullable(Line(300))),
-  active: Type.Optional(Type.Boolean({ default: true }))
+  description: Type.Optional(Nullable(Line(300)))
+}
+const activeDescription = 'false pauses it: no new events are queued for it; what is queued waits until it is switched back on'
+
+export const WebhookCreate = Type.Object({
+  ...inputFields,
+  active: Type.Optional(Type.Boolean({ default: true, description: activeDescription }))
 }, { additionalProperties: false, title: 'WebhookCreate', examples: [{ url: 'https://frontend.example.com/api/revalidate', events: ['article.published', 'article.updated', 'article.unpublished', 'article.deleted'], description: 'Purge the CDN' }] })
 export type WebhookCreate = Static<typeof WebhookCreate>
 
-export const WebhookPatch = Type.Partial(WebhookCreate, { additionalProperties: false, minProperties: 1, title: 'WebhookPatch', examples: [{ active: false }] })
+// Not Type.Partial(WebhookCreate): the validator fills in defaults (useDefaults), so a PATCH that
+// left out `active` would switch a paused webhook back on. A PATCH changes only the fields it sends.
+export const WebhookPatch = Type.Object({
+  url: Type.Optional(inputFields.url),
+  events: Type.Optional(inputFields.events),
+  description: inputFields.description,
+  active: Type.Optional(Type.Boolean({ description: activeDescription }))
+}, { additionalProperties: false, minProperties: 1, title: 'WebhookPatch', examples: [{ active: false }] })
 export type WebhookPatch = Static<typeof WebhookPatch>
 
 const webhookFields = {
