@@ -163,6 +163,8 @@ t.test('webhook management validates its input', async (t) => {
   }
   const hook = json(await post(app, '/webhooks', { url: 'https://x.example/hook', events: ['*'] }))
   t.equal(json(await app.inject({ method: 'PATCH', url: `/webhooks/${hook.id}`, payload: { active: false } })).active, false)
+  const described = json(await app.inject({ method: 'PATCH', url: `/webhooks/${hook.id}`, payload: { description: 'Paused for the migration' } }))
+  t.match(described, { description: 'Paused for the migration', active: false }, 'a PATCH that leaves out active keeps the webhook paused')
   t.equal(json(await app.inject({ method: 'GET', url: '/webhooks' })).items.length, 1)
   t.equal((await app.inject({ method: 'DELETE', url: `/webhooks/${hook.id}` })).statusCode, 204)
   t.equal(json(await app.inject({ method: 'GET', url: `/webhooks/${hook.id}` })).code, 'WEBHOOK_NOT_FOUND')

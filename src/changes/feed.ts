@@ -3,7 +3,7 @@
 // archived or deleted article as a tombstone of id and slug); staff see every change to content, and
 // admins also to keys and webhooks. A cursor is a change's number; the feed keeps changes for
 // CHANGES_RETENTION_DAYS and tells a client holding an older cursor to resync (410).
-import type { Database } from '../db/client.ts'
+import type { Database, Prisma } from '../db/client.ts'
 import { errors, withFieldErrors } from '../errors.ts'
 import type { Actor } from '../keys/roles.ts'
 import type { ObjectType } from './index.ts'
@@ -53,16 +53,25 @@ export const changeRowSelect = { seq: true, objectType: true, objectId: true, ac
  * drop it: not even its slug, which spells out the headline.
  */
 export function feedItemOf (row: ChangeRow, publicOnly: boolean, withdrawn = false): FeedItem {
-  let data = JSON.parse(row.data) as Record<string, unknown>
-  if (publicOnly && row.objectType === 'article') {
-    const hidden = withdrawn || data.status === 'killed' || (data.embargoedUntil ?? null) !== null
-    if (hidden) data = { id: data.id ?? row.objectId }
-    else if (data.status !== 'published') data = { id: data.id ?? row.objectId, slug: data.slug ?? null }
-  } else if (publicOnly && withdrawn) {
-    // A live coverage or entry of a withdrawn article: what was posted went down with it.
-    data = { id: data.id ?? row.objectId, coverageId: data.coverageId ?? null }
-  }
+  const recorded = JSON.parse(row.data) as Record<string, unknown>
+  const data = publicOnly ? publicDataOf(row, recorded, withdrawn) : recorded
   return { cursor: row.seq.toString(), type: row.objectType, id: row.objectId, action: row.action, version: row.version, occurredAt: row.createdAt.toISOString(), data }
+}
+
+/**
+ * What the public may learn of a change's data summary (the feed's rule above; public webhooks are
+ * sent the same, webhooks/events.ts): all of it, unless it is about an article the public cannot read.
+ */
+export function publicDataOf (row: Pick<ChangeRow, 'objectType' | 'objectId'>, data: Record<string, unknown>, withdrawn: boolean): Record<string, unknown> {
+  if (row.objectType === 'article') {
+    const hidden = withdrawn || data.status === 'killed' || (data.embargoedUntil ?? null) !== null
+    if (hidden) return { id: data.id ?? row.objectId }
+    if (data.status !== 'published') return { id: data.id ?? row.objectId, slug: data.slug ?? null }
+    return data
+  }
+  // A live coverage or entry of a withdrawn article: what was posted went down with it.
+  if (withdrawn) return { id: data.id ?? row.objectId, coverageId: data.coverageId ?? null }
+  return data
 }
 
 /** True when a viewer may see a change of these types. */
@@ -157,7 +166,12 @@ function articleIdOf (row: ChangeRow): string | null {
  * killed or under embargo now: the public sees only ids of them and of what was posted on them.
  */
 async function withdrawnAmong (db: Database, rows: ChangeRow[]): Promise<Set<string>> {
-  const ids = [...new Set(rows.flatMap((row) => { const id = articleIdOf(row); return id === null ? [] : [id] }))]
+  return await withdrawnArticles(db, rows.flatMap((row) => { const id = articleIdOf(row); return id === null ? [] : [id] }))
+}
+
+/** Which of these articles are killed or under embargo now. */
+export async function withdrawnArticles (db: Pick<Prisma.TransactionClient, 'article'>, articleIds: readonly string[]): Promise<Set<string>> {
+  const ids = [...new Set(articleIds)]
   if (ids.length === 0) return new Set()
   const found = await db.article.findMany({ where: { id: { in: ids }, OR: [{ status: 'killed' }, { embargo: { isNot: null } }] }, select: { id: true } })
   return new Set(found.map((article) => article.id))

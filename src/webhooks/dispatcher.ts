@@ -9,6 +9,7 @@ import { request as httpsRequest } from 'node:https'
 import type { LookupAddress, LookupOptions } from 'node:dns'
 import type { Database, Prisma } from '../db/client.ts'
 import { RefusedTarget, type TargetPolicy } from './targets.ts'
+import { publicDataNow } from './events.ts'
 
 export interface DispatchSettings {
   retryBaseMs: number
@@ -115,6 +116,27 @@ function earlier (delivery: { id: string, webhookId: string, objectKey: string |
   return { webhookId, objectKey, status: 'pending', OR: [{ seq: { lt: seq } }, { seq, id: { lt: id } }] }
 }
 
+/**
+ * A public webhook's delivery as the keyless change feed shows its change when it goes out (also on
+ * a retry or a replay): an article killed or put under embargo since it was queued is its id only.
+ * The body is rewritten where it is stored, so the log shows what was sent. A delivery the public
+ * may not hear of at all (queued before the webhook was made public, or its change no longer kept)
+ * is given up without an attempt, and says why; null then.
+ */
+async function asPublicNow<T extends { body: string, seq: bigint | null }> (db: Database, delivery: T, held: { id: string, lockedUntil: Date }): Promise<T | null> {
+  const payload = JSON.parse(delivery.body) as { data: Record<string, unknown> }
+  const data = await publicDataNow(db, delivery.seq, payload.data)
+  if (data === null) {
+    const lastError = 'not sent: this webhook\'s audience is public, and the keyless change feed does not show this change'
+    await db.webhookDelivery.updateMany({ where: held, data: { status: 'failed', lockedUntil: null, lastStatusCode: null, lastError } })
+    return null
+  }
+  if (JSON.stringify(data) === JSON.stringify(payload.data)) return delivery
+  const body = JSON.stringify({ ...payload, data })
+  await db.webhookDelivery.updateMany({ where: held, data: { body } })
+  return { ...delivery, body }
+}
+
 async function attemptOne (db: Database, id: string, settings: DispatchSettings, signal?: AbortSignal): Promise<boolean> {
   const shuttingDown = (): boolean => signal?.aborted === true
   if (shuttingDown()) return false
@@ -124,7 +146,9 @@ async function attemptOne (db: Database, id: string, settings: DispatchSettings,
   const { count } = await db.webhookDelivery.updateMany({ where: { id, ...claimable(now) }, data: { lockedUntil: lease } })
   if (count === 0) return false // another instance claimed it
   const held = { id, lockedUntil: lease }
-  const delivery = await db.webhookDelivery.findUnique({ where: { id }, include: { webhook: { select: { url: true, secret: true } } } })
+  const found = await db.webhookDelivery.findUnique({ where: { id }, include: { webhook: { select: { url: true, secret: true, audience: true } } } })
+  if (found === null) return false
+  const delivery = found.webhook.audience === 'public' ? await asPublicNow(db, found, held) : found
   if (delivery === null) return false
   // An earlier delivery may have become pending since it was picked (a replay): it goes first.
   const before = earlier(delivery)

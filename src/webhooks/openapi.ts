@@ -39,7 +39,9 @@ const description = 'Sent as a POST to each active webhook subscribed to the eve
   'Delivery is at least once: failures are retried with exponential backoff (WEBHOOK_RETRY_BASE_MS, doubling) up to WEBHOOK_MAX_ATTEMPTS, ' +
   'and nothing queued is lost across restarts. Deliveries about one object (an article, an author, an image) arrive one at a time, in the order of the changes: ' +
   'the next waits until the previous is delivered or given up. Different objects are sent in parallel. ' +
-  'Every attempt has a receipt at GET /webhooks/{id}/deliveries/{deliveryId}; an admin can send a delivery again with POST …/replay.'
+  'Every attempt has a receipt at GET /webhooks/{id}/deliveries/{deliveryId}; an admin can send a delivery again with POST …/replay. ' +
+  'A webhook whose audience is "public" is sent only what the keyless change feed shows: nothing about a draft, nothing about an article under embargo ' +
+  'but the id of a live story it takes down (article.published follows when it lifts), and an article the public cannot read as `{id, slug}` (unpublished, archived) or `{id}` (killed, under embargo).'
 
 function operationId (event: EventName): string {
   const [type, action] = event.split('.') as [string, string]

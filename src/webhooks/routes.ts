@@ -17,7 +17,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const targets = targetPolicy(app.config.webhookAllowedInternal)
   app.get('/webhooks', {
     config: { access: 'admin' },
-    schema: { operationId: 'listWebhooks', summary: 'List webhooks', description: 'Returns every registered webhook with its URL, the events it subscribes to and whether it is active, never its signing secret.', tags, response: { 200: Type.Object({ items: Type.Array(WebhookRef) }, { title: 'WebhookList' }) } }
+    schema: { operationId: 'listWebhooks', summary: 'List webhooks', description: 'Returns every registered webhook with its URL, the events it subscribes to, its audience (staff or public) and whether it is active, never its signing secret.', tags, response: { 200: Type.Object({ items: Type.Array(WebhookRef) }, { title: 'WebhookList' }) } }
   }, async () => ({ items: await webhooks.readMany(app.db) }))
 
   app.post('/webhooks', {
@@ -25,7 +25,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createWebhook',
       summary: 'Register an endpoint for content events; the response holds its signing secret, once',
-      description: 'Subscribes a URL to content events (or "*" for all of them): each event is then POSTed to it, signed with the secret that this response shows, once only. The URL must lead outside the server\'s network: loopback, private, link-local, multicast and unspecified addresses (and IPv6 forms of them) are refused with 400 naming /url, unless WEBHOOK_ALLOWED_INTERNAL names them. Host names are resolved and checked again at every send.',
+      description: 'Subscribes a URL to content events (or "*" for all of them): each event is then POSTed to it, signed with the secret that this response shows, once only. `audience` says who receives them: "staff" (the default) gets every event in full; "public" (partners, syndication, a public frontend) only what the keyless change feed shows, so nothing about drafts or embargoed articles. The URL must lead outside the server\'s network: loopback, private, link-local, multicast and unspecified addresses (and IPv6 forms of them) are refused with 400 naming /url, unless WEBHOOK_ALLOWED_INTERNAL names them. Host names are resolved and checked again at every send.',
       tags,
       body: WebhookCreate,
       response: { 201: WebhookWithSecret, ...problemResponses(400, 413, 415) }
@@ -34,12 +34,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/webhooks/:id', {
     config: { access: 'admin' },
-    schema: { operationId: 'getWebhook', summary: 'Read a webhook', description: 'Returns one webhook: its URL, the events it subscribes to and whether it is active, never its signing secret.', tags, params: IdParams, response: { 200: WebhookRef, ...problemResponses(400, 404) } }
+    schema: { operationId: 'getWebhook', summary: 'Read a webhook', description: 'Returns one webhook: its URL, the events it subscribes to, its audience (staff or public) and whether it is active, never its signing secret.', tags, params: IdParams, response: { 200: WebhookRef, ...problemResponses(400, 404) } }
   }, async (request) => await webhooks.readOne(app.db, request.params.id))
 
   app.patch('/webhooks/:id', {
     config: { access: 'admin' },
-    schema: { operationId: 'updateWebhook', summary: 'Change a webhook\'s URL, events or whether it is active', description: 'Changes only the fields sent and returns the webhook; a new URL is checked as at creation. Setting active to false pauses it: no new events are queued for it, and deliveries already queued wait until it is switched back on.', tags, params: IdParams, body: WebhookPatch, response: { 200: WebhookRef, ...problemResponses(400, 404, 413, 415) } }
+    schema: { operationId: 'updateWebhook', summary: 'Change a webhook\'s URL, events, audience or whether it is active', description: 'Changes only the fields sent and returns the webhook; a new URL is checked as at creation. Setting active to false pauses it: no new events are queued for it, and deliveries already queued wait until it is switched back on. A public webhook\'s deliveries are checked again each time they go out (retries and replays included): each is sent as the keyless change feed shows its change at that moment, or given up on (`failed`, with the reason in lastError) when the feed does not show it, as for deliveries queued before a webhook was made public.', tags, params: IdParams, body: WebhookPatch, response: { 200: WebhookRef, ...problemResponses(400, 404, 413, 415) } }
   }, async (request) => await webhooks.updateOne(app.db, request.params.id, request.body, actorOf(request), targets))
 
   app.delete('/webhooks/:id', {

@@ -1,19 +1,46 @@
 import { Type, type Static, type TSchema } from 'typebox'
 import { HttpUrl, Line, Nullable, PageQuery, StringEnum, Timestamp, Uuid } from '../common-schemas.ts'
 import { ArticleStatus } from '../articles/schemas.ts'
-import { eventNames, type EventName } from './events.ts'
+import { audiences, eventNames, type EventName } from './events.ts'
 
 const EventName = StringEnum([...eventNames, '*'], { description: 'An event, or "*" for all of them' })
 
-export const WebhookCreate = Type.Object({
+const inputFields = {
   url: HttpUrl({ description: 'Receives a POST for each event', examples: ['https://frontend.example.com/api/revalidate'] }),
   events: Type.Array(EventName, { minItems: 1, maxItems: 20, uniqueItems: true }),
-  description: Type.Optional(Nullable(Line(300))),
-  active: Type.Optional(Type.Boolean({ default: true }))
-}, { additionalProperties: false, title: 'WebhookCreate', examples: [{ url: 'https://frontend.example.com/api/revalidate', events: ['article.published', 'article.updated', 'article.unpublished', 'article.deleted'], description: 'Purge the CDN' }] })
+  description: Type.Optional(Nullable(Line(300)))
+}
+const activeDescription = 'false pauses it: no new events are queued for it; what is queued waits until it is switched back on'
+const audienceDescription = 'Who is at the other end. "staff" (the default): every event subscribed to, with the full data. ' +
+  '"public" (partners, syndication, a public frontend): only what the keyless change feed (GET /changes without a key) shows: ' +
+  'no event for a draft\'s creation or edits; while an article is under embargo, nothing but its id when a live story comes down for it (article.published follows when the embargo lifts); ' +
+  'and an article the public cannot read is its `id` and `slug` only (unpublished, archived, deleted), or its `id` only (killed, under embargo), ' +
+  'checked again whenever a delivery goes out (a retry, a replay, a webhook made public with deliveries still queued).'
+const Audience = (options: { default?: string } = {}) => StringEnum([...audiences], { ...options, description: audienceDescription, examples: ['public'] })
+
+export const WebhookCreate = Type.Object({
+  ...inputFields,
+  active: Type.Optional(Type.Boolean({ default: true, description: activeDescription })),
+  audience: Type.Optional(Audience({ default: 'staff' }))
+}, {
+  additionalProperties: false,
+  title: 'WebhookCreate',
+  examples: [
+    { url: 'https://frontend.example.com/api/revalidate', events: ['article.published', 'article.updated', 'article.unpublished', 'article.deleted', 'article.killed'], description: 'Purge the CDN', audience: 'public' },
+    { url: 'https://desk-tools.example.com/copydesk', events: ['*'], description: 'Newsroom dashboard' }
+  ]
+})
 export type WebhookCreate = Static<typeof WebhookCreate>
 
-export const WebhookPatch = Type.Partial(WebhookCreate, { additionalProperties: false, minProperties: 1, title: 'WebhookPatch', examples: [{ active: false }] })
+// Not Type.Partial(WebhookCreate): the validator fills in defaults (useDefaults), so a PATCH that
+// left out `active` would switch a paused webhook back on. A PATCH changes only the fields it sends.
+export const WebhookPatch = Type.Object({
+  url: Type.Optional(inputFields.url),
+  events: Type.Optional(inputFields.events),
+  description: inputFields.description,
+  active: Type.Optional(Type.Boolean({ description: activeDescription })),
+  audience: Type.Optional(Audience())
+}, { additionalProperties: false, minProperties: 1, title: 'WebhookPatch', examples: [{ active: false }, { audience: 'public' }] })
 export type WebhookPatch = Static<typeof WebhookPatch>
 
 const webhookFields = {
@@ -21,11 +48,12 @@ const webhookFields = {
   url: Type.String(),
   events: Type.Array(Type.String()),
   description: Nullable(Type.String()),
-  active: Type.Boolean(),
+  active: Type.Boolean({ description: 'false while paused: no new events are queued for it' }),
+  audience: Audience(),
   createdAt: Timestamp,
   updatedAt: Timestamp
 }
-const webhookExample = { id: '019ab8a4-2222-7333-8444-955566667777', url: 'https://frontend.example.com/api/revalidate', events: ['article.published'], description: 'Purge the CDN', active: true, createdAt: '2026-11-25T06:00:00.000Z', updatedAt: '2026-11-25T06:00:00.000Z' }
+const webhookExample = { id: '019ab8a4-2222-7333-8444-955566667777', url: 'https://frontend.example.com/api/revalidate', events: ['article.published'], description: 'Purge the CDN', active: true, audience: 'public', createdAt: '2026-11-25T06:00:00.000Z', updatedAt: '2026-11-25T06:00:00.000Z' }
 
 export const WebhookSchema = Type.Object(webhookFields, { $id: 'Webhook', title: 'Webhook', examples: [webhookExample] })
 export const WebhookWithSecret = Type.Object({
@@ -130,15 +158,24 @@ function payloadSchema (name: string, description: string, events: readonly Even
 }
 
 export const articleEvents = ['article.created', 'article.updated', 'article.published', 'article.unpublished', 'article.killed', 'article.unkilled'] as const
-export const ArticleEventPayload = payloadSchema('ArticleEventPayload', 'An article was created, edited, published (now, by the scheduler, or as its embargo lifted), taken down, killed or un-killed', articleEvents, Type.Object({
-  id: Uuid,
-  slug: Type.String(),
-  headline: Type.String(),
-  status: ArticleStatus,
-  publishedAt: Nullable(Timestamp),
-  version: Type.Integer({ minimum: 1, description: 'The article\'s version after the change (its ETag)' }),
-  embargoedUntil: Type.Optional(Type.Union([Timestamp, Type.Null()], { description: 'While an embargo holds the article back: when it lifts (article.published follows then)' }))
-}, { description: 'The article as the change left it' }), { id: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11', slug: 'council-approves-budget', headline: 'Council approves budget', status: 'draft', publishedAt: null, version: 1 })
+export const ArticleEventPayload = payloadSchema('ArticleEventPayload', 'An article was created, edited, published (now, by the scheduler, or as its embargo lifted), taken down, killed or un-killed. A webhook with audience "public" gets the article in full only while the public can read it, as the keyless change feed shows it', articleEvents, Type.Union([
+  Type.Object({
+    id: Uuid,
+    slug: Type.String(),
+    headline: Type.String(),
+    status: ArticleStatus,
+    publishedAt: Nullable(Timestamp),
+    version: Type.Integer({ minimum: 1, description: 'The article\'s version after the change (its ETag)' }),
+    embargoedUntil: Type.Optional(Type.Union([Timestamp, Type.Null()], { description: 'While an embargo holds the article back: when it lifts (article.published follows then). Staff webhooks only' }))
+  }, { title: 'ArticleEventData', description: 'The article as the change left it (to a public webhook: a published article, not killed and not under embargo)' }),
+  Type.Object({
+    id: Uuid,
+    slug: Nullable(Type.String({ description: 'The slug it had, to drop cached pages' }))
+  }, { title: 'ArticleWithdrawnData', additionalProperties: false, description: 'To a public webhook: an article the public can no longer read (unpublished, archived): its id and slug only' }),
+  Type.Object({
+    id: Uuid
+  }, { title: 'ArticleHiddenData', additionalProperties: false, description: 'To a public webhook: a killed article, or one under embargo: its id only (the slug spells out the headline). Drop it from every page and cache' })
+], { description: 'The article as the change left it, in full to staff webhooks' }), { id: '019ab8a4-4c5e-7d3a-9f1e-2b7c1d0e5a11', slug: 'council-approves-budget', headline: 'Council approves budget', status: 'draft', publishedAt: null, version: 1 })
 
 export const ArticleDeletedPayload = payloadSchema('ArticleDeletedPayload', 'An article was deleted: it answers 404 from now on', ['article.deleted'], Type.Object({
   id: Uuid,

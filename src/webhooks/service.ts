@@ -8,7 +8,7 @@ import type { Actor } from '../keys/roles.ts'
 import type { TargetPolicy } from './targets.ts'
 
 // Everything but the secret, which is shown once, at creation.
-const webhookSelect = { id: true, url: true, events: true, description: true, active: true, createdAt: true, updatedAt: true } as const
+const webhookSelect = { id: true, url: true, events: true, description: true, active: true, audience: true, createdAt: true, updatedAt: true } as const
 
 export async function readMany (db: Database): Promise<unknown[]> {
   return await db.webhook.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: webhookSelect })
@@ -32,7 +32,7 @@ export async function createOne (db: Database, input: WebhookCreate, actor: Acto
   const secret = `whsec_${randomBytes(24).toString('hex')}`
   return await db.$transaction(async (tx) => {
     const created = await tx.webhook.create({
-      data: { url: input.url, events: input.events, description: input.description ?? null, active: input.active ?? true, secret },
+      data: { url: input.url, events: input.events, description: input.description ?? null, active: input.active ?? true, audience: input.audience ?? 'staff', secret },
       select: webhookSelect
     })
     await commitChange(tx, { actor, objectType: 'webhook', objectId: created.id, action: 'webhook.created' })

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Webhook" ADD COLUMN     "audience" TEXT NOT NULL DEFAULT 'staff';
