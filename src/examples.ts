@@ -35,6 +35,7 @@ export const imageExample = {
   height: 1365,
   bytes: 412345,
   altText: 'Vladimir Putin in a hard hat at a construction site',
+  decorative: false,
   caption: 'Russian President Vladimir Putin visits the National Space Centre construction site in Moscow on February 27, 2022.',
   credit: 'Photo by Sergei Guneyev / Sputnik / AFP via Getty Images',
   photographer: 'Sergei Guneyev',

@@ -20,6 +20,7 @@ t.test('images: register with caption and credit, edit, list, delete', async (t)
   const image = json(created)
   t.equal(image.credit, 'Photo by Sergei Guneyev / Sputnik / AFP via Getty Images', 'the credit line is composed from its parts')
   t.equal(image.width, 2048)
+  t.equal(image.decorative, false, 'not decorative unless marked')
 
   const explicit = await createImage(app, { credit: 'AP Photo/Jane Doe', photographer: 'Jane Doe' })
   t.equal(explicit.credit, 'AP Photo/Jane Doe', 'an explicit credit wins')
@@ -29,12 +30,19 @@ t.test('images: register with caption and credit, edit, list, delete', async (t)
   t.equal(patched.caption, image.caption)
   const ownCredit = json(await app.inject({ method: 'PATCH', url: `/images/${explicit.id}`, payload: { agency: 'AP' } }))
   t.equal(ownCredit.credit, 'AP Photo/Jane Doe', 'a hand-written credit is not overwritten')
+  const marked = json(await app.inject({ method: 'PATCH', url: `/images/${image.id}`, payload: { decorative: true } }))
+  t.equal(marked.decorative, true, 'PATCH marks an image decorative')
+  t.equal(marked.altText, image.altText, 'and leaves the rest')
+  t.equal(json(await app.inject({ method: 'GET', url: `/images/${image.id}` })).decorative, true)
 
   const replaced = json(await app.inject({ method: 'PUT', url: `/images/${image.id}`, payload: { url: 'https://images.example.com/new.png', mimeType: 'image/png', altText: '' } }))
   t.equal(replaced.mimeType, 'image/png')
   t.equal(replaced.caption, null)
   t.equal(replaced.credit, null)
-  t.equal(replaced.altText, '', 'decorative images may have empty alt text')
+  t.equal(replaced.altText, '', 'alt text may be empty (preflight asks for it unless the image is decorative)')
+  t.equal(replaced.decorative, false, 'PUT clears the mark when it is left out, as other fields')
+  const replacedAsDecorative = json(await app.inject({ method: 'PUT', url: `/images/${image.id}`, payload: { url: 'https://images.example.com/new.png', mimeType: 'image/png', altText: '', decorative: true } }))
+  t.equal(replacedAsDecorative.decorative, true)
 
   const list = json(await app.inject({ method: 'GET', url: '/images?limit=1' }))
   t.equal(list.total, 2)
@@ -77,7 +85,10 @@ t.test('invalid image metadata is refused', async (t) => {
     [{ ...valid, width: 1.5 }, '/width'],
     [{ ...valid, width: '100' }, '/width'],
     [{ ...valid, altText: undefined }, '/altText'],
-    [{ ...valid, credit: 'Line\nbreak' }, '/credit']
+    [{ ...valid, credit: 'Line\nbreak' }, '/credit'],
+    [{ ...valid, decorative: 'yes' }, '/decorative'],
+    [{ ...valid, decorative: 'true' }, '/decorative'],
+    [{ ...valid, decorative: null }, '/decorative']
   ]
   for (const [payload, pointer] of cases) {
     const response = await post(app, '/images', payload)

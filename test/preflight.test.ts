@@ -1,7 +1,8 @@
 // Preflight: errors (alt text, links to unpublished stories) block publishing with one 409 listing
-// them; warnings (credits, lengths) do not; PREFLIGHT_RULES moves a rule between levels.
+// them; warnings (credits, lengths) do not; PREFLIGHT_RULES moves a rule between levels. An image
+// marked decorative needs no alt text; one left empty by accident does.
 import t from 'tap'
-import { buildTestApp, createArticle, createImage, json, post } from './helper.ts'
+import { anonymous, buildTestApp, createArticle, createImage, json, post } from './helper.ts'
 
 const site = 'https://news.example.com'
 
@@ -51,6 +52,83 @@ t.test('preflight reports errors and warnings; errors block publishing, warnings
   // A live story is not held back by its later edits.
   const edited = await app.inject({ method: 'PATCH', url: `/articles/${article.id}`, payload: { headline: 'S' } })
   t.equal(edited.statusCode, 200)
+})
+
+t.test('an image marked decorative needs no alt text; one left empty without the mark blocks publishing', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const findings = (report: { errors: Array<{ rule: string, pointer: string }>, warnings: Array<{ rule: string, pointer: string }> }): string[] =>
+    [...report.errors.map((finding) => `error ${finding.rule} ${finding.pointer}`), ...report.warnings.map((finding) => `warning ${finding.rule} ${finding.pointer}`)].sort()
+
+  // Marked decorative: passes preflight and publishes, with the alt-text rule at its default level, error.
+  const ornament = await createImage(app, { altText: '', decorative: true, credit: 'Newsroom graphics' })
+  t.equal(ornament.decorative, true)
+  const withOrnament = await createArticle(app, { headline: 'A Story With An Ornament', leadImageId: ornament.id })
+  const passing = json(await app.inject(`/articles/${withOrnament.id}/preflight`))
+  t.same(findings(passing), [], 'a decorative lead image without alt text is no finding')
+  t.equal(passing.publishable, true)
+  const published = await app.inject({ method: 'PATCH', url: `/articles/${withOrnament.id}`, payload: { status: 'published' } })
+  t.equal(published.statusCode, 200, published.body)
+  t.equal(json(published).leadImage.decorative, true, 'the embedded lead image says so')
+  t.equal(json(await app.inject(`/images/${ornament.id}`)).decorative, true)
+  t.equal(json(await app.inject({ method: 'GET', url: `/images/${ornament.id}`, headers: anonymous })).decorative, true, 'readers see it too')
+  t.equal(json(await app.inject({ method: 'GET', url: `/articles/${withOrnament.id}`, headers: anonymous })).leadImage.decorative, true, 'and in the public article')
+
+  // Empty alt text without the mark: an error that blocks publishing, and nothing changes.
+  const forgotten = await createImage(app, { altText: '  ', credit: 'Photo by Ana Lens' })
+  t.equal(forgotten.decorative, false, 'not decorative unless marked')
+  const article = await createArticle(app, { headline: 'A Story With A Photo', leadImageId: forgotten.id })
+  t.same(findings(json(await app.inject(`/articles/${article.id}/preflight`))), ['error alt-text /leadImage'])
+  const blocked = await app.inject({ method: 'PATCH', url: `/articles/${article.id}`, payload: { status: 'published' } })
+  t.equal(blocked.statusCode, 409)
+  t.match(blocked.headers['content-type'], /application\/problem\+json/)
+  t.equal(json(blocked).code, 'PUBLICATION_BLOCKED')
+  t.same(json(blocked).blockers.map((blocker: { check: string, name: string }) => `${blocker.check}:${blocker.name}`), ['preflight:alt-text'])
+  t.match(json(blocked).blockers[0].message, /not marked decorative/)
+  const unchanged = json(await app.inject(`/articles/${article.id}`))
+  t.equal(unchanged.status, 'draft', 'nothing changed')
+  t.equal(unchanged.version, article.version)
+  t.equal((await app.inject({ method: 'GET', url: `/articles/${article.id}`, headers: anonymous })).statusCode, 404, 'readers see nothing')
+
+  // Marking the image decorative makes the article publishable.
+  const marked = await app.inject({ method: 'PATCH', url: `/images/${forgotten.id}`, payload: { decorative: true } })
+  t.equal(marked.statusCode, 200, marked.body)
+  t.equal(json(marked).decorative, true)
+  t.equal(json(marked).altText, '  ', 'the alt text is left as it was')
+  t.equal(json(await app.inject(`/articles/${article.id}/preflight`)).publishable, true)
+  t.equal((await app.inject({ method: 'PATCH', url: `/articles/${article.id}`, payload: { status: 'published' } })).statusCode, 200)
+
+  // Body images: empty alt text without the mark is a warning (body-alt-text), which does not block.
+  const bodyPhoto = await createImage(app, { altText: '', credit: 'Photo by Ana Lens' })
+  const bodyOrnament = await createImage(app, { altText: '', decorative: true, credit: 'Newsroom graphics' })
+  const inBody = await createArticle(app, {
+    headline: 'A Story With Pictures Inside',
+    body: [{ type: 'paragraph', text: 'First.' }, { type: 'image', imageId: bodyPhoto.id }, { type: 'image', imageId: bodyOrnament.id }]
+  })
+  const report = json(await app.inject(`/articles/${inBody.id}/preflight`))
+  t.same(findings(report), ['warning body-alt-text /body/1'])
+  t.match(report.warnings[0].message, new RegExp(bodyPhoto.id))
+  t.equal((await app.inject({ method: 'PATCH', url: `/articles/${inBody.id}`, payload: { status: 'published' } })).statusCode, 200, 'a warning does not block')
+
+  // Not a boolean: refused, naming the field.
+  for (const [method, url, payload] of [['POST', '/images', { url: 'https://images.example.com/a.jpg', mimeType: 'image/jpeg', altText: '', decorative: 'yes' }], ['PATCH', `/images/${forgotten.id}`, { decorative: 'yes' }]] as const) {
+    const refused = await app.inject({ method, url, payload })
+    t.equal(refused.statusCode, 400, `${method} ${url}`)
+    t.match(refused.headers['content-type'], /application\/problem\+json/)
+    t.equal(json(refused).code, 'VALIDATION_FAILED')
+    t.same(json(refused).errors.map((error: { pointer: string }) => error.pointer), ['/decorative'])
+  }
+  t.equal(json(await app.inject(`/images/${forgotten.id}`)).decorative, true, 'the refused PATCH changed nothing')
+})
+
+t.test('PREFLIGHT_RULES sets the level of body-alt-text apart from alt-text', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false, preflightRules: 'body-alt-text:error' })
+  const image = await createImage(app, { altText: '' })
+  const article = await createArticle(app, { headline: 'A Story With A Picture Inside', body: [{ type: 'image', imageId: image.id }] })
+  const blocked = await app.inject({ method: 'PATCH', url: `/articles/${article.id}`, payload: { status: 'published' } })
+  t.equal(blocked.statusCode, 409)
+  t.same(json(blocked).blockers.map((blocker: { name: string, message: string }) => `${blocker.name} ${blocker.message.split(':')[0] as string}`), ['body-alt-text /body/0'])
+  await app.inject({ method: 'PATCH', url: `/images/${image.id}`, payload: { decorative: true } })
+  t.equal((await app.inject({ method: 'PATCH', url: `/articles/${article.id}`, payload: { status: 'published' } })).statusCode, 200)
 })
 
 t.test('links through this API, by slug or id, and to no article at all', async (t) => {

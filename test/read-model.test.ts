@@ -56,7 +56,7 @@ async function randomWrites (app: FastifyInstance, seed: number, steps: number):
       if ((await app.inject({ method: 'DELETE', url: `/articles/${id}` })).statusCode === 204) articles.splice(articles.indexOf(id), 1)
     },
     async () => { await app.inject({ method: 'PATCH', url: `/authors/${pick(authors).id}`, payload: { name: `Renamed ${next().toString(36).slice(2, 6)}`, jobTitle: 'Correspondent' } }) },
-    async () => { await app.inject({ method: 'PATCH', url: `/images/${pick(images).id}`, payload: { credit: `Photo by ${next().toString(36).slice(2, 6)} / Reuters`, altText: 'Changed' } }) },
+    async () => { await app.inject({ method: 'PATCH', url: `/images/${pick(images).id}`, payload: { credit: `Photo by ${next().toString(36).slice(2, 6)} / Reuters`, altText: 'Changed', decorative: next() < 0.3 } }) },
     async () => { await app.inject({ method: 'PATCH', url: `/sections/${pick(sections).id}`, payload: { name: `Section ${next().toString(36).slice(2, 6)}` } }) },
     async () => { await app.inject({ method: 'PATCH', url: `/tags/${pick(tags).id}`, payload: { name: `Tag ${next().toString(36).slice(2, 6)}` } }) },
     async () => {
@@ -171,6 +171,25 @@ t.test(`after random writes (seed ${seed}), every stored document equals a fresh
   t.same(await app.db.publicAuthor.findMany({ orderBy: { id: 'asc' } }), authorPages, 'nor author pages')
   t.same(await app.db.publicDocument.findUnique({ where: { key: MASTHEAD } }), masthead, 'nor the masthead')
   t.same(await app.db.publicTerm.findMany({ orderBy: [{ kind: 'asc' }, { id: 'asc' }] }), termsBefore, 'nor sections and tags')
+})
+
+t.test('marking an image decorative renders again the stored articles that show it', async (t) => {
+  const app = await buildTestApp(t, { backgroundJobs: false })
+  const image = await createImage(app, { altText: 'A paper texture', credit: 'Newsroom graphics' })
+  const article = json(await post(app, '/articles', { headline: 'A Story On Paper', status: 'published', leadImageId: image.id, body: [{ type: 'image', imageId: image.id }] }))
+  const read = async (): Promise<LightMyRequestResponse> => await app.inject({ method: 'GET', url: `/articles/${article.id as string}`, headers: anonymous })
+  const first = await read()
+  const before = json(first)
+  t.equal(before.leadImage.decorative, false)
+  t.match(before.bodyHtml, /<img [^>]*alt="A paper texture"/)
+  t.equal((await app.inject({ method: 'PATCH', url: `/images/${image.id as string}`, payload: { decorative: true } })).statusCode, 200)
+  const keyless = await read()
+  const after = json(keyless)
+  t.equal(after.leadImage.decorative, true, 'the stored lead image says so')
+  t.equal(after.leadImage.altText, 'A paper texture', 'its alt text is kept')
+  t.match(after.bodyHtml, /<img [^>]*alt=""/, 'bodyHtml tells screen readers to skip it')
+  t.equal(keyless.body, (await app.inject({ method: 'GET', url: `/articles/${article.id as string}` })).body, 'stored bytes = live rendering')
+  t.not(keyless.headers.etag, first.headers.etag, 'under a new ETag')
 })
 
 t.test('a change of site settings renders the read model again at start-up', async (t) => {

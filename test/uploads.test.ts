@@ -63,7 +63,7 @@ t.test('an upload is measured, cleaned, deduplicated and credited', async (t) =>
   const response = await upload(app, original, { altText: 'Putin in a hard hat', caption: 'At the space centre', photographer: 'Sergei Guneyev', agency: 'AFP', distributor: 'Getty Images', source: 'AFP wire', focalPoint: '0.5,0.25' })
   t.equal(response.statusCode, 201)
   const image = json(response)
-  t.match(image, { mimeType: 'image/jpeg', width: 800, height: 1200, altText: 'Putin in a hard hat', credit: 'Photo by Sergei Guneyev / AFP via Getty Images', source: 'AFP wire', focalPoint: { x: 0.5, y: 0.25 } })
+  t.match(image, { mimeType: 'image/jpeg', width: 800, height: 1200, altText: 'Putin in a hard hat', decorative: false, credit: 'Photo by Sergei Guneyev / AFP via Getty Images', source: 'AFP wire', focalPoint: { x: 0.5, y: 0.25 } })
   t.equal(image.width, 800, 'orientation is applied: the sideways photo stands upright')
   t.match(image.contentHash, /^[0-9a-f]{64}$/)
   const [red, green, blue] = [1, 3, 5].map((at) => parseInt(image.placeholder.color.slice(at, at + 2), 16)) as [number, number, number]
@@ -85,9 +85,14 @@ t.test('an upload is measured, cleaned, deduplicated and credited', async (t) =>
   t.equal(json(again).id, image.id)
   t.equal(json(await app.inject({ method: 'GET', url: '/images' })).total, 1, 'stored once')
 
-  const raw = await app.inject({ method: 'POST', url: '/images/upload?altText=Raw%20upload&credit=Handout', headers: { 'content-type': 'image/png' }, payload: await sharp({ create: { width: 300, height: 200, channels: 4, background: '#00000000' } }).png().toBuffer() })
+  const raw = await app.inject({ method: 'POST', url: '/images/upload?altText=&decorative=true&credit=Handout', headers: { 'content-type': 'image/png' }, payload: await sharp({ create: { width: 300, height: 200, channels: 4, background: '#00000000' } }).png().toBuffer() })
   t.equal(raw.statusCode, 201, 'a raw body with its image Content-Type, metadata in the query')
-  t.match(json(raw), { mimeType: 'image/png', width: 300, height: 200, credit: 'Handout' })
+  t.match(json(raw), { mimeType: 'image/png', width: 300, height: 200, credit: 'Handout', altText: '', decorative: true })
+  const marked = await upload(app, await photo(40, 30, '#aa7744'), { altText: '', decorative: 'true' })
+  t.equal(marked.statusCode, 201)
+  t.equal(json(marked).decorative, true, 'a form field "true" marks an upload decorative')
+  const unmarked = await upload(app, await photo(40, 30, '#77aa44'), { altText: 'A field', decorative: 'false' })
+  t.equal(json(unmarked).decorative, false)
   const audit = json(await app.inject({ method: 'GET', url: `/audit?objectType=image&objectId=${image.id}` }))
   t.equal(audit.items[0].action, 'image.created', 'uploads are audited')
 })
@@ -110,6 +115,8 @@ t.test('every limit and bad file is a clear 4xx, and nothing is stored', async (
     ['no alt text', async () => await upload(app, jpeg, {}), 400, 'VALIDATION_FAILED'],
     ['an unknown field', async () => await upload(app, jpeg, { altText: 'x', exif: 'keep' }), 400, 'VALIDATION_FAILED'],
     ['a bad focal point', async () => await upload(app, jpeg, { altText: 'x', focalPoint: '2,0' }), 400, 'VALIDATION_FAILED'],
+    ['decorative neither "true" nor "false"', async () => await upload(app, jpeg, { altText: 'x', decorative: 'yes' }), 400, 'VALIDATION_FAILED'],
+    ['decorative neither "true" nor "false", raw', async () => await app.inject({ method: 'POST', url: '/images/upload?altText=x&decorative=1', headers: { 'content-type': 'image/jpeg' }, payload: jpeg }), 400, 'VALIDATION_FAILED'],
     ['a plain-text body', async () => await app.inject({ method: 'POST', url: '/images/upload?altText=x', headers: { 'content-type': 'text/plain' }, payload: 'hello' }), 415, 'UNSUPPORTED_MEDIA_TYPE']
   ]
   for (const [what, send, status, code] of cases) {
@@ -119,6 +126,7 @@ t.test('every limit and bad file is a clear 4xx, and nothing is stored', async (
     t.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8')
   }
   t.equal(json(await upload(app, jpeg, {})).errors[0].pointer, '/altText', 'the problem names the field')
+  t.same(json(await upload(app, jpeg, { altText: 'x', decorative: 'yes' })).errors.map((error: { pointer: string }) => error.pointer), ['/decorative'])
   t.equal(await app.db.image.count(), 0, 'no image was recorded')
   t.same(storedFiles(config.imageDirectory), [], 'no file was stored')
 })

@@ -166,6 +166,8 @@ export function readingTimeMinutes (wordCount: number): number {
 export interface RenderableImage {
   url: string
   altText: string
+  /** Rendered with alt="" whatever its alt text, so screen readers skip it. */
+  decorative: boolean
   width: number | null
   height: number | null
   caption: string | null
@@ -192,7 +194,7 @@ export function bodyToHtml (blocks: BodyBlock[], images: Map<string, RenderableI
         const caption = block.caption ?? image.caption
         const size = image.width !== null && image.height !== null ? ` width="${image.width}" height="${image.height}"` : ''
         const captionHtml = [caption !== null ? escapeHtml(caption) : '', image.credit !== null ? `<small class="credit">${escapeHtml(image.credit)}</small>` : ''].filter(Boolean).join(' ')
-        return `<figure><img src="${escapeHtml(image.url)}" alt="${escapeHtml(image.altText)}"${size} loading="lazy">${captionHtml !== '' ? `<figcaption>${captionHtml}</figcaption>` : ''}</figure>`
+        return `<figure><img src="${escapeHtml(image.url)}" alt="${image.decorative ? '' : escapeHtml(image.altText)}"${size} loading="lazy">${captionHtml !== '' ? `<figcaption>${captionHtml}</figcaption>` : ''}</figure>`
       }
       case 'embed':
         return `<figure class="embed"><a href="${escapeHtml(block.url)}" rel="noopener noreferrer">${escapeHtml(block.provider ?? block.url)}</a>${block.caption !== undefined ? `<figcaption>${escapeHtml(block.caption)}</figcaption>` : ''}</figure>`

@@ -69,7 +69,7 @@ const PreflightReport = Type.Object({
   missingSignoffs: Type.Array(Type.String())
 }, {
   title: 'PreflightReport',
-  examples: [{ articleId: exampleIds.article, version: 2, publishable: false, errors: [{ rule: 'alt-text', pointer: '/leadImage', message: 'the lead image has no alt text' }], warnings: [{ rule: 'dek-length', pointer: '/dek', message: 'the dek has 320 characters, more than 300' }], missingSignoffs: [] }]
+  examples: [{ articleId: exampleIds.article, version: 2, publishable: false, errors: [{ rule: 'alt-text', pointer: '/leadImage', message: 'the lead image has no alt text and is not marked decorative' }], warnings: [{ rule: 'dek-length', pointer: '/dek', message: 'the dek has 320 characters, more than 300' }], missingSignoffs: [] }]
 })
 
 const LeaseRequest = Type.Object({
@@ -166,7 +166,7 @@ const deskRoutesPlugin: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getArticlePreflight',
       summary: 'Check an article before it goes live: errors block publishing, warnings do not',
-      description: 'Runs the preflight rules on the article as it stands: the lead image has alt text (alt-text), every image has a credit (image-credit), headline and dek lengths (headline-length, dek-length: PREFLIGHT_HEADLINE_LENGTH, PREFLIGHT_DEK_LENGTH), and no link in the body leads to an article readers cannot open (unpublished-links: by its URL on SITE_URL or this API). PREFLIGHT_RULES makes each an error, a warning or off. Errors and missing sign-offs make publishing or scheduling answer 409 PUBLICATION_BLOCKED with the same list.',
+      description: 'Runs the preflight rules on the article as it stands: the lead image has alt text or is marked decorative (alt-text), so has every image in the body (body-alt-text), every image has a credit (image-credit), headline and dek lengths (headline-length, dek-length: PREFLIGHT_HEADLINE_LENGTH, PREFLIGHT_DEK_LENGTH), and no link in the body leads to an article readers cannot open (unpublished-links: by its URL on SITE_URL or this API). PREFLIGHT_RULES makes each an error, a warning or off. Errors and missing sign-offs make publishing or scheduling answer 409 PUBLICATION_BLOCKED with the same list.',
       tags,
       params: ArticleIdParams,
       response: { 200: PreflightReport, ...problemResponses(400, 404) }

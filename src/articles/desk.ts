@@ -6,15 +6,18 @@ import type { Database, Prisma } from '../db/client.ts'
 import { roles, type Role } from '../keys/roles.ts'
 
 export type RuleLevel = 'error' | 'warning' | 'off'
-export const preflightRuleNames = ['alt-text', 'image-credit', 'headline-length', 'dek-length', 'unpublished-links'] as const
+export const preflightRuleNames = ['alt-text', 'body-alt-text', 'image-credit', 'headline-length', 'dek-length', 'unpublished-links'] as const
 export type PreflightRule = typeof preflightRuleNames[number]
 
 /**
- * Missing alt text and links to unpublished stories are errors; a missing credit and lengths are
- * warnings by default, since many newsrooms publish handouts and short headlines (PREFLIGHT_RULES).
+ * A lead image without alt text and links to unpublished stories are errors; a body image without
+ * alt text, a missing credit and lengths are warnings by default, since many newsrooms publish
+ * handouts and short headlines, and a body image often repeats what the text says (PREFLIGHT_RULES).
+ * An image marked decorative needs no alt text anywhere.
  */
 export const defaultRuleLevels: Record<PreflightRule, RuleLevel> = {
   'alt-text': 'error',
+  'body-alt-text': 'warning',
   'image-credit': 'warning',
   'headline-length': 'warning',
   'dek-length': 'warning',

@@ -81,7 +81,7 @@ async function stateOf (client: Client, live: Article, row: PendingRow | null): 
 
 /** The preflight rules on the pending content, as publishing it would run them, without writing anything. */
 async function preflightOfContent (client: Client, live: Article, content: PendingContent, missingSignoffs: string[], baseVersion: number): Promise<NonNullable<PendingRevisionState['pending']>['preflight']> {
-  const leadImage = content.leadImageId === null ? null : await client.image.findUnique({ where: { id: content.leadImageId }, select: { id: true, altText: true, credit: true } })
+  const leadImage = content.leadImageId === null ? null : await client.image.findUnique({ where: { id: content.leadImageId }, select: { id: true, altText: true, decorative: true, credit: true } })
   // The fields the rules read (headline, dek, body, lead image, slug), from the pending content.
   const article = { ...live, headline: content.headline, dek: content.dek, slug: content.slug, body: content.body, leadImage } as unknown as Article
   const report = await preflight(client, article, missingSignoffs)

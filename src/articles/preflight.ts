@@ -1,5 +1,6 @@
-// Preflight: the checks a desk runs before a story goes live (alt text, photo credits, headline and
-// dek lengths, links to stories readers cannot open), each an error or a warning by PREFLIGHT_RULES.
+// Preflight: the checks a desk runs before a story goes live (alt text of images not marked decorative,
+// photo credits, headline and dek lengths, links to stories readers cannot open), each an error or a
+// warning by PREFLIGHT_RULES.
 // Errors and missing sign-offs block publication: assertPublishable is called by every write that
 // takes an article live or schedules it, inside that write's transaction, on the article as written.
 import type { Database, Prisma } from '../db/client.ts'
@@ -91,20 +92,25 @@ async function linkFindings (client: Client, article: Article, rules: DeskRules)
   return findings
 }
 
+/** An image needs alt text unless it is marked decorative (an empty one by accident is not). */
+const lacksAltText = (image: { altText: string, decorative: boolean }): boolean => !image.decorative && image.altText.trim() === ''
+
 async function imageFindings (client: Client, article: Article): Promise<Finding[]> {
   const findings: Finding[] = []
-  const lead = article.leadImage as { id: string, altText: string, credit: string | null } | null
+  const lead = article.leadImage as { id: string, altText: string, decorative: boolean, credit: string | null } | null
   if (lead !== null) {
-    if (lead.altText.trim() === '') findings.push({ rule: 'alt-text', pointer: '/leadImage', message: 'the lead image has no alt text (empty alt text marks an image decorative; a lead image carries the story)' })
+    if (lacksAltText(lead)) findings.push({ rule: 'alt-text', pointer: '/leadImage', message: 'the lead image has no alt text and is not marked decorative (PATCH /images/{id} with altText, or decorative: true for a picture that adds nothing to the story)' })
     if ((lead.credit ?? '').trim() === '') findings.push({ rule: 'image-credit', pointer: '/leadImage', message: 'the lead image has no credit' })
   }
   const blocks = article.body.map((block, index) => ({ block, index })).filter(({ block }) => block.type === 'image')
   if (blocks.length === 0) return findings
   const ids = blocks.map(({ block }) => (block as { imageId: string }).imageId)
-  const images = new Map((await client.image.findMany({ where: { id: { in: ids } }, select: { id: true, credit: true } })).map((image) => [image.id, image]))
+  const images = new Map((await client.image.findMany({ where: { id: { in: ids } }, select: { id: true, altText: true, decorative: true, credit: true } })).map((image) => [image.id, image]))
   for (const { block, index } of blocks) {
     const image = images.get((block as { imageId: string }).imageId)
-    if (image !== undefined && (image.credit ?? '').trim() === '') findings.push({ rule: 'image-credit', pointer: `/body/${index}`, message: `the image ${image.id} has no credit` })
+    if (image === undefined) continue
+    if (lacksAltText(image)) findings.push({ rule: 'body-alt-text', pointer: `/body/${index}`, message: `the image ${image.id} has no alt text and is not marked decorative` })
+    if ((image.credit ?? '').trim() === '') findings.push({ rule: 'image-credit', pointer: `/body/${index}`, message: `the image ${image.id} has no credit` })
   }
   return findings
 }

@@ -4,7 +4,8 @@ import { imageExample } from '../examples.ts'
 
 export const ImageMimeType = StringEnum(['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif'], { description: 'The file format' })
 
-const altTextDescription = 'Describes the image for screen readers; empty only for decorative images'
+const altTextDescription = 'Describes the image for screen readers. May be empty only for an image marked decorative: preflight reports an empty alt text on any other'
+const decorativeDescription = 'True when the image is decoration that adds nothing to the story (a texture, an ornament): screen readers are told to skip it (alt="" in bodyHtml, whatever altText says) and preflight does not ask for its alt text. False (the default) for every image that carries information, which then needs altText'
 const editableFields = {
   url: HttpUrl({ description: 'Where the file is served from', examples: ['https://cdn.example.com/2022/02/putin-space-centre.jpg'] }),
   mimeType: ImageMimeType,
@@ -12,6 +13,7 @@ const editableFields = {
   height: Nullable(Type.Integer({ minimum: 1, maximum: 100000, description: 'Pixels' })),
   bytes: Nullable(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'File size' })),
   altText: Paragraphs(1000, { description: altTextDescription }),
+  decorative: Type.Boolean({ description: decorativeDescription, examples: [false, true] }),
   caption: Nullable(Paragraphs(2000, { description: 'What the picture shows, as printed under it' })),
   credit: Nullable(Line(700, { description: 'The credit line as printed; composed from photographer, agency and distributor when omitted' })),
   photographer: Nullable(Line(200)),
@@ -48,6 +50,7 @@ export const ImageCreate = Type.Object({
   url: editableFields.url,
   mimeType: editableFields.mimeType,
   altText: editableFields.altText,
+  decorative: Type.Optional(Type.Boolean({ description: `${decorativeDescription}. Left out: false when creating or replacing (PUT), unchanged by PATCH`, examples: [false, true] })),
   width: Type.Optional(editableFields.width),
   height: Type.Optional(editableFields.height),
   bytes: Type.Optional(editableFields.bytes),
@@ -62,7 +65,7 @@ export const ImageCreate = Type.Object({
 }, { additionalProperties: false, title: 'ImageCreate', examples: [example] })
 export type ImageCreate = Static<typeof ImageCreate>
 
-export const ImagePatch = Type.Partial(ImageCreate, { additionalProperties: false, title: 'ImagePatch', minProperties: 1, examples: [{ caption: 'Putin at the space centre site, February 27, 2022.' }] })
+export const ImagePatch = Type.Partial(ImageCreate, { additionalProperties: false, title: 'ImagePatch', minProperties: 1, examples: [{ caption: 'Putin at the space centre site, February 27, 2022.' }, { decorative: true }] })
 export type ImagePatch = Static<typeof ImagePatch>
 
 export const ImageListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false })
@@ -72,6 +75,7 @@ const FOCAL_POINT_TEXT = '^(0(\\.\\d{1,6})?|1(\\.0{1,6})?),(0(\\.\\d{1,6})?|1(\\
 /** The text that travels with an upload: form fields, or query parameters for a raw upload. */
 export const ImageUploadFields = Type.Object({
   altText: editableFields.altText,
+  decorative: Type.Optional(StringEnum(['true', 'false'], { description: `"true" or "false", as text (form fields and query parameters are text). ${decorativeDescription}`, examples: ['false'] })),
   caption: Type.Optional(Paragraphs(2000)),
   credit: Type.Optional(Line(700)),
   photographer: Type.Optional(Line(200)),

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Image" ADD COLUMN     "decorative" BOOLEAN NOT NULL DEFAULT false;
