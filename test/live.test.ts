@@ -256,6 +256,7 @@ t.test('taking the story down ends its public streams; a killed story is gone (4
 
   const reader = await subscribed(anonymous)
   const staffReader = await subscribed(staff)
+  const beforeTakedown = reader.lastId as string
   await ok(await app.inject({ method: 'PATCH', url: `/articles/${other.article.id as string}`, payload: { status: 'draft' } }))
   await ok(await app.inject({ method: 'PATCH', url: `/articles/${article.id as string}`, payload: { status: 'draft' } }))
   await until(t, 'unpublishing the article ends its public streams', () => reader.ended)
@@ -275,6 +276,14 @@ t.test('taking the story down ends its public streams; a killed story is gone (4
   const after = await postEntry(app, coverage.id, { headline: 'Back on air' })
   await until(t, 'and gets the entries posted from then on', () => resumed.events.some((event) => event.data?.id === after.id))
   t.notOk(resumed.ended)
+  // A reader that was away across the takedown and the return replays both: its stream goes on.
+  const away = await openStream(base, path, { ...anonymous, 'last-event-id': beforeTakedown })
+  t.teardown(away.close)
+  await until(t, 'a reader resuming from before the takedown is caught up and joins', () => away.lastId !== undefined && BigInt(away.lastId) > BigInt(beforeTakedown))
+  const later = await postEntry(app, coverage.id, { headline: 'Still on air' })
+  await until(t, 'and gets what is posted next', () => away.events.some((event) => event.data?.id === later.id))
+  t.notOk(away.events.some((event) => event.event === 'coverage.withdrawn'), 'a takedown undone since does not end it')
+  t.notOk(away.ended)
 
   const killed = await app.inject({ method: 'POST', url: `/articles/${article.id as string}/kill`, payload: { reason: 'Legal: reporting restriction' } })
   t.equal(killed.statusCode, 200, killed.body)

@@ -29,6 +29,12 @@ export interface Audience {
   key: string
   /** The frame a change is sent as to this audience's public or staff readers, or null when the change is not for them. */
   frameOf: (item: FeedItem, publicOnly: boolean) => AudienceFrame | null
+  /**
+   * Whether the reader may still follow it, asked when catching up replayed a `last` frame: a
+   * reader resuming from long ago may replay a takedown that was undone since (unpublished, then
+   * published again), which must not end its stream.
+   */
+  stillFollowed?: () => Promise<boolean>
 }
 
 /** `last`: what the audience follows is gone for these readers; their streams end after this frame. */
@@ -240,19 +246,27 @@ export class ChangeStream {
     this.joining += 1
     try {
       let cursor = from
+      // The last `last` frame replayed, sent (and the stream ended) only if it still holds once caught up.
+      let ending: string | null = null
       for (;;) {
         if (this.seen === null) await this.poll()
         if (this.seen === null) throw new Error('The change log could not be read')
-        if (cursor >= this.seen) break
+        if (cursor >= this.seen) {
+          if (ending === null) break
+          if (audience?.stillFollowed === undefined || !await audience.stillFollowed()) {
+            sink.end(ending)
+            return
+          }
+          // Undone since: go on, and catch up on what came meanwhile (this step had an await).
+          ending = null
+          continue
+        }
         const page = await readChanges(this.db, viewer, types, cursor, this.seen, POLL_BATCH)
         for (const item of page.items) {
           const frame = frameFor(item, viewer, audience)
           if (frame === null) continue
-          sink.write(frame.text)
-          if (frame.last) {
-            sink.end()
-            return
-          }
+          if (frame.last) ending = frame.text
+          else sink.write(frame.text)
         }
         cursor = BigInt(page.next)
         if (sink.writableLength > this.settings.maxBufferBytes) await Promise.race([once(sink, 'drain'), once(sink, 'close')])

@@ -205,14 +205,16 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const stream = app.changeStream
     refuseWhenFull(stream, app.config.changeStreamMaxSubscribers, reply)
+    // The position first: a takedown committed after it is replayed, whatever the check below saw.
+    const position = await logPosition(app.db)
     const { coverage } = await live.coverageBySlug(app.db, request.params.slug, request.actor)
     const resumeFrom = request.headers['last-event-id']
-    const position = await logPosition(app.db)
     const from = resumeFrom !== undefined && resumeFrom !== ''
       ? startOf(resumeFrom, position, { in: 'headers', pointer: '/last-event-id' })
       : position.head
+    const stillFollowed = async (): Promise<boolean> => await live.coverageBySlug(app.db, request.params.slug, request.actor).then(() => true, () => false)
     // A stream, past the response schema (which documents it as text).
-    return await sendEventStream(request, reply as FastifyReply, async (sink) => { await stream.subscribe(sink, viewerOf(request.actor), liveChangeTypes, from, coverageAudience(coverage.id, coverage.articleId)) })
+    return await sendEventStream(request, reply as FastifyReply, async (sink) => { await stream.subscribe(sink, viewerOf(request.actor), liveChangeTypes, from, coverageAudience(coverage.id, coverage.articleId, stillFollowed)) })
   })
 
   app.get('/live/:slug/feed.atom', {

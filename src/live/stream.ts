@@ -20,9 +20,10 @@ export const liveChangeTypes = ['live-entry', 'live-coverage', 'article'] as con
  * end only when the article is deleted. The frame carries its position, so a reconnection after the
  * article is back resumes from there; while it stays down, reconnections are refused (404/410).
  */
-export function coverageAudience (coverageId: string, articleId: string): Audience {
+export function coverageAudience (coverageId: string, articleId: string, stillFollowed: () => Promise<boolean>): Audience {
   return {
     key: `live:${coverageId}`,
+    stillFollowed,
     frameOf: (item: FeedItem, publicOnly: boolean) => {
       if (item.type === 'article') {
         if (item.id !== articleId) return null
