@@ -262,6 +262,18 @@ async function generationReader (config: Config, provider: string, log: FastifyB
   }
 }
 
+/**
+ * A copy of a response in memory of its own. Buffer.from() takes small buffers from a shared slab
+ * (64 KB on Node 24), which stays resident while any slice of it does: 1,000 cached articles of
+ * 11 KB held 32 MB of slabs, shared with short-lived buffers, instead of 11 MB.
+ */
+function keptBytesOf (payload: string | Buffer): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(payload))
+  if (typeof payload === 'string') bytes.write(payload)
+  else payload.copy(bytes)
+  return bytes
+}
+
 /** Keyless responses by URL, with an index from purge key to the URLs that show it. */
 class ResponseCache {
   readonly #entries: LRUCache<string, CachedResponse>
@@ -436,7 +448,7 @@ export default fp(async (app) => {
           if (value !== undefined) headers[name] = String(value)
         }
         // As bytes: a string would be encoded to UTF-8 again for every reader.
-        responses.set(state.url, { payload: Buffer.from(payload), headers, keys: state.keys })
+        responses.set(state.url, { payload: keptBytesOf(payload), headers, keys: state.keys })
       }
     }
     if (ifNoneMatchHits(request.headers['if-none-match'], etag)) {
