@@ -302,6 +302,18 @@ t.test('taking the story down ends its public streams; a killed story is gone (4
   t.equal(staffReader.events.at(-1)?.event, 'coverage.withdrawn')
 })
 
+t.test('a killed story that never had live coverage has none: its live routes stay 404', async (t) => {
+  const app = await buildTestApp(t)
+  const article = await createArticle(app, { headline: 'A story without live coverage', status: 'published' })
+  await ok(await app.inject({ method: 'POST', url: `/articles/${article.id as string}/kill`, payload: { reason: 'Legal: reporting restriction' } }))
+  t.equal((await app.inject({ url: `/articles/slug/${article.slug as string}`, ...publicly })).statusCode, 410, 'the article itself is gone')
+  for (const url of [`/live/${article.slug as string}`, `/live/${article.slug as string}/entries`, `/live/${article.slug as string}/feed.atom`]) {
+    const answer = await app.inject({ url, ...publicly })
+    t.equal(answer.statusCode, 404, `${url} is 404: there never was a coverage to be gone`)
+    t.equal(json(answer).code, 'LIVE_COVERAGE_NOT_FOUND')
+  }
+})
+
 t.test('an Atom feed of a coverage\'s entries', async (t) => {
   const app = await buildTestApp(t)
   const author = await createAuthor(app, { name: 'Dana Brooks' })

@@ -323,10 +323,11 @@ export async function readOneForPreview (db: Database, id: string): Promise<Arti
 
 /**
  * For a public read by slug that found nothing: 410 when the slug (current or former) is a killed
- * article's that the public had read. It is gone, and the answer says not where it moved.
+ * article's that the public had read (and that matches `also`). It is gone, and the answer says not
+ * where it moved.
  */
-export async function assertSlugNotKilled (db: Client, slug: string): Promise<void> {
-  await assertNotKilled(db, { OR: [{ slug }, { formerSlugs: { some: { slug } } }] })
+export async function assertSlugNotKilled (db: Client, slug: string, also: Prisma.ArticleWhereInput = {}): Promise<void> {
+  await assertNotKilled(db, { ...also, OR: [{ slug }, { formerSlugs: { some: { slug } } }] })
 }
 
 export type SlugLookup = { article: Article } | { movedTo: string }

@@ -427,8 +427,9 @@ export async function coverageBySlug (db: Database, slug: string, viewer: Actor 
   if (viewer === null) {
     const stored = await db.publicArticle.findUnique({ where: { slug }, select: { id: true, summary: true } })
     if (stored === null) {
-      // A killed live story is gone for its readers, as the article is (410); one never public stays 404.
-      await articles.assertSlugNotKilled(db, slug)
+      // A killed live story is gone for its readers, as the article is (410); one never public, or
+      // that never had live coverage, stays 404.
+      await articles.assertSlugNotKilled(db, slug, { liveCoverage: { isNot: null } })
       throw errors.liveCoverageNotFound(`slug ${slug}`)
     }
     articleId = stored.id
