@@ -57,6 +57,8 @@ function kindOf (viewer: Viewer, audience: Audience | undefined): string {
 }
 
 const POLL_BATCH = 500
+/** How long a stream that ended (its story taken down) may take to deliver its last frames. */
+const ENDED_STREAM_GRACE_MS = 30_000
 
 /** A frame as written through a sink, and the same bytes framed as one HTTP/1.1 chunk, for sockets written directly. */
 interface Frame { bytes: Buffer, chunk: Buffer }
@@ -97,6 +99,8 @@ function frameFor (item: FeedItem, viewer: Viewer, audience: Audience | undefine
 
 export class ChangeStream {
   private readonly live = new Set<Subscriber>()
+  /** Streams that ended and are still delivering their last frames (cut at shutdown as the live ones are). */
+  private readonly ending = new Set<Writable>()
   private joining = 0
   /** The newest change dispatched to live subscribers; null while nobody listens. */
   private seen: bigint | null = null
@@ -130,6 +134,7 @@ export class ChangeStream {
     for (const timer of this.timers) clearInterval(timer)
     for (const subscriber of this.live) this.close(subscriber.sink, 'closing', 'The server is shutting down; reconnect to resume.')
     this.live.clear()
+    for (const sink of this.ending) setTimeout(() => { sink.destroy() }, 1000).unref()
     await this.polling
   }
 
@@ -212,11 +217,20 @@ export class ChangeStream {
     }
   }
 
-  /** The subscriber's stream is over (what it followed is gone): it ends after what was written. */
+  /**
+   * The subscriber's stream is over (what it followed is gone): it ends after what was written. A slow
+   * reader is given time to take the last frames, which say why; one that takes nothing is cut then.
+   */
   private end (subscriber: Subscriber): void {
+    const { sink } = subscriber
     this.live.delete(subscriber)
-    subscriber.sink.end()
-    setTimeout(() => { subscriber.sink.destroy() }, 1000).unref()
+    sink.end()
+    this.ending.add(sink)
+    const cut = setTimeout(() => { sink.destroy() }, ENDED_STREAM_GRACE_MS).unref()
+    sink.once('close', () => {
+      clearTimeout(cut)
+      this.ending.delete(sink)
+    })
   }
 
   private write (subscriber: Subscriber, frame: Frame): void {
