@@ -102,7 +102,7 @@ export async function createOne (db: Database, input: ImageCreate & FixedId, act
 
 /** Full replacement (PUT): fields left out are cleared. */
 export async function replaceOne (db: Database, id: string, input: ImageCreate, actor: Actor): Promise<Image> {
-  const cleared = { width: null, height: null, bytes: null, decorative: false, caption: null, credit: undefined, photographer: null, agency: null, distributor: null, copyright: null }
+  const cleared = { width: null, height: null, bytes: null, decorative: false, caption: null, credit: undefined, photographer: null, agency: null, distributor: null, copyright: null, source: null, focalPoint: null }
   return await updateOne(db, id, { ...cleared, ...input }, actor, true)
 }
 
