@@ -36,21 +36,31 @@ export async function startBenchServer (args: string[], env: NodeJS.ProcessEnv =
 }
 
 /**
+ * How `npm start` runs the server, built first when stale: its Node options, plus BENCH_SERVER_NODE_ARGS
+ * (e.g. `--cpu-prof --cpu-prof-dir=DIR` to see where the server's time goes), and its environment
+ * (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_), which changes what image work leaves resident.
+ */
+export function builtServer (): { nodeOptions: string[], environment: Record<string, string>, server: string } {
+  const root = join(import.meta.dirname, '..')
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ')
+  const build = spawnSync(process.execPath, [join(root, 'src', 'launch.mjs'), '--build'], { stdio: 'inherit' })
+  if (build.status !== 0) throw new Error('npm run build failed')
+  return {
+    nodeOptions: [...start.filter((word) => word.startsWith('--')), ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+    environment: Object.fromEntries(start.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2) as [string, string])),
+    server: join(root, 'dist', 'bundle', 'server.js')
+  }
+}
+
+/**
  * Copydesk as users run it: the compiled server with the Node options of `npm start` (built first
  * when stale), on core 0, so its CPU and memory are what production sees.
  */
 export async function startCopydesk (env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess, url: string }> {
-  const root = join(import.meta.dirname, '..')
-  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ')
-  // BENCH_SERVER_NODE_ARGS adds to them, e.g. `--cpu-prof --cpu-prof-dir=DIR` to see where the server's time goes.
-  const nodeOptions = [...start.filter((word) => word.startsWith('--')), ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)]
-  // Its environment too (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_), which changes what image work leaves resident.
-  const startEnvironment = Object.fromEntries(start.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2)))
-  const build = spawnSync(process.execPath, [join(root, 'src', 'launch.mjs'), '--build'], { stdio: 'inherit' })
-  if (build.status !== 0) throw new Error('npm run build failed')
+  const { nodeOptions, environment, server } = builtServer()
   const port = await freePort()
-  const child = spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'bundle', 'server.js')], {
-    env: { ...process.env, ...startEnvironment, LOG_LEVEL: 'silent', SEED_DEMO_CONTENT: 'false', READ_RATE_LIMIT: '0', PORT: String(port), HOST: '127.0.0.1', ...env },
+  const child = spawn(process.execPath, [...nodeOptions, server], {
+    env: { ...process.env, ...environment, LOG_LEVEL: 'silent', SEED_DEMO_CONTENT: 'false', READ_RATE_LIMIT: '0', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit']
   })
   const url = `http://127.0.0.1:${port}`
