@@ -185,6 +185,7 @@ t.test('a rendition the public reads is served again from memory, and dropped wh
   t.equal(first.statusCode, 200)
   t.match(first.headers['surrogate-key'], `image-${image.id}`, 'a CDN can purge it by the image')
   t.equal(first.headers['content-security-policy'], "default-src 'none'")
+  t.equal(first.headers['x-content-type-options'], 'nosniff', 'a browser takes it for what its type says, nothing else')
 
   // Removed behind the API: what answers next is the instance's memory.
   rmSync(join(config.imageDirectory, 'renditions'), { recursive: true, force: true })

@@ -242,7 +242,6 @@ export const imageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     reply.header('etag', rendition.etag)
       .header('last-modified', rendition.lastModified.toUTCString())
       .header('cache-control', cacheControl)
-      .header('x-content-type-options', 'nosniff')
       .header('content-security-policy', "default-src 'none'")
     if (rendition.varyAccept) reply.header('vary', 'Accept')
     const tags = (request.headers['if-none-match'] ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, ''))
