@@ -150,6 +150,15 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   for (const schema of sharedSchemas) app.addSchema(schema)
   app.setValidatorCompiler(buildValidatorCompiler(sharedSchemas))
   app.setSerializerCompiler(buildSerializerCompiler(sharedSchemas))
+  // A documented route that takes no query parameters says so: `?bogus=1` is then a 400 there too,
+  // as on the routes that take some (tracking parameters are dropped before validation, in
+  // plugins/http-cache.ts). Swagger UI's own files (hidden) are left alone.
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as { querystring?: unknown, hide?: boolean, response?: Record<string, unknown> } | undefined
+    if (schema === undefined || schema.hide === true || schema.querystring !== undefined) return
+    schema.querystring = { type: 'object', properties: {}, additionalProperties: false }
+    schema.response = { ...problemResponses(400), ...schema.response }
+  })
   installErrorHandling(app, translateDatabaseError)
 
   // JSON only: text/plain would otherwise reach validation and read as a confusing 400.

@@ -74,7 +74,7 @@ t.test('the ETag a write answers with is the one the next read answers 304 to, s
 
 t.test('tracking parameters are ignored by public reads and do not split their cache; other unknown parameters are 400', async (t) => {
   const app = await buildTestApp(t, { backgroundJobs: false })
-  const { article } = await publishedStory(app)
+  const { article, author } = await publishedStory(app)
   const url = `/articles/slug/${article.slug as string}`
   const tracking = 'utm_source=newsletter&utm_medium=email&utm_campaign=morning&fbclid=IwAR0&gclid=Cj0K&mc_cid=1a2b&mc_eid=3c4d&_ga=2.1'
   const plain = await app.inject({ method: 'GET', url, headers: anonymous })
@@ -84,11 +84,13 @@ t.test('tracking parameters are ignored by public reads and do not split their c
   t.equal(tracked.statusCode, 200)
   t.equal(tracked.body, plain.body, 'served from the cache entry of the plain URL')
   t.equal(tracked.headers.etag, plain.headers.etag)
-  for (const path of ['/articles', `/articles?limit=5&${tracking}`, '/authors', '/masthead', `/images?utm_content=hero`, '/feeds/atom', '/sitemap.xml']) {
+  for (const path of ['/articles', `/articles?limit=5&${tracking}`, '/authors', '/masthead', `/images?utm_content=hero`, '/feeds/atom', '/sitemap.xml', `/authors/slug/${author.slug as string}`]) {
     t.equal((await app.inject({ method: 'GET', url: `${path}${path.includes('?') ? '&' : '?'}utm_source=x`, headers: anonymous })).statusCode, 200, `${path} with utm_source`)
   }
   t.equal((await app.inject({ method: 'GET', url: `/articles?limit=5&${tracking}` })).statusCode, 200, 'staff reads ignore them too')
-  for (const path of [`${url}?colour=red`, `${url}?utm_source=x&colour=red`, '/articles?utmsource=x', '/articles?x_utm_source=1']) {
+  // Routes that take no parameters at all refuse unknown ones as well.
+  for (const path of [`${url}?colour=red`, `${url}?utm_source=x&colour=red`, '/articles?utmsource=x', '/articles?x_utm_source=1',
+    `/authors/slug/${author.slug as string}?colour=red`, `/authors/${author.id as string}?colour=red`, '/masthead?colour=red', '/sitemap.xml?colour=red', '/sitemap-news.xml?colour=red', `/live/${article.slug as string}/feed.atom?colour=red`]) {
     const refused = await app.inject({ method: 'GET', url: path, headers: anonymous })
     t.equal(refused.statusCode, 400, `${path}: unknown parameters are still refused`)
   }
