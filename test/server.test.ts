@@ -97,6 +97,7 @@ t.test('the compiled server stores uploads in S3-compatible storage and serves t
   t.match(await sharp(Buffer.from(await file.arrayBuffer())).metadata(), { format: 'jpeg', width: 640, height: 480 }, 'the photo comes back from the bucket')
   const notJson = server.output().split('\n').filter((line) => line !== '' && !line.startsWith('{'))
   t.same(notJson, [], 'every line of output is JSON, the AWS SDK\'s warnings included')
+  t.notMatch(server.output(), 'public read model', 'a new database is not warned about as a stale read model')
 })
 
 t.test('four instances started at once on an empty database all come up, and start-up work happens once', { skip: testProvider === 'sqlite' ? 'several instances share a PostgreSQL database, not a SQLite file' : false }, async (t) => {

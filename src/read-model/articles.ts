@@ -185,7 +185,10 @@ export async function rebuildPublicArticles (db: Database, context: RenderContex
 export async function ensurePublicArticles (db: Database, context: RenderContext, log: (message: string) => void): Promise<void> {
   const state = await db.readModelState.findUnique({ where: { id: 1 } })
   if (state?.fingerprint === readModelFingerprint(context.site)) return
-  log('the public read model was rendered with other settings or an older renderer; rendering it again')
+  // The migration that added the read model records it as never rendered (''). A new database has
+  // nothing to render: no warning then, only the record of the settings.
+  if (state !== null && state.fingerprint !== '') log('the public read model was rendered with other settings or an older renderer; rendering it again')
+  else if (await db.article.count({ take: 1 }) > 0) log('the public read model was never rendered (a database from before it existed); rendering it')
   await rebuildReadModel(db, context, (done, total) => { if (done % 10_000 === 0 || done === total) log(`read model: ${done} of ${total} published articles rendered`) })
 }
 
