@@ -333,3 +333,22 @@ t.test('with API_PUBLIC_URL, a live page read with a key has absolute image URLs
   t.same(staffPage.article, publicPage.article, 'staff and public get the same article summary')
   t.same(Object.keys(staffPage.article.bylines[0].author.avatarImage), Object.keys(publicPage.article.bylines[0].author.avatarImage), 'the same image fields, in the same order')
 })
+
+t.test('with API_PUBLIC_URL, the change feed and webhooks carry absolute image URLs', async (t) => {
+  const app = await buildTestApp(t, site)
+  const onApi = /^https:\/\/api\.example\.com\/images\/[0-9a-f-]{36}\/file\?v=[0-9a-f]{16}$/
+  const hook = json(await post(app, '/webhooks', { url: 'https://hooks.example.com/copydesk', events: ['image.created', 'image.updated'] }))
+  const chart = await uploadPng(app, 'A chart', '#336699')
+  await app.inject({ method: 'PATCH', url: `/images/${chart.id as string}`, payload: { caption: 'Turnout by hour' } })
+
+  // The change log is written once and read by the feed, its streams and webhooks.
+  const changes = json(await app.inject({ url: '/changes?types=image' })).items
+  t.same(changes.map((change: { action: string }) => change.action), ['image.created', 'image.updated'])
+  for (const change of changes) t.match(change.data, { url: onApi, mimeType: 'image/png' }, `${change.action as string}: absolute in the change feed`)
+  const deliveries = json(await app.inject({ url: `/webhooks/${hook.id as string}/deliveries` })).items
+  t.equal(deliveries.length, 2)
+  for (const delivery of deliveries) {
+    const { body } = json(await app.inject({ url: `/webhooks/${hook.id as string}/deliveries/${delivery.id as string}` }))
+    t.match(JSON.parse(body).data.url, onApi, `${delivery.event as string}: absolute in the webhook payload`)
+  }
+})
