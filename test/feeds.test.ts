@@ -352,3 +352,17 @@ t.test('with API_PUBLIC_URL, the change feed and webhooks carry absolute image U
     t.match(JSON.parse(body).data.url, onApi, `${delivery.event as string}: absolute in the webhook payload`)
   }
 })
+
+t.test('with API_PUBLIC_URL, a list trimmed with fields= has absolute image URLs, read with a key or filtered', async (t) => {
+  const app = await buildTestApp(t, site)
+  const onApi = /^https:\/\/api\.example\.com\/images\/[0-9a-f-]{36}\/file\?v=[0-9a-f]{16}$/
+  const chart = await uploadPng(app, 'A chart', '#336699')
+  const author = await createAuthor(app, { name: 'Alex Rowan', avatarImageId: chart.id })
+  await post(app, '/articles', { headline: 'Charts of the Week', status: 'published', leadImageId: chart.id, bylines: [{ authorId: author.id }] })
+  // Trimmed lists are serialized by the route, past the app's hook; only the keyless unfiltered one comes from the read model.
+  for (const [who, headers, query] of [['staff', {}, ''], ['public, filtered', anonymous, `&author=${author.slug as string}`]] as const) {
+    const list = json(await app.inject({ url: `/articles?fields=leadImage,bylines${query}`, headers }))
+    t.match(list.items[0].leadImage.url, onApi, `${who}: the lead image`)
+    t.match(list.items[0].bylines[0].author.avatarImage.url, onApi, `${who}: the byline's avatar`)
+  }
+})
