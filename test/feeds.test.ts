@@ -314,3 +314,55 @@ t.test('with API_PUBLIC_URL, image URLs are absolute wherever an image is shown,
   t.match(again.bodyHtml, 'src="https://media.example.org/images/')
   t.match(json(await moved.inject({ method: 'GET', url: `/authors/slug/${author.slug as string}`, headers: anonymous })).avatarImage.url, /^https:\/\/media\.example\.org\//)
 })
+
+t.test('with API_PUBLIC_URL, a live page read with a key has absolute image URLs, as the keyless one', async (t) => {
+  const app = await buildTestApp(t, site)
+  const onApi = /^https:\/\/api\.example\.com\/images\/[0-9a-f-]{36}\/file\?v=[0-9a-f]{16}$/
+  const portrait = await uploadPng(app, 'Alex Rowan', '#aa3344')
+  const chart = await uploadPng(app, 'A chart', '#336699')
+  const author = await createAuthor(app, { name: 'Alex Rowan', avatarImageId: portrait.id })
+  const article = json(await post(app, '/articles', { headline: 'Election Night Live', status: 'published', leadImageId: chart.id, bylines: [{ authorId: author.id }] }))
+  const coverage = json(await post(app, '/live-coverages', { articleId: article.id, status: 'live' }))
+  await post(app, `/live-coverages/${coverage.id as string}/entries`, { body: [{ type: 'paragraph', text: 'Polls are open.' }, { type: 'image', imageId: chart.id }] })
+
+  // The page is JSON assembled by hand, past the response serializer and the app's hook.
+  const publicPage = json(await app.inject({ url: `/live/${article.slug as string}`, headers: anonymous }))
+  const staffPage = json(await app.inject({ url: `/live/${article.slug as string}` }))
+  t.match(staffPage.article.bylines[0].author.avatarImage.url, onApi, 'staff: the byline\'s avatar')
+  t.match(staffPage.article.leadImage.url, onApi, 'staff: the lead image')
+  t.same(staffPage.article, publicPage.article, 'staff and public get the same article summary')
+  t.same(Object.keys(staffPage.article.bylines[0].author.avatarImage), Object.keys(publicPage.article.bylines[0].author.avatarImage), 'the same image fields, in the same order')
+})
+
+t.test('with API_PUBLIC_URL, the change feed and webhooks carry absolute image URLs', async (t) => {
+  const app = await buildTestApp(t, site)
+  const onApi = /^https:\/\/api\.example\.com\/images\/[0-9a-f-]{36}\/file\?v=[0-9a-f]{16}$/
+  const hook = json(await post(app, '/webhooks', { url: 'https://hooks.example.com/copydesk', events: ['image.created', 'image.updated'] }))
+  const chart = await uploadPng(app, 'A chart', '#336699')
+  await app.inject({ method: 'PATCH', url: `/images/${chart.id as string}`, payload: { caption: 'Turnout by hour' } })
+
+  // The change log is written once and read by the feed, its streams and webhooks.
+  const changes = json(await app.inject({ url: '/changes?types=image' })).items
+  t.same(changes.map((change: { action: string }) => change.action), ['image.created', 'image.updated'])
+  for (const change of changes) t.match(change.data, { url: onApi, mimeType: 'image/png' }, `${change.action as string}: absolute in the change feed`)
+  const deliveries = json(await app.inject({ url: `/webhooks/${hook.id as string}/deliveries` })).items
+  t.equal(deliveries.length, 2)
+  for (const delivery of deliveries) {
+    const { body } = json(await app.inject({ url: `/webhooks/${hook.id as string}/deliveries/${delivery.id as string}` }))
+    t.match(JSON.parse(body).data.url, onApi, `${delivery.event as string}: absolute in the webhook payload`)
+  }
+})
+
+t.test('with API_PUBLIC_URL, a list trimmed with fields= has absolute image URLs, read with a key or filtered', async (t) => {
+  const app = await buildTestApp(t, site)
+  const onApi = /^https:\/\/api\.example\.com\/images\/[0-9a-f-]{36}\/file\?v=[0-9a-f]{16}$/
+  const chart = await uploadPng(app, 'A chart', '#336699')
+  const author = await createAuthor(app, { name: 'Alex Rowan', avatarImageId: chart.id })
+  await post(app, '/articles', { headline: 'Charts of the Week', status: 'published', leadImageId: chart.id, bylines: [{ authorId: author.id }] })
+  // Trimmed lists are serialized by the route, past the app's hook; only the keyless unfiltered one comes from the read model.
+  for (const [who, headers, query] of [['staff', {}, ''], ['public, filtered', anonymous, `&author=${author.slug as string}`]] as const) {
+    const list = json(await app.inject({ url: `/articles?fields=leadImage,bylines${query}`, headers }))
+    t.match(list.items[0].leadImage.url, onApi, `${who}: the lead image`)
+    t.match(list.items[0].bylines[0].author.avatarImage.url, onApi, `${who}: the byline's avatar`)
+  }
+})

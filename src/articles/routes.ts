@@ -39,7 +39,9 @@ export function sendArticle (reply: FastifyReply, read: Article, status = 200, s
  * from the schema's serialization (as the read model stores it), so keys come in the schema's order
  * and nothing the schema leaves out slips through: the same bytes as a variant of a stored document.
  */
-function sendShaped (reply: FastifyReply, full: Record<string, unknown> & { items?: Array<Record<string, unknown>> }, shape: { fields?: string, include?: string }): FastifyReply {
+function sendShaped (reply: FastifyReply, response: Record<string, unknown> & { items?: Array<Record<string, unknown>> }, shape: { fields?: string, include?: string }): FastifyReply {
+  // Sent as text, past the app's hook: image URLs are made absolute here (a list read with a key or filtered).
+  const full = withAbsoluteImageUrls(response, reply.server.config.apiPublicUrl)
   const state = reply.request.cacheState
   if (state?.shared === true) state.keys = surrogateKeysOf('articles', full)
   const asSerialized = (serialize: (value: unknown) => string, value: unknown): Record<string, unknown> => JSON.parse(serialize(value)) as Record<string, unknown>

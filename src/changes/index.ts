@@ -8,6 +8,7 @@ import type { RenderContext } from '../read-model/articles.ts'
 import type { Actor } from '../keys/roles.ts'
 import type { Article } from '../articles/schemas.ts'
 import { queueEvent, type EventName } from '../webhooks/events.ts'
+import { withAbsoluteImageUrls } from '../delivery/site.ts'
 import { effectsOf } from './effects.ts'
 
 /** Every kind of object a change can be about: the change feed, the audit trail and their filters list them all. */
@@ -22,7 +23,10 @@ export interface Change {
   action: string
   /** The webhook event(s) it amounts to, for content that has events. */
   event?: EventName | EventName[]
-  /** A small summary of the object (id, slug, ...): the webhook payload, and a tombstone once it is gone. */
+  /**
+   * A small summary of the object (id, slug, ...): the webhook payload, and a tombstone once it is gone.
+   * An image's carries its mimeType, which is what marks a `url` as an image's to make absolute.
+   */
   data?: Record<string, unknown>
   /** The object's version after the change, where it has one. */
   version?: number
@@ -65,7 +69,8 @@ export async function commitChange (tx: Prisma.TransactionClient, change: Change
   const { publicChange, purgeKeys } = await effectsOf(change)(tx, change, context)
   // Taken last, and held to commit: sequence numbers become visible in the order they were given.
   const { value: seq } = await tx.changeSequence.update({ where: { id: 1 }, data: { value: { increment: 1 } }, select: { value: true } })
-  const data = change.data ?? (change.objectId === null ? {} : { id: change.objectId })
+  // Image URLs absolute (API_PUBLIC_URL) as in every response: the feed, its streams and webhooks all send this.
+  const data = withAbsoluteImageUrls(change.data ?? (change.objectId === null ? {} : { id: change.objectId }), context.site.imageBase)
   await tx.change.create({
     data: {
       seq,

@@ -31,6 +31,15 @@ export function toImage (record: ImageRecord): Image {
   } as unknown as Image
 }
 
+/**
+ * What the change feed and webhooks say of an image. An upload's URL is its file's (the record's
+ * `url` is null); mimeType marks it as an image's URL, made absolute with API_PUBLIC_URL.
+ */
+function imageChangeData (record: ImageRecord): Record<string, unknown> {
+  const { id, url, mimeType } = toImage(record)
+  return { id, url, mimeType }
+}
+
 /** The columns an API write sets: the focal point is stored as two numbers. */
 function columnsOf<T extends ImagePatch> (input: T): Omit<T, 'focalPoint'> & { focalX?: number | null, focalY?: number | null } {
   const { focalPoint, ...rest } = input
@@ -95,7 +104,7 @@ export async function readOne (db: Database, id: string, viewer: Actor | null): 
 export async function createOne (db: Database, input: ImageCreate & FixedId, actor: Actor): Promise<Image> {
   return await db.$transaction(async (tx) => {
     const image = await tx.image.create({ data: { ...columnsOf(withCredit(input)), id: input.id } })
-    await commitChange(tx, { actor, objectType: 'image', objectId: image.id, action: 'image.created', event: 'image.created', data: { id: image.id, url: image.url } })
+    await commitChange(tx, { actor, objectType: 'image', objectId: image.id, action: 'image.created', event: 'image.created', data: imageChangeData(image) })
     return toImage(image)
   })
 }
@@ -119,7 +128,7 @@ export async function updateOne (db: Database, id: string, input: ImagePatch, ac
     }
     const data = columnsOf(replacing ? withCredit(input) : withCredit(input, current))
     const image = await tx.image.update({ where: { id }, data })
-    await commitChange(tx, { actor, objectType: 'image', objectId: image.id, action: 'image.updated', event: 'image.updated', data: { id: image.id, url: image.url } })
+    await commitChange(tx, { actor, objectType: 'image', objectId: image.id, action: 'image.updated', event: 'image.updated', data: imageChangeData(image) })
     return toImage(image)
   })
 }
@@ -219,7 +228,7 @@ export async function createFromUpload (db: Database, storage: ImageStorage, fil
   try {
     return await db.$transaction(async (tx) => {
       const image = await tx.image.create({ data: { ...metadataColumns(fields), ...fileColumns(file, stored) } as Prisma.ImageUncheckedCreateInput })
-      await commitChange(tx, { actor, objectType: 'image', objectId: image.id, action: 'image.created', event: 'image.created', data: { id: image.id, url: toImage(image).url } })
+      await commitChange(tx, { actor, objectType: 'image', objectId: image.id, action: 'image.created', event: 'image.created', data: imageChangeData(image) })
       return { image: toImage(image), created: true }
     })
   } catch (error) {
@@ -241,7 +250,7 @@ export async function replaceFile (db: Database, storage: ImageStorage, id: stri
   const image = await db.$transaction(async (tx) => {
     if (await tx.image.count({ where: { id } }) === 0) throw errors.imageNotFound(`id ${id}`)
     const updated = await tx.image.update({ where: { id }, data: fileColumns(file, stored) })
-    await commitChange(tx, { actor, objectType: 'image', objectId: id, action: 'image.updated', event: 'image.updated', data: { id, url: toImage(updated).url } })
+    await commitChange(tx, { actor, objectType: 'image', objectId: id, action: 'image.updated', event: 'image.updated', data: imageChangeData(updated) })
     return updated
   })
   if (current.contentHash !== null && current.storageKey !== null) await removeFiles(storage, current.storageKey, current.contentHash)

@@ -8,8 +8,9 @@ import { logPosition, startOf, viewerOf } from '../changes/feed.ts'
 import { refuseWhenFull, sendEventStream } from '../changes/stream.ts'
 import { coverageAudience, liveChangeTypes } from './stream.ts'
 import { actorOf } from '../keys/routes.ts'
-import { ArticleRef, summaryFieldNames } from '../articles/schemas.ts'
-import { siteOf } from '../delivery/site.ts'
+import { ArticleRef } from '../articles/schemas.ts'
+import { siteOf, withAbsoluteImageUrls } from '../delivery/site.ts'
+import { serializeSummary } from '../read-model/serializers.ts'
 import { BreakOut, CoverageCreate, CoveragePageSchema, CoveragePatch, EntriesQuery, EntryCorrection, EntryCreate, EntryPageSchema, EntryPatch, LiveCoverageSchema, LiveEntrySchema } from './schemas.ts'
 import * as live from './service.ts'
 import { livePurgeKey } from './effects.ts'
@@ -159,7 +160,9 @@ export const liveRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { coverage, article, articleJson } = await live.coverageBySlug(app.db, request.params.slug, request.actor)
     const [page, pinned] = await Promise.all([live.readEntries(app.db, coverage, { limit: request.query.limit }), live.readPinned(app.db, coverage.id)])
-    const summary = request.actor === null ? articleJson : JSON.stringify(Object.fromEntries(summaryFieldNames.map((name) => [name, article[name]])))
+    // Staff get the summary as the stored one is made (same serializer, absolute image URLs): this
+    // JSON is sent past the response schema and the app's preSerialization hook.
+    const summary = request.actor === null ? articleJson : serializeSummary(withAbsoluteImageUrls(article, site.imageBase))
     tagResponse(reply, coverage)
     return sendJsonText(reply, live.entryPageJson(coverage, page, { article: summary, pinned, jsonLd: live.liveBlogJsonLd(article, coverage, page.items, site) }))
   })

@@ -16,8 +16,8 @@ const events: Record<EventName, { summary: string, payload: { $id: string }, dat
   'author.created': { summary: 'An author was created', payload: AuthorEventPayload, data: { id: '019ab8a4-5555-7666-8777-988899990000', slug: 'jordan-vale', name: 'Jordan Vale' } },
   'author.updated': { summary: 'An author changed (a new name shows on every article that credits them)', payload: AuthorEventPayload, data: { id: '019ab8a4-5555-7666-8777-988899990000', slug: 'jordan-vale', name: 'Jordan A. Vale' } },
   'author.deleted': { summary: 'An author was deleted', payload: DeletedPayload, data: { id: '019ab8a4-5555-7666-8777-988899990000' } },
-  'image.created': { summary: 'An image was added (by URL or upload)', payload: ImageEventPayload, data: { id: '019ab8a4-6666-7777-8888-a99900001111', url: 'https://images.example.com/photo.jpg' } },
-  'image.updated': { summary: 'An image\'s details or file changed', payload: ImageEventPayload, data: { id: '019ab8a4-6666-7777-8888-a99900001111', url: 'https://images.example.com/photo-v2.jpg' } },
+  'image.created': { summary: 'An image was added (by URL or upload)', payload: ImageEventPayload, data: { id: '019ab8a4-6666-7777-8888-a99900001111', url: 'https://images.example.com/photo.jpg', mimeType: 'image/jpeg' } },
+  'image.updated': { summary: 'An image\'s details or file changed', payload: ImageEventPayload, data: { id: '019ab8a4-6666-7777-8888-a99900001111', url: 'https://images.example.com/photo-v2.jpg', mimeType: 'image/jpeg' } },
   'image.deleted': { summary: 'An image was deleted', payload: DeletedPayload, data: { id: '019ab8a4-6666-7777-8888-a99900001111' } }
 }
 

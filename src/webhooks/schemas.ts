@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox'
 import { HttpUrl, Line, Nullable, PageQuery, StringEnum, Timestamp, Uuid } from '../common-schemas.ts'
 import { ArticleStatus } from '../articles/schemas.ts'
+import { ImageMimeType } from '../images/schemas.ts'
 import { audiences, eventNames, type EventName } from './events.ts'
 
 const EventName = StringEnum([...eventNames, '*'], { description: 'An event, or "*" for all of them' })
@@ -192,8 +193,9 @@ export const AuthorEventPayload = payloadSchema('AuthorEventPayload', 'An author
 export const imageEvents = ['image.created', 'image.updated'] as const
 export const ImageEventPayload = payloadSchema('ImageEventPayload', 'An image was added, or its details or file changed', imageEvents, Type.Object({
   id: Uuid,
-  url: Type.String({ description: 'Where the image is served' })
-}), { id: '019ab8a4-6666-7777-8888-a99900001111', url: 'https://images.example.com/photo.jpg' })
+  url: Type.String({ description: 'Where the image is served: the address it was registered with, or for an upload this server\'s /images/{id}/file (absolute with API_PUBLIC_URL, as in every response)' }),
+  mimeType: ImageMimeType
+}), { id: '019ab8a4-6666-7777-8888-a99900001111', url: 'https://images.example.com/photo.jpg', mimeType: 'image/jpeg' })
 
 export const DeletedPayload = payloadSchema('DeletedPayload', 'An author or image was deleted', ['author.deleted', 'image.deleted'], Type.Object({
   id: Uuid
