@@ -40,7 +40,9 @@ async function main (): Promise<void> {
   })
   await app.listen({ port: config.port, host: config.host })
   for (const warning of siteWarnings(config)) app.log.warn(warning)
-  app.log.info(`API docs at http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/docs`)
+  // A wildcard address is where the server listens, not one to open: name this machine's loopback instead.
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host.includes(':') ? `[${config.host}]` : config.host
+  app.log.info(`API docs at http://${host}:${config.port}/docs`)
 }
 
 main().catch((error: unknown) => {

@@ -47,7 +47,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         operationId,
         summary: `The latest ${FEED_LENGTH} published articles as ${name}; ?author=, ?section= or ?tag= (slugs) narrow it`,
-        description: `Returns the ${FEED_LENGTH} most recently published articles as a ${name} document, for feed readers and aggregators; ?author=, ?section= or ?tag= (slugs) give that author's, section's or tag's own feed. An unknown slug is 404; keyless answers carry an ETag and Cache-Control.`,
+        description: `Returns the ${FEED_LENGTH} most recently published articles as ${name}, for feed readers and aggregators; ?author=, ?section= or ?tag= (slugs) give that author's, section's or tag's own feed. An unknown slug is 404; keyless answers carry an ETag and Cache-Control.`,
         tags,
         querystring: FeedQuery,
         response: { 200: text(feedTypes[format], `${name} feed`, example), ...problemResponses(400, 404) }
